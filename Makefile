@@ -1,0 +1,26 @@
+# Set-up is part of every target: a virtual environment pinned to requirements.txt,
+# (re)installed only when requirements.txt changes.
+VENV ?= .venv
+BIN := $(abspath $(VENV))/bin
+STAMP := $(VENV)/.installed-$(shell sha256sum requirements.txt | cut -c1-16)
+export PATH := $(BIN):$(PATH)
+
+.PHONY: setup run test report lint
+setup: $(STAMP)
+
+$(STAMP): requirements.txt
+	python3 -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
+	rm -f $(VENV)/.installed-* && touch $@
+
+run: setup  ## the main job: the default sweep (config.yaml)
+	snakemake --cores 4 $(ARGS)
+
+test: setup  ## the test suite (offline, a few minutes on 2 cores)
+	python -m pytest $(ARGS)
+
+report: setup  ## snakemake's own HTML report of the last run
+	snakemake --report results/report/snakemake-report.html $(ARGS)
+
+lint: setup
+	snakemake --lint

@@ -1,0 +1,30 @@
+# Neural-network pruning workflow: data -> train -> prune -> aggregate -> report.
+# Run `snakemake --cores 4`; see README.md.
+from pathlib import Path
+
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: Path(workflow.basedir, "config.yaml")
+
+
+report: "report/workflow.rst"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/data.smk"
+include: "workflow/rules/train.smk"
+include: "workflow/rules/prune.smk"
+include: "workflow/rules/aggregate.smk"
+include: "workflow/rules/report.smk"
+
+
+rule all:
+    input:
+        "results/metrics.csv",
+        table_paths(),
+        sweep_plot_paths(),
+        "results/report/report.html",
+    default_target: True

@@ -1,0 +1,68 @@
+import copy
+
+import pytest
+import yaml
+
+from prunelab.config import ConfigError, validate_config
+from conftest import REPO
+
+
+def load(name):
+    return yaml.safe_load((REPO / name).read_text())
+
+
+def merged(base, override):
+    """Snakemake's --configfile semantics: nested dicts merge, everything else replaces."""
+    result = copy.deepcopy(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(result.get(key), dict):
+            result[key] = merged(result[key], value)
+        else:
+            result[key] = value
+    return result
+
+
+def test_empty_config_gets_experiment_c_defaults():
+    config = validate_config({})
+    assert config["datasets"] == ["digits", "fashion"]
+    assert config["regularizers"] == ["none", "l1", "l2"]
+    assert config["regularization_strength"] == {"l1": 0.001, "l2": 0.01}
+    assert config["training"]["epochs"] == 20 and config["training"]["batch_size"] == 128
+    assert config["training"]["validation_size"] == 10000
+    assert len(config["pruning"]["k"]) == 12 and config["pruning"]["methods"] == ["weight", "unit"]
+    assert config["architectures"]["dense"]["hidden"] == [1000, 1000, 500, 200]
+    assert [s["kind"] for s in config["data"]["sources"]["digits"]] == ["url", "url", "pypi"]
+
+
+def test_shipped_configs_are_valid_and_default_matches_schema_defaults():
+    default = validate_config(load("config.yaml"))
+    assert default == validate_config({})
+    validate_config(merged(load("config.yaml"), load("tests/smoke.yaml")))
+
+
+@pytest.mark.parametrize("config, expected", [
+    ({"datasets": ["digits", "cifar"]}, "datasets[1]: 'cifar' is not allowed; allowed values: digits, fashion"),
+    ({"pruning": {"methods": ["magic"]}}, "pruning.methods[0]: 'magic' is not allowed; allowed values: weight, unit"),
+    ({"regularizers": ["l3"]}, "allowed values: none, l1, l2"),
+    ({"pruning": {"k": [0.5, 1.0]}}, "pruning.k[1]: 1.0 is greater than or equal to the maximum of 1"),
+    ({"pruning": {"k": [-0.1]}}, "pruning.k[0]: -0.1 is less than the minimum of 0"),
+    ({"pruning": {"k": []}}, "pruning.k: [] should be non-empty"),
+    ({"training": {"epochs": -1}}, "training.epochs: -1 is less than the minimum of 1"),
+    ({"training": {"epochs": "ten"}}, "training.epochs: 'ten' is not of type 'integer'"),
+    ({"seeds": []}, "seeds: [] should be non-empty"),
+    ({"trainig": {}}, "(top level): unknown key(s) 'trainig'; allowed keys: architectures, data,"),
+    ({"training": {"epoch": 3}}, "training: unknown key(s) 'epoch'; allowed keys: batch_size, epochs,"),
+    ({"models": ["cnn"]}, "models: cnn not defined under architectures (defined: dense)"),
+    ({"training": {"validation_size": 50000, "train_size": 20000}}, "exceeds the 60000 training images"),
+    ({"data": {"sources": {"digits": [{"kind": "ftp", "base": "x"}]}}}, "is not a valid source"),
+])
+def test_bad_values_name_the_key_and_what_is_allowed(config, expected):
+    with pytest.raises(ConfigError) as error:
+        validate_config(config)
+    assert expected in str(error.value)
+
+
+def test_all_problems_are_reported_at_once():
+    with pytest.raises(ConfigError) as error:
+        validate_config({"datasets": ["x"], "training": {"epochs": 0}})
+    assert "datasets[0]" in str(error.value) and "training.epochs" in str(error.value)

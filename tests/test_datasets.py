@@ -1,0 +1,91 @@
+import gzip
+import hashlib
+
+import numpy as np
+import pytest
+
+from prunelab import datasets
+from prunelab.datasets import DataUnavailableError, IDXFile, fetch_dataset, load_split
+from prunelab.idx import encode_idx
+
+
+@pytest.fixture
+def tiny_dataset(monkeypatch, tmp_path):
+    """A registered four-file dataset of 3 training and 2 test images, and a folder holding it gzipped."""
+    rng = np.random.default_rng(0)
+    arrays = {
+        "train-images-idx3-ubyte": rng.integers(0, 256, (3, 28, 28), dtype=np.uint8),
+        "train-labels-idx1-ubyte": np.array([5, 0, 4], np.uint8),
+        "t10k-images-idx3-ubyte": rng.integers(0, 256, (2, 28, 28), dtype=np.uint8),
+        "t10k-labels-idx1-ubyte": np.array([7, 2], np.uint8),
+    }
+    encoded = {name: encode_idx(a) for name, a in arrays.items()}
+    files = {name: IDXFile(name, hashlib.sha256(data).hexdigest(), arrays[name].shape)
+             for name, data in encoded.items()}
+    monkeypatch.setitem(datasets.DATASETS, "tiny", files)
+    source_dir = tmp_path / "mirror"
+    source_dir.mkdir()
+    for name, data in encoded.items():
+        (source_dir / f"{name}.gz").write_bytes(gzip.compress(data))
+    return arrays, source_dir
+
+
+def test_real_checksums_and_sizes_are_registered():
+    digits = datasets.DATASETS["digits"]
+    assert digits["train-images-idx3-ubyte"].size == 47_040_016
+    assert digits["t10k-labels-idx1-ubyte"].size == 10_008
+    assert all(len(f.sha256) == 64 for d in datasets.DATASETS.values() for f in d.values())
+
+
+def test_fetch_from_a_directory_verifies_and_records_provenance(tiny_dataset, tmp_path):
+    arrays, source_dir = tiny_dataset
+    missing = {"kind": "directory", "path": str(tmp_path / "nowhere")}
+    record = fetch_dataset("tiny", [missing, {"kind": "directory", "path": str(source_dir)}], tmp_path / "out")
+    assert record["source"] == f"directory {source_dir}"
+    assert record["failed_sources"][0]["source"] == f"directory {tmp_path / 'nowhere'}"
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(arrays)
+    images = (tmp_path / "out" / "train-images-idx3-ubyte").read_bytes()
+    assert images == encode_idx(arrays["train-images-idx3-ubyte"])
+
+
+def test_corrupt_file_fails_its_checksum_and_leaves_nothing(tiny_dataset, tmp_path):
+    arrays, source_dir = tiny_dataset
+    corrupt = bytearray(gzip.decompress((source_dir / "t10k-images-idx3-ubyte.gz").read_bytes()))
+    corrupt[100] ^= 0xFF
+    (source_dir / "t10k-images-idx3-ubyte.gz").write_bytes(gzip.compress(bytes(corrupt)))
+    out = tmp_path / "out"
+    with pytest.raises(DataUnavailableError) as error:
+        fetch_dataset("tiny", [{"kind": "directory", "path": str(source_dir)}], out)
+    assert "t10k-images-idx3-ubyte: checksum mismatch" in str(error.value)
+    assert list(out.iterdir()) == []  # no partial file, no staging folder
+
+
+def test_truncated_gzip_is_rejected(tiny_dataset, tmp_path):
+    arrays, source_dir = tiny_dataset
+    path = source_dir / "train-labels-idx1-ubyte.gz"
+    path.write_bytes(path.read_bytes()[:-12])
+    with pytest.raises(DataUnavailableError, match="train-labels-idx1-ubyte: (unreadable|checksum mismatch)"):
+        fetch_dataset("tiny", [{"kind": "directory", "path": str(source_dir)}], tmp_path / "out")
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_when_every_source_fails_the_error_lists_each_with_a_fix(tmp_path):
+    sources = [{"kind": "url", "base": "http://127.0.0.1:9/"}, {"kind": "directory", "path": str(tmp_path)},
+               {"kind": "debian", "package": "no-such-package-prunelab"}]
+    with pytest.raises(DataUnavailableError) as error:
+        fetch_dataset("digits", sources, tmp_path / "out", url_timeout=2)
+    message = str(error.value)
+    assert "could not obtain dataset 'digits'" in message
+    for source, hint in [("url http://127.0.0.1:9/", "internet access"), (f"directory {tmp_path}", "apt-get install"),
+                         ("debian no-such-package-prunelab", "apt-get update")]:
+        assert source in message and hint in message
+
+
+def test_load_split_checks_shapes(tiny_dataset, tmp_path):
+    arrays, source_dir = tiny_dataset
+    fetch_dataset("tiny", [{"kind": "directory", "path": str(source_dir)}], tmp_path / "out")
+    images, labels = load_split(tmp_path / "out", "tiny", "test")
+    np.testing.assert_array_equal(labels, [7, 2])
+    assert images.shape == (2, 28, 28)
+    with pytest.raises(ValueError, match="differs from the expected"):
+        load_split(tmp_path / "out", "digits", "test")

@@ -1,0 +1,41 @@
+import pytest
+
+from prunelab.config import validate_config
+from prunelab.plan import format_number, model_label, training_specs, trainings
+
+
+@pytest.mark.parametrize("value, text", [(0, "0"), (0.25, "0.25"), (0.995, "0.995"), (1e-5, "0.00001"),
+                                         (0.001, "0.001")])
+def test_format_number(value, text):
+    assert format_number(value) == text
+
+
+def test_training_ids_are_readable_and_versioned():
+    ids = sorted(training_specs(validate_config({})))
+    assert [i.rsplit("-", 1)[0] for i in ids] == ["dense-l1_0.001-e20", "dense-l2_0.01-e20", "dense-none-e20"]
+
+
+def test_changing_one_lambda_changes_only_that_regularizers_id():
+    before = set(training_specs(validate_config({})))
+    after = set(training_specs(validate_config({"regularization_strength": {"l2": 0.02}})))
+    changed = sorted(before ^ after)
+    assert len(changed) == 2 and all("-l2_" in i for i in changed)
+
+
+@pytest.mark.parametrize("change", [
+    {"training": {"learning_rate": 0.01}}, {"training": {"threads": 2}}, {"training": {"train_size": 100}},
+    {"architectures": {"dense": {"type": "dense", "hidden": [10], "bias": False}}},
+])
+def test_every_training_setting_changes_every_id(change):
+    before = set(training_specs(validate_config({})))
+    assert before.isdisjoint(training_specs(validate_config(change)))
+
+
+def test_trainings_cover_datasets_regularizers_and_seeds():
+    runs = trainings(validate_config({"seeds": [0, 1]}))
+    assert len(runs) == 2 * 3 * 2
+    assert {r.seed for r in runs} == {0, 1}
+
+
+def test_model_label():
+    assert model_label("results/models/digits/dense-none-e20-abc/seed3/curves.png") == "digits · dense-none-e20-abc · seed 3"

@@ -1,0 +1,48 @@
+import pandas as pd
+import pytest
+
+from prunelab.tables import METRIC_COLUMNS, findings, largest_safe_k, markdown_table, metrics_frame, summarize
+
+
+def record(method, k, accuracy, seed=0, regularizer="none"):
+    return {"dataset": "digits", "model": "dense", "regularizer": regularizer, "strength": 0.0,
+            "train_id": f"dense-{regularizer}-e1-x", "seed": seed, "method": method, "k": k,
+            "accuracy": accuracy, "loss": 1 - accuracy, "correct": int(accuracy * 100), "total": 100,
+            "sparsity": k, "nonzero_params": 10, "prunable_params": 8, "total_params": 12}
+
+
+def test_metrics_frame_has_the_documented_columns_in_a_stable_order():
+    records = [record("weight", 0.5, 0.9), record("unit", 0.0, 0.95), record("weight", 0.0, 0.95)]
+    frame = metrics_frame(records)
+    assert list(frame.columns) == METRIC_COLUMNS
+    assert list(zip(frame["method"], frame["k"])) == [("unit", 0.0), ("weight", 0.0), ("weight", 0.5)]
+    assert metrics_frame(records[::-1]).equals(frame)
+    with pytest.raises(ValueError, match="lack the columns"):
+        metrics_frame([{"dataset": "digits"}])
+
+
+def test_summary_and_table_show_mean_and_std_over_seeds():
+    records = [record("weight", 0.0, a, seed=s) for s, a in enumerate([0.90, 0.94])]
+    records += [record("unit", 0.0, 0.92, seed=s) for s in range(2)]
+    summary = summarize(metrics_frame(records))
+    weight = summary[summary["method"] == "weight"].iloc[0]
+    assert weight["accuracy"] == pytest.approx(0.92) and weight["seeds"] == 2
+    assert weight["accuracy_std"] == pytest.approx(pd.Series([0.90, 0.94]).std())
+    table = markdown_table(summary)
+    assert table.splitlines()[0] == "| k | weight accuracy | unit accuracy | weight loss | unit loss |"
+    assert "| 0 | 0.9200 ± 0.0283 | 0.9200 ± 0.0000 |" in table
+
+
+def test_single_seed_tables_show_plain_values():
+    summary = summarize(metrics_frame([record("weight", 0.0, 0.977), record("weight", 0.5, 0.9761)]))
+    assert markdown_table(summary).splitlines()[2:] == ["| 0 | 0.9770 | 0.0230 |", "| 0.5 | 0.9761 | 0.0239 |"]
+
+
+def test_largest_safe_k_stops_at_the_first_drop():
+    accuracies = {0.0: 0.95, 0.5: 0.945, 0.8: 0.90, 0.9: 0.949, 0.99: 0.2}
+    summary = summarize(metrics_frame([record("weight", k, a) for k, a in accuracies.items()]))
+    row = largest_safe_k(summary, 0.01).iloc[0]
+    assert row["safe_k"] == 0.5  # 0.9 recovers, but 0.8 already fell more than a point
+    assert row["accuracy_at_max_k"] == pytest.approx(0.2)
+    text = findings(summary, 0.01)[0]
+    assert "unpruned test accuracy 0.9500" in text and "up to k = 0.5" in text

@@ -1,0 +1,63 @@
+import logging
+import math
+
+import numpy as np
+import pytest
+
+from prunelab.training import DivergedError, EpochTracker, split_train_validation, train_dense
+
+SPEC = {"model": "dense", "type": "dense", "hidden": [32, 16], "bias": False, "regularizer": "l1",
+        "strength": 0.001, "epochs": 3, "batch_size": 32, "learning_rate": 0.003, "validation_size": 100,
+        "train_size": 300, "threads": 1, "onednn": False}
+
+
+def synthetic_digits(n=400):
+    """Images whose class is readable from one bright row: learnable in two epochs."""
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 10, n).astype(np.uint8)
+    images = rng.integers(0, 40, (n, 28, 28)).astype(np.uint8)
+    images[np.arange(n), labels * 2 + 4, :] = 255
+    return images, labels
+
+
+def test_split_holds_out_the_first_images_for_validation():
+    images, labels = synthetic_digits()
+    (x_train, y_train), (x_val, y_val) = split_train_validation(images, labels, 100, 200)
+    assert x_train.shape == (200, 784) and x_val.shape == (100, 784)
+    assert x_train.dtype == np.float32 and x_train.max() <= 1.0
+    np.testing.assert_array_equal(y_val, labels[:100])
+    np.testing.assert_array_equal(y_train, labels[100:300])
+    with pytest.raises(ValueError, match="exceeds"):
+        split_train_validation(images, labels, 300, 200)
+
+
+def test_tracker_keeps_the_lowest_validation_loss_and_logs_each_epoch(caplog):
+    tracker = EpochTracker(logging.getLogger("test"), 3)
+    with caplog.at_level(logging.INFO):
+        for epoch, val_loss in enumerate([0.5, 0.3, 0.4]):
+            tracker.record(epoch, {"loss": 1.0, "accuracy": 0.5, "val_loss": val_loss, "val_accuracy": 0.6},
+                           1.25, lambda e=epoch: f"weights {e}")
+    assert tracker.best_weights == "weights 1"
+    assert [row["best"] for row in tracker.history] == [True, True, False]
+    assert "epoch 2/3 loss 1.0000 accuracy 0.5000 val_loss 0.3000 val_accuracy 0.6000 1.2s (best)" in caplog.text
+
+
+@pytest.mark.parametrize("bad", [math.nan, math.inf])
+def test_tracker_refuses_a_diverged_epoch(bad):
+    tracker = EpochTracker(logging.getLogger("test"), 1)
+    with pytest.raises(DivergedError, match="non-finite"):
+        tracker.record(0, {"loss": bad, "accuracy": 0.1, "val_loss": 1.0, "val_accuracy": 0.1}, 1.0, list)
+    assert tracker.best_weights is None
+
+
+def test_training_is_deterministic_and_learns(tensorflow):
+    images, labels = synthetic_digits()
+    log = logging.getLogger("test")
+    first, history = train_dense(images, labels, SPEC, seed=3, log=log)
+    second, _ = train_dense(images, labels, SPEC, seed=3, log=log)
+    assert [w.shape for w in first] == [(784, 32), (32, 16), (16, 10)]
+    for a, b in zip(first, second):
+        np.testing.assert_array_equal(a, b)
+    assert len(history) == 3 and history[-1]["val_accuracy"] > 0.5
+    other, _ = train_dense(images, labels, SPEC, seed=4, log=log)
+    assert not np.array_equal(first[0], other[0])

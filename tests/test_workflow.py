@@ -1,0 +1,137 @@
+"""End to end: the real workflow on tests/smoke.yaml (real data, real training, real report)."""
+
+import json
+import re
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from conftest import REPO
+
+SMOKE = REPO / "tests" / "smoke.yaml"
+
+
+def snakemake(workdir, *args, configfiles=(SMOKE,)):
+    command = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--directory", str(workdir),
+               *args, "--configfile", *map(str, configfiles)]
+    return subprocess.run(command, capture_output=True, text=True, timeout=1800)
+
+
+def planned_jobs(output: str) -> dict[str, int]:
+    """The 'Job stats' table of a dry run, as {rule: count}."""
+    if "Nothing to be done" in output:
+        return {}
+    table = output.split("Job stats:", 1)[1]
+    return {m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.M) if m[1] != "total"}
+
+
+def planned_outputs(output: str, rule: str) -> list[str]:
+    """The output files of a rule's jobs in a dry run's job listing."""
+    return re.findall(rf"^(?:local)?rule {rule}:\n(?:    .*\n)*?    output: (.+)$", output, re.M)
+
+
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("smoke")
+    result = snakemake(workdir, "--cores", "2")
+    assert result.returncode == 0, result.stderr[-5000:]
+    return workdir
+
+
+def extra_config(tmp_path, text):
+    path = tmp_path / "extra.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_metrics_table_is_complete_and_plausible(smoke):
+    metrics = pd.read_csv(smoke / "results" / "metrics.csv")
+    for column in ["dataset", "model", "regularizer", "seed", "method", "k", "accuracy", "loss", "sparsity",
+                   "nonzero_params"]:
+        assert column in metrics.columns
+    assert len(metrics) == 2 * 2 * 2 * 3  # datasets x regularizers x methods x k
+    assert set(metrics["regularizer"]) == {"none", "l2"} and set(metrics["method"]) == {"weight", "unit"}
+    assert (metrics["correct"] / metrics["total"] == metrics["accuracy"]).all()
+    unpruned = metrics[metrics["k"] == 0]
+    assert (unpruned["sparsity"] == 0).all()
+    # k = 0 is the trained model itself, whatever the method
+    assert unpruned.groupby(["dataset", "regularizer"])["accuracy"].nunique().eq(1).all()
+    assert unpruned[unpruned["dataset"] == "digits"]["accuracy"].min() > 0.75
+    assert unpruned[unpruned["dataset"] == "fashion"]["accuracy"].min() > 0.6
+    # exact per-layer counts: hidden kernels 784x128 and 128x64, so sparsity is k to rounding
+    assert (metrics["sparsity"] - metrics["k"]).abs().max() < 0.01
+    assert (metrics["prunable_params"] == 784 * 128 + 128 * 64).all()
+    at_90 = metrics[metrics["k"] == 0.9].pivot_table(index=["dataset", "regularizer"], columns="method",
+                                                     values="accuracy")
+    assert (at_90["weight"] > at_90["unit"]).all()  # removing whole units hurts more
+
+
+def test_every_stage_left_its_outputs_and_provenance(smoke):
+    results = smoke / "results"
+    for dataset in ("digits", "fashion"):
+        provenance = json.loads((results / "data" / dataset / "provenance.json").read_text())
+        assert provenance["source"].split()[0] in {"url", "directory", "debian", "pypi"}
+        assert len(provenance["files"]) == 4
+    train_records = sorted(results.glob("models/*/*/seed0/train.json"))
+    assert len(train_records) == 4
+    record = json.loads(train_records[0].read_text())
+    assert record["spec"]["epochs"] == 2 and record["environment"]["threads"]["TF_NUM_INTRAOP_THREADS"] == "1"
+    assert record["environment"]["TF_ENABLE_ONEDNN_OPTS"] == "0"
+    for directory in (r.parent for r in train_records):
+        assert {"weights.npz", "history.csv", "curves.png", "distributions.png"} <= {p.name for p in directory.iterdir()}
+    log = next(results.glob("logs/train/digits/*/seed0.log")).read_text()
+    assert re.search(r"epoch 2/2 loss [\d.]+ accuracy [\d.]+ val_loss [\d.]+ val_accuracy [\d.]+ [\d.]+s", log)
+    tables = sorted(results.glob("tables/*/*.md"))
+    assert len(tables) == 4
+    assert "| k | weight accuracy | unit accuracy | weight loss | unit loss |" in tables[0].read_text()
+    assert len(list(results.glob("plots/*/sweep.png"))) == 2
+
+
+def test_report_is_executed_and_self_contained(smoke):
+    html = (smoke / "results" / "report" / "report.html").read_text()
+    assert "Findings" in html and "unpruned test accuracy" in html
+    assert html.count("data:image/png;base64") >= 2 + 4 + 4  # sweeps, training curves, distributions
+    assert not re.search(r"<(script|link|img)[^>]+(src|href)=\"https?://", html)
+    notebook = json.loads((smoke / "results" / "report" / "report.ipynb").read_text())
+    outputs = [o for cell in notebook["cells"] for o in cell.get("outputs", [])]
+    assert not [o for o in outputs if o["output_type"] == "error" or o.get("name") == "stderr"]
+
+
+def test_second_run_has_nothing_to_do(smoke):
+    result = snakemake(smoke, "--dry-run")
+    assert result.returncode == 0 and planned_jobs(result.stdout) == {}, result.stdout[-3000:]
+
+
+def test_adding_one_k_schedules_only_the_new_prune_jobs_and_what_summarizes_them(smoke, tmp_path):
+    extra = extra_config(tmp_path, "pruning: {k: [0, 0.5, 0.7, 0.9]}\n")
+    result = snakemake(smoke, "--dry-run", configfiles=(SMOKE, extra))
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert planned_jobs(result.stdout) == {
+        "prune": 2 * 2 * 2,  # the new k for each dataset x regularizer x method
+        "aggregate": 1, "plot_sweep": 2, "report": 1, "all": 1,
+        "plot_distributions": 4,  # these figures have one row per k
+    }
+    new = planned_outputs(result.stdout, "prune")
+    assert len(new) == 8 and all(path.endswith("/k0.7.json") for path in new)
+
+
+def test_changing_one_lambda_retrains_only_those_models(smoke, tmp_path):
+    extra = extra_config(tmp_path, "regularization_strength: {l2: 0.02}\n")
+    result = snakemake(smoke, "--dry-run", configfiles=(SMOKE, extra))
+    assert result.returncode == 0, result.stderr[-3000:]
+    jobs = planned_jobs(result.stdout)
+    assert jobs["train"] == 2 and "fetch_data" not in jobs
+    assert jobs["prune"] == 2 * 2 * 3
+    retrained = planned_outputs(result.stdout, "train")
+    assert len(retrained) == 2 and all("/dense-l2_0.02-e2-" in line for line in retrained)
+
+
+def test_invalid_config_fails_before_any_job_naming_the_key(smoke, tmp_path):
+    extra = extra_config(tmp_path, "pruning: {methods: [weight, magic]}\ntraining: {epochs: 0}\n")
+    result = snakemake(smoke, "--cores", "1", configfiles=(SMOKE, extra))
+    assert result.returncode != 0
+    assert "pruning.methods[1]: 'magic' is not allowed; allowed values: weight, unit" in result.stderr
+    assert "training.epochs: 0 is less than the minimum of 1" in result.stderr
+    assert "Building DAG" not in result.stderr

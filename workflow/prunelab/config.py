@@ -1,0 +1,88 @@
+"""Config validation: JSON schema with defaults, plus the checks a schema cannot express.
+
+All problems are reported at once, each naming the key and what is allowed, and
+the workflow stops before any job is scheduled.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import jsonschema
+import yaml
+
+SCHEMA_PATH = Path(__file__).resolve().parents[1] / "schemas" / "config.schema.yaml"
+
+
+class ConfigError(ValueError):
+    """The configuration is invalid; the message lists every problem."""
+
+
+def _with_defaults(validator_class):
+    validate_properties = validator_class.VALIDATORS["properties"]
+
+    def set_defaults(validator, properties, instance, schema):
+        if isinstance(instance, dict):
+            for name, subschema in properties.items():
+                if "default" in subschema:
+                    instance.setdefault(name, copy.deepcopy(subschema["default"]))
+        yield from validate_properties(validator, properties, instance, schema)
+
+    return jsonschema.validators.extend(validator_class, {"properties": set_defaults})
+
+
+DefaultingValidator = _with_defaults(jsonschema.Draft202012Validator)
+
+
+def load_schema(path: str | Path = SCHEMA_PATH) -> dict:
+    with open(path) as handle:
+        return yaml.safe_load(handle)
+
+
+def _key(path) -> str:
+    parts = []
+    for part in path:
+        parts.append(f"[{part}]" if isinstance(part, int) else ("." if parts else "") + str(part))
+    return "".join(parts) or "(top level)"
+
+
+def _describe(error: jsonschema.ValidationError) -> str:
+    key = _key(error.absolute_path)
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        allowed = sorted(error.schema.get("properties", {}))
+        unknown = sorted(set(error.instance) - set(allowed))
+        if allowed:
+            return f"{key}: unknown key(s) {', '.join(map(repr, unknown))}; allowed keys: {', '.join(allowed)}"
+    if error.validator == "enum":
+        return f"{key}: {error.instance!r} is not allowed; allowed values: {', '.join(map(str, error.validator_value))}"
+    if error.validator == "oneOf" and isinstance(error.instance, dict):
+        return (f"{key}: {error.instance!r} is not a valid source; use one of "
+                "{kind: url, base: https://...}, {kind: directory, path: ...}, "
+                "{kind: debian, package: ...}, {kind: pypi, requirement: ...}")
+    return f"{key}: {error.message}"
+
+
+def _semantic_problems(config: dict) -> list[str]:
+    problems = []
+    undefined = [m for m in config["models"] if m not in config["architectures"]]
+    if undefined:
+        problems.append(f"models: {', '.join(undefined)} not defined under architectures "
+                        f"(defined: {', '.join(sorted(config['architectures'])) or 'none'})")
+    training = config["training"]
+    used = training["validation_size"] + (training["train_size"] or 1)
+    if used > 60000:
+        problems.append(f"training: validation_size + train_size = {used} exceeds the 60000 training images")
+    return problems
+
+
+def validate_config(config: dict, schema: dict | None = None) -> dict:
+    """Fill defaults into ``config`` in place and return it; raise :class:`ConfigError` if invalid."""
+    schema = load_schema() if schema is None else schema
+    errors = sorted(DefaultingValidator(schema).iter_errors(config), key=lambda e: list(map(str, e.absolute_path)))
+    problems = [_describe(e) for e in errors]
+    if not problems:
+        problems = _semantic_problems(config)
+    if problems:
+        raise ConfigError("invalid configuration:\n" + "\n".join(f"  - {p}" for p in problems))
+    return config

@@ -1,0 +1,66 @@
+"""From a validated config to the runs it asks for, with readable, versioned ids.
+
+A training run's id names its main settings (like C's experiment ids) and ends in
+a hash of every setting that affects the trained weights, so changing any of them
+writes a new version beside the old one instead of overwriting it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+
+def format_number(value: float) -> str:
+    """Shortest exact decimal, no exponent: 0 -> '0', 0.995 -> '0.995', 1e-05 -> '0.00001'."""
+    return np.format_float_positional(float(value), trim="-")
+
+
+def training_spec(config: dict, model: str, regularizer: str) -> dict:
+    """Every setting that affects the trained weights (dataset and seed are wildcards)."""
+    architecture = config["architectures"][model]
+    strength = 0.0 if regularizer == "none" else float(config["regularization_strength"][regularizer])
+    return {
+        "model": model,
+        **{key: architecture[key] for key in sorted(architecture)},
+        "regularizer": regularizer,
+        "strength": strength,
+        **config["training"],
+    }
+
+
+def spec_digest(spec: dict) -> str:
+    return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:8]
+
+
+def training_id(spec: dict) -> str:
+    strength = "" if spec["regularizer"] == "none" else f"_{format_number(spec['strength'])}"
+    return f"{spec['model']}-{spec['regularizer']}{strength}-e{spec['epochs']}-{spec_digest(spec)}"
+
+
+@dataclass(frozen=True)
+class Training:
+    dataset: str
+    train_id: str
+    seed: int
+
+
+def training_specs(config: dict) -> dict[str, dict]:
+    """All training specs of the config, by id."""
+    specs = (training_spec(config, m, r) for m in config["models"] for r in config["regularizers"])
+    return {training_id(spec): spec for spec in specs}
+
+
+def trainings(config: dict) -> list[Training]:
+    ids = list(training_specs(config))
+    return [Training(d, i, s) for d in config["datasets"] for i in ids for s in config["seeds"]]
+
+
+def model_label(path: str) -> str:
+    """'dataset · train_id · seed N' from a path under results/models/{dataset}/{train_id}/seed{N}/."""
+    dataset, train_id, seed = Path(path).parts[-4:-1]
+    return f"{dataset} · {train_id} · seed {seed.removeprefix('seed')}"

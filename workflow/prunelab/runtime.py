@@ -1,0 +1,91 @@
+"""Thread and oneDNN pinning, which must happen before TensorFlow is imported.
+
+Keras runs are bit-identical across processes only when the thread count and the
+oneDNN setting are fixed (REFERENCE §3), so both are part of the configuration and
+of every result's provenance.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+from importlib import metadata
+
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+                    "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS")
+
+
+def pin_threads(threads: int) -> None:
+    """Limit every math library in this process to ``threads`` threads."""
+    for variable in THREAD_VARIABLES:
+        os.environ[variable] = str(threads)
+
+
+_PINNED: dict = {}
+
+
+def import_tensorflow(threads: int, onednn: bool):
+    """Import TensorFlow with pinned threads and oneDNN setting; returns the module.
+
+    A second call with the same settings returns the module; TensorFlow imported
+    elsewhere first, or other settings, cannot be pinned any more and raise.
+    """
+    if "tensorflow" in sys.modules:
+        if _PINNED != {"threads": threads, "onednn": onednn}:
+            raise RuntimeError(f"TensorFlow was already imported with {_PINNED or 'unpinned threads'}; "
+                               f"cannot pin threads={threads}, onednn={onednn}")
+        return sys.modules["tensorflow"]
+    pin_threads(threads)
+    os.environ["TF_ENABLE_ONEDNN_OPTS"] = "1" if onednn else "0"
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import tensorflow as tf
+
+    tf.config.threading.set_intra_op_parallelism_threads(threads)
+    tf.config.threading.set_inter_op_parallelism_threads(1)
+    _PINNED.update(threads=threads, onednn=onednn)
+    return tf
+
+
+def environment_record(packages: tuple[str, ...] = ("numpy",)) -> dict:
+    """What can change results across machines: versions, CPU, thread settings."""
+    versions = {}
+    for package in packages:
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = None
+    return {
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "processor": _cpu_model(),
+        "cpu_count": os.cpu_count(),
+        "packages": versions,
+        "threads": {v: os.environ.get(v) for v in THREAD_VARIABLES},
+        "TF_ENABLE_ONEDNN_OPTS": os.environ.get("TF_ENABLE_ONEDNN_OPTS"),
+    }
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as handle:
+            for line in handle:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor()
+
+
+def script_logger(log_path: str, name: str = "prunelab"):
+    """A logger writing to the job's Snakemake log file (and stderr), with timestamps."""
+    import logging
+
+    logger = logging.getLogger(name)
+    logger.setLevel(logging.INFO)
+    logger.handlers.clear()
+    formatter = logging.Formatter("%(asctime)s %(levelname)s %(message)s")
+    for handler in (logging.FileHandler(log_path, mode="w"), logging.StreamHandler()):
+        handler.setFormatter(formatter)
+        logger.addHandler(handler)
+    return logger

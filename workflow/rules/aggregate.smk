@@ -1,0 +1,21 @@
+rule aggregate:
+    input:
+        pruned_paths(),
+    output:
+        metrics=report(
+            "results/metrics.csv",
+            caption="../../report/metrics.rst",
+            category="Metrics",
+        ),
+        tables=table_paths(),
+    params:
+        table_pattern=lambda wildcards: TABLE,
+    log:
+        f"{LOGS}/aggregate.log",
+    resources:
+        mem_mb=500,
+        runtime=5,
+    conda:
+        "../../envs/core.yaml"
+    script:
+        "../scripts/aggregate.py"

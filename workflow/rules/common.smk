@@ -1,0 +1,63 @@
+import sys
+from pathlib import Path
+
+# The importable package lives beside the rules; Snakemake passes its sys.path on to scripts.
+sys.path.insert(0, str(Path(workflow.basedir) / "workflow"))
+
+from prunelab.config import validate_config
+from prunelab.datasets import DATASETS, SPLIT_FILES
+from prunelab.plan import format_number, training_specs, trainings
+
+
+validate_config(config)
+
+SPECS = training_specs(config)
+TRAININGS = trainings(config)
+K_VALUES = [format_number(k) for k in config["pruning"]["k"]]
+METHODS = config["pruning"]["methods"]
+
+DATA = "results/data/{dataset}"
+MODEL = "results/models/{dataset}/{train_id}/seed{seed}"
+PRUNED = "results/pruned/{dataset}/{train_id}/seed{seed}/{method}/k{k}.json"
+TABLE = "results/tables/{dataset}/{train_id}.md"
+SWEEP_PLOT = "results/plots/{dataset}/sweep.png"
+LOGS = "results/logs"
+REPORT_NOTEBOOK = str(Path(workflow.basedir) / "workflow" / "notebooks" / "report.ipynb")
+
+
+wildcard_constraints:
+    dataset="|".join(DATASETS),
+    train_id=r"[^/]+",
+    seed=r"\d+",
+    method=r"[a-z_]+",
+    k=r"[0-9.]+",
+
+
+def split_files(split):
+    """The IDX files of one split of the dataset named by the wildcard."""
+    return [f"{DATA}/{name}" for name in SPLIT_FILES[split]]
+
+
+def training_spec(wildcards):
+    return SPECS[wildcards.train_id]
+
+
+def model_paths(filename):
+    return [f"{MODEL}/{filename}".format(**vars(t)) for t in TRAININGS]
+
+
+def pruned_paths():
+    return [
+        PRUNED.format(**vars(t), method=method, k=k)
+        for t in TRAININGS
+        for method in METHODS
+        for k in K_VALUES
+    ]
+
+
+def table_paths():
+    return sorted({TABLE.format(dataset=t.dataset, train_id=t.train_id) for t in TRAININGS})
+
+
+def sweep_plot_paths():
+    return [SWEEP_PLOT.format(dataset=d) for d in config["datasets"]]

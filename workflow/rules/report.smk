@@ -1,0 +1,67 @@
+rule plot_sweep:
+    input:
+        "results/metrics.csv",
+    output:
+        report(
+            SWEEP_PLOT,
+            caption="../../report/sweep.rst",
+            category="Pruning sweeps",
+            labels={"dataset": "{dataset}"},
+        ),
+    log:
+        f"{LOGS}/plot_sweep/{{dataset}}.log",
+    resources:
+        mem_mb=500,
+        runtime=5,
+    conda:
+        "../../envs/report.yaml"
+    script:
+        "../scripts/plot_sweep.py"
+
+
+rule plot_distributions:
+    input:
+        weights=f"{MODEL}/weights.npz",
+    output:
+        report(
+            f"{MODEL}/distributions.png",
+            caption="../../report/distributions.rst",
+            category="Weight distributions",
+            subcategory="{dataset}",
+            labels={"model": "{train_id}", "seed": "{seed}"},
+        ),
+    params:
+        methods=METHODS,
+        k=[float(k) for k in K_VALUES],
+    log:
+        f"{LOGS}/plot_distributions/{{dataset}}/{{train_id}}/seed{{seed}}.log",
+    resources:
+        mem_mb=800,
+        runtime=5,
+    conda:
+        "../../envs/report.yaml"
+    script:
+        "../scripts/plot_distributions.py"
+
+
+rule report:
+    input:
+        notebook=REPORT_NOTEBOOK,
+        metrics="results/metrics.csv",
+        tables=table_paths(),
+        histories=model_paths("history.csv"),
+        distributions=model_paths("distributions.png"),
+    output:
+        notebook="results/report/report.ipynb",
+        html="results/report/report.html",
+    params:
+        tolerance=config["report"]["tolerance"],
+    log:
+        f"{LOGS}/report.log",
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        "../../envs/report.yaml"
+    script:
+        "../scripts/report.py"

@@ -1,0 +1,17 @@
+"""Fetch one dataset from the first configured source that delivers it verified."""
+
+from pathlib import Path
+
+from prunelab.datasets import fetch_dataset
+from prunelab.fileio import write_json
+from prunelab.runtime import script_logger
+
+log = script_logger(snakemake.log[0])
+dataset = snakemake.wildcards.dataset
+data = snakemake.config["data"]
+out_dir = Path(snakemake.output.provenance).parent
+record = fetch_dataset(dataset, data["sources"][dataset], out_dir, data["url_timeout"])
+for failure in record["failed_sources"]:
+    log.info("source %s failed: %s", failure["source"], failure["error"])
+log.info("%s fetched from %s and verified", dataset, record["source"])
+write_json(snakemake.output.provenance, record)
