@@ -31,6 +31,7 @@ def test_empty_config_gets_experiment_c_defaults():
     assert config["training"]["validation_size"] == 10000
     assert len(config["pruning"]["k"]) == 12 and config["pruning"]["methods"] == ["weight", "unit"]
     assert config["architectures"]["dense"]["hidden"] == [1000, 1000, 500, 200]
+    assert config["architectures"]["cnn"]["conv"] == [32, 64, 64] and config["pruning"]["layers"] == "all_but_output"
     assert [s["kind"] for s in config["data"]["sources"]["digits"]] == ["url", "url", "pypi"]
 
 
@@ -52,7 +53,14 @@ def test_shipped_configs_are_valid_and_default_matches_schema_defaults():
     ({"seeds": []}, "seeds: [] should be non-empty"),
     ({"trainig": {}}, "(top level): unknown key(s) 'trainig'; allowed keys: architectures, data,"),
     ({"training": {"epoch": 3}}, "training: unknown key(s) 'epoch'; allowed keys: batch_size, epochs,"),
-    ({"models": ["cnn"]}, "models: cnn not defined under architectures (defined: dense)"),
+    ({"models": ["vgg"]}, "models: vgg not defined under architectures (defined: cnn, dense)"),
+    ({"pruning": {"layers": "conv"}}, "pruning.layers: 'conv' selects no layer of model 'dense'"),
+    ({"pruning": {"layers": [0, 5]}}, "pruning.layers: model 'dense' has layers 0..4, not 5"),
+    ({"architectures": {"cnn": {"type": "cnn", "conv": [8], "pool": [True, True], "hidden": []}}, "models": ["cnn"]},
+     "architectures.cnn.pool: needs one entry per convolution (1), got 2"),
+    ({"architectures": {"x": {"type": "rnn"}}}, "architectures.x.type: 'rnn' is not allowed; allowed values: dense, cnn"),
+    ({"architectures": {"dense": {"type": "dense", "hidden": [8], "pool": [True]}}},
+     "architectures.dense: unknown key(s) 'pool'; allowed keys: bias, hidden, type"),
     ({"training": {"validation_size": 50000, "train_size": 20000}}, "exceeds the 60000 training images"),
     ({"data": {"sources": {"digits": [{"kind": "ftp", "base": "x"}]}}}, "is not a valid source"),
 ])

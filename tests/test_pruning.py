@@ -1,7 +1,18 @@
 import numpy as np
 import pytest
 
-from prunelab.pruning import METHODS, count_to_prune, prunable_layers, prune, unit_mask, unit_norms, weight_mask
+from prunelab.network import Network
+from prunelab.pruning import (METHODS, count_to_prune, global_weight_masks, prune, random_masks, select_layers,
+                              unit_mask, unit_norms, weight_mask)
+
+DENSE = {"type": "dense", "hidden": [10, 8], "bias": False}
+
+
+def dense_network(bias=False, seed=2):
+    rng = np.random.default_rng(seed)
+    kernels = [rng.normal(size=(20, 10)), rng.normal(size=(10, 8)) * 100, rng.normal(size=(8, 3)) * 1e-3]
+    biases = [rng.normal(size=k.shape[-1]) for k in kernels] if bias else None
+    return Network({**DENSE, "bias": bias}, kernels, biases)
 
 
 def test_count_to_prune_rounds_half_up_and_clips():
@@ -48,30 +59,91 @@ def test_unit_mask_removes_whole_columns_of_smallest_l2_norm():
 
 
 def test_unit_mask_ties_go_by_position():
-    w = np.ones((3, 4))
-    assert unit_mask(w, 0.5)[0].tolist() == [False, False, True, True]
+    assert unit_mask(np.ones((3, 4)), 0.5)[0].tolist() == [False, False, True, True]
 
 
-def test_prune_is_per_layer_and_never_touches_the_output_layer():
-    rng = np.random.default_rng(2)
-    kernels = [rng.normal(size=(20, 10)), rng.normal(size=(10, 8)) * 100, rng.normal(size=(8, 3)) * 1e-3]
-    for method in ("weight", "unit"):
-        pruned, masks = prune(kernels, method, 0.5)
+def test_conv_filters_are_ranked_by_the_l2_norm_of_their_whole_kernel():
+    kernel = np.zeros((3, 3, 2, 4))  # height, width, in channels, filters
+    kernel[..., 0] = 1.0  # norm sqrt(18)
+    kernel[0, 0, 0, 1] = 5.0  # norm 5: one big weight
+    kernel[:, :, 1, 2] = 0.5  # norm 1.5
+    kernel[..., 3] = 0.4  # norm sqrt(2.88)
+    np.testing.assert_allclose(unit_norms(kernel), [np.sqrt(18), 5, 1.5, np.sqrt(2.88)])
+    keep = unit_mask(kernel, 0.5)
+    assert keep.shape == kernel.shape
+    assert [bool(keep[..., f].all()) for f in range(4)] == [True, True, False, False]
+    assert not keep[..., 2].any() and not keep[..., 3].any()
+
+
+def test_layerwise_prunes_each_layer_alike_and_never_the_output_layer():
+    network = dense_network()
+    layers = select_layers(network, "all_but_output")
+    assert layers == [0, 1]
+    for method in ("weight", "unit", "random"):
+        pruned, masks = prune(network, method, 0.5, layers)
         assert masks[-1] is None
-        np.testing.assert_array_equal(pruned[-1], kernels[-1])
+        np.testing.assert_array_equal(pruned.kernels[-1], network.kernels[-1])
         # per layer: each hidden layer loses half, however different the layers' scales
-        assert [np.count_nonzero(p == 0) for p in pruned[:-1]] == [100, 40]
-        for original, kept, mask in zip(kernels[:-1], pruned[:-1], masks[:-1]):
+        assert [np.count_nonzero(k == 0) for k in pruned.kernels[:-1]] == [100, 40]
+        for original, kept, mask in zip(network.kernels[:-1], pruned.kernels[:-1], masks[:-1]):
             np.testing.assert_array_equal(kept[mask], original[mask])
-    assert prunable_layers(3) == [0, 1]
+
+
+def test_global_threshold_prunes_the_small_layer_first():
+    small, large = np.full((2, 3), 0.1), np.arange(1.0, 7.0).reshape(3, 2)
+    masks = global_weight_masks([small, large], 0.5)
+    assert not masks[0].any() and masks[1].all()  # all six 0.1s go before any of 1..6
+    masks = global_weight_masks([small, large], 0.75)
+    assert masks[1].tolist() == [[False, False], [False, True], [True, True]]
+    # a per-layer rule removes the same fraction everywhere instead
+    assert [int((~m).sum()) for m in METHODS["weight"]([small, large], 0.5)] == [3, 3]
+
+
+def test_global_ties_go_by_layer_then_position():
+    masks = global_weight_masks([np.ones(3), np.ones(3)], 0.5)
+    assert [m.tolist() for m in masks] == [[False, False, False], [True, True, True]]
+
+
+def test_random_pruning_is_exact_seeded_and_not_magnitude_based():
+    weights = [np.arange(1.0, 101.0).reshape(10, 10)]
+    first = random_masks(weights, 0.3, seed=7)[0]
+    assert (~first).sum() == 30
+    np.testing.assert_array_equal(first, random_masks(weights, 0.3, seed=7)[0])
+    assert not np.array_equal(first, random_masks(weights, 0.3, seed=8)[0])
+    assert not np.array_equal(first, weight_mask(weights[0], 0.3))
+
+
+def test_unit_pruning_zeroes_the_biases_of_removed_units_only():
+    network = dense_network(bias=True)
+    pruned, masks = prune(network, "unit", 0.5, [0, 1])
+    for index in (0, 1):
+        removed = ~masks[index].any(axis=0)
+        assert removed.sum() == network.kernels[index].shape[1] // 2
+        assert (pruned.biases[index][removed] == 0).all()
+        np.testing.assert_array_equal(pruned.biases[index][~removed], network.biases[index][~removed])
+    np.testing.assert_array_equal(pruned.biases[2], network.biases[2])
+    # weight pruning leaves every bias alone
+    weight_pruned, _ = prune(network, "weight", 0.5, [0, 1])
+    for a, b in zip(weight_pruned.biases, network.biases):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_layer_selection():
+    cnn = Network({"type": "cnn"}, [np.ones((3, 3, 1, 4)), np.ones((3, 3, 4, 4)), np.ones((16, 5)), np.ones((5, 2))])
+    assert select_layers(cnn, "conv") == [0, 1]
+    assert select_layers(cnn, "all_but_output") == [0, 1, 2]
+    assert select_layers(cnn, [3, 0]) == [0, 3]
+    with pytest.raises(ValueError, match="indices below 4"):
+        select_layers(cnn, [4])
 
 
 def test_prune_does_not_modify_its_input_and_rejects_unknown_methods():
-    kernels = [np.arange(1.0, 7.0).reshape(2, 3), np.ones((3, 2))]
-    copy = [k.copy() for k in kernels]
-    prune(kernels, "weight", 0.5)
-    for a, b in zip(kernels, copy):
+    network = dense_network(bias=True)
+    copies = [k.copy() for k in network.kernels + network.biases]
+    for method in METHODS:
+        prune(network, method, 0.5, [0, 1])
+    for a, b in zip(network.kernels + network.biases, copies):
         np.testing.assert_array_equal(a, b)
     with pytest.raises(KeyError, match="registered"):
-        prune(kernels, "nonsense", 0.5)
-    assert {"weight", "unit"} <= set(METHODS)
+        prune(network, "nonsense", 0.5, [0])
+    assert {"weight", "unit", "global_weight", "random"} <= set(METHODS)

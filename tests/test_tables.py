@@ -6,7 +6,7 @@ from prunelab.tables import METRIC_COLUMNS, findings, largest_safe_k, markdown_t
 
 def record(method, k, accuracy, seed=0, regularizer="none"):
     return {"dataset": "digits", "model": "dense", "regularizer": regularizer, "strength": 0.0,
-            "train_id": f"dense-{regularizer}-e1-x", "seed": seed, "method": method, "k": k,
+            "train_id": f"dense-{regularizer}-e1-x", "seed": seed, "layers": "all_but_output", "method": method, "k": k,
             "accuracy": accuracy, "loss": 1 - accuracy, "correct": int(accuracy * 100), "total": 100,
             "sparsity": k, "nonzero_params": 10, "prunable_params": 8, "total_params": 12}
 

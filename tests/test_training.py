@@ -4,9 +4,11 @@ import math
 import numpy as np
 import pytest
 
-from prunelab.training import DivergedError, EpochTracker, split_train_validation, train_dense
+from prunelab.network import features
+from prunelab.training import DivergedError, EpochTracker, split_train_validation, train_model
 
-SPEC = {"model": "dense", "type": "dense", "hidden": [32, 16], "bias": False, "regularizer": "l1",
+DENSE = {"type": "dense", "hidden": [32, 16], "bias": False}
+SPEC = {"model": "dense", "architecture": DENSE, "regularizer": "l1",
         "strength": 0.001, "epochs": 3, "batch_size": 32, "learning_rate": 0.003, "validation_size": 100,
         "train_size": 300, "threads": 1, "onednn": False}
 
@@ -22,13 +24,13 @@ def synthetic_digits(n=400):
 
 def test_split_holds_out_the_first_images_for_validation():
     images, labels = synthetic_digits()
-    (x_train, y_train), (x_val, y_val) = split_train_validation(images, labels, 100, 200)
+    (x_train, y_train), (x_val, y_val) = split_train_validation(features(DENSE, images), labels, 100, 200)
     assert x_train.shape == (200, 784) and x_val.shape == (100, 784)
     assert x_train.dtype == np.float32 and x_train.max() <= 1.0
     np.testing.assert_array_equal(y_val, labels[:100])
     np.testing.assert_array_equal(y_train, labels[100:300])
     with pytest.raises(ValueError, match="exceeds"):
-        split_train_validation(images, labels, 300, 200)
+        split_train_validation(features(DENSE, images), labels, 300, 200)
 
 
 def test_tracker_keeps_the_lowest_validation_loss_and_logs_each_epoch(caplog):
@@ -53,11 +55,21 @@ def test_tracker_refuses_a_diverged_epoch(bad):
 def test_training_is_deterministic_and_learns(tensorflow):
     images, labels = synthetic_digits()
     log = logging.getLogger("test")
-    first, history = train_dense(images, labels, SPEC, seed=3, log=log)
-    second, _ = train_dense(images, labels, SPEC, seed=3, log=log)
-    assert [w.shape for w in first] == [(784, 32), (32, 16), (16, 10)]
-    for a, b in zip(first, second):
+    first, history = train_model(images, labels, SPEC, seed=3, log=log)
+    second, _ = train_model(images, labels, SPEC, seed=3, log=log)
+    assert [w.shape for w in first.kernels] == [(784, 32), (32, 16), (16, 10)] and first.biases is None
+    for a, b in zip(first.kernels, second.kernels):
         np.testing.assert_array_equal(a, b)
     assert len(history) == 3 and history[-1]["val_accuracy"] > 0.5
-    other, _ = train_dense(images, labels, SPEC, seed=4, log=log)
-    assert not np.array_equal(first[0], other[0])
+    other, _ = train_model(images, labels, SPEC, seed=4, log=log)
+    assert not np.array_equal(first.kernels[0], other.kernels[0])
+
+
+def test_without_validation_the_last_epoch_is_kept(tensorflow):
+    images, labels = synthetic_digits()
+    cnn = {"type": "cnn", "conv": [4, 4], "kernel_size": 3, "pool": [True, True], "hidden": [16], "bias": True}
+    spec = {**SPEC, "architecture": cnn, "validation_size": 0, "epochs": 2, "regularizer": "none"}
+    network, history = train_model(images, labels, spec, seed=0, log=logging.getLogger("test"))
+    assert [row["best"] for row in history] == [True, True] and "val_loss" not in history[0]
+    assert [k.shape for k in network.kernels] == [(3, 3, 1, 4), (3, 3, 4, 4), (100, 16), (16, 10)]
+    assert [b.shape for b in network.biases] == [(4,), (4,), (16,), (10,)]

@@ -135,3 +135,11 @@ def test_invalid_config_fails_before_any_job_naming_the_key(smoke, tmp_path):
     assert "pruning.methods[1]: 'magic' is not allowed; allowed values: weight, unit" in result.stderr
     assert "training.epochs: 0 is less than the minimum of 1" in result.stderr
     assert "Building DAG" not in result.stderr
+
+
+def test_snakemake_report_has_every_category(smoke):
+    result = snakemake(smoke, "--report", "results/report/snakemake-report.html")
+    assert result.returncode == 0, result.stderr[-3000:]
+    html = (smoke / "results" / "report" / "snakemake-report.html").read_text()
+    for category in ("Training", "Metrics", "Pruning sweeps", "Weight distributions"):
+        assert category in html

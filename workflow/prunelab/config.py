@@ -63,12 +63,49 @@ def _describe(error: jsonschema.ValidationError) -> str:
     return f"{key}: {error.message}"
 
 
+def layer_kinds(architecture: dict) -> list[str]:
+    """'conv' or 'dense' for each weighted layer of an architecture, output layer last."""
+    conv = architecture.get("conv", [])
+    return ["conv"] * len(conv) + ["dense"] * (len(architecture["hidden"]) + 1)
+
+
+def _architecture_problems(name: str, architecture: dict) -> list[str]:
+    if architecture["type"] != "cnn":
+        return []
+    problems = []
+    if len(architecture["pool"]) != len(architecture["conv"]):
+        problems.append(f"architectures.{name}.pool: needs one entry per convolution "
+                        f"({len(architecture['conv'])}), got {len(architecture['pool'])}")
+    size = 28
+    for filters, pool in zip(architecture["conv"], architecture["pool"]):
+        size = size - architecture["kernel_size"] + 1
+        size = size // 2 if pool else size
+    if size < 1:
+        problems.append(f"architectures.{name}: the convolutions and poolings shrink 28x28 images to nothing")
+    return problems
+
+
+def _layer_selection_problems(config: dict) -> list[str]:
+    selection = config["pruning"]["layers"]
+    problems = []
+    for model in config["models"]:
+        kinds = layer_kinds(config["architectures"][model])
+        if selection == "conv" and "conv" not in kinds:
+            problems.append(f"pruning.layers: 'conv' selects no layer of model {model!r} (it has no convolutions)")
+        if isinstance(selection, list) and max(selection) >= len(kinds):
+            problems.append(f"pruning.layers: model {model!r} has layers 0..{len(kinds) - 1}, not {max(selection)}")
+    return problems
+
+
 def _semantic_problems(config: dict) -> list[str]:
     problems = []
     undefined = [m for m in config["models"] if m not in config["architectures"]]
     if undefined:
-        problems.append(f"models: {', '.join(undefined)} not defined under architectures "
-                        f"(defined: {', '.join(sorted(config['architectures'])) or 'none'})")
+        return [f"models: {', '.join(undefined)} not defined under architectures "
+                f"(defined: {', '.join(sorted(config['architectures'])) or 'none'})"]
+    for name in config["models"]:
+        problems += _architecture_problems(name, config["architectures"][name])
+    problems += _layer_selection_problems(config)
     training = config["training"]
     used = training["validation_size"] + (training["train_size"] or 1)
     if used > 60000:

@@ -283,7 +283,3 @@ def load_split(data_dir: str | os.PathLike, dataset: str, split: str) -> tuple[n
         raise ValueError(f"{data_dir}/{labels_name}: label {labels.max()} outside 0..{NUM_CLASSES - 1}")
     return images, labels
 
-
-def as_features(images: np.ndarray) -> np.ndarray:
-    """Flatten and scale images to float32 in [0, 1], the models' input."""
-    return images.reshape(len(images), -1).astype(np.float32) / np.float32(255.0)

@@ -1,21 +1,14 @@
-"""Exact numpy evaluation of dense models, and the sparsity bookkeeping.
+"""Test metrics of a (pruned) network, and its sparsity bookkeeping.
 
-A float32 numpy forward pass reproduces Keras's predictions, and costs a fraction
-of a TensorFlow start-up, so prune jobs never import TensorFlow. The loss is
-plain cross-entropy (no regularization penalty), from a float64 log-softmax.
+The loss is plain cross-entropy (no regularization penalty), from a float64
+log-softmax of the numpy forward pass's logits.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-
-def dense_logits(kernels: list[np.ndarray], features: np.ndarray) -> np.ndarray:
-    """Logits of a bias-free ReLU MLP: ReLU between layers, none on the output."""
-    activations = features
-    for kernel in kernels[:-1]:
-        activations = np.maximum(activations @ kernel, 0.0, dtype=np.float32)
-    return activations @ kernels[-1]
+from .network import Network
 
 
 def log_softmax(logits: np.ndarray) -> np.ndarray:
@@ -32,14 +25,15 @@ def classification_metrics(logits: np.ndarray, labels: np.ndarray) -> dict:
     return {"correct": correct, "total": int(len(labels)), "accuracy": correct / len(labels), "loss": loss}
 
 
-def sparsity_stats(kernels: list[np.ndarray], masks: list[np.ndarray | None]) -> dict:
+def sparsity_stats(network: Network, masks: list[np.ndarray | None]) -> dict:
     """Zero fraction among prunable weights, and non-zero counts over the whole model."""
-    prunable = [w for w, m in zip(kernels, masks) if m is not None]
+    arrays = network.kernels + (network.biases or [])
+    prunable = [w for w, m in zip(network.kernels, masks) if m is not None]
     prunable_params = int(sum(w.size for w in prunable))
     prunable_zeros = int(sum(np.count_nonzero(w == 0) for w in prunable))
     return {
         "sparsity": prunable_zeros / prunable_params if prunable_params else 0.0,
         "prunable_params": prunable_params,
-        "total_params": int(sum(w.size for w in kernels)),
-        "nonzero_params": int(sum(np.count_nonzero(w) for w in kernels)),
+        "total_params": int(sum(w.size for w in arrays)),
+        "nonzero_params": int(sum(np.count_nonzero(w) for w in arrays)),
     }

@@ -71,8 +71,3 @@ def save_figure(figure, path: str | os.PathLike, dpi: int = 110) -> None:
     with atomic_output(path) as handle:
         figure.savefig(handle, format="png", dpi=dpi, bbox_inches="tight", metadata={"Software": None})
 
-
-def load_kernels(path: str | os.PathLike) -> list[np.ndarray]:
-    """The kernels ``W0, W1, ...`` of a saved model, in layer order."""
-    arrays = load_arrays(path)
-    return [arrays[f"W{i}"] for i in range(sum(name.startswith("W") for name in arrays))]

@@ -22,11 +22,10 @@ def format_number(value: float) -> str:
 
 def training_spec(config: dict, model: str, regularizer: str) -> dict:
     """Every setting that affects the trained weights (dataset and seed are wildcards)."""
-    architecture = config["architectures"][model]
     strength = 0.0 if regularizer == "none" else float(config["regularization_strength"][regularizer])
     return {
         "model": model,
-        **{key: architecture[key] for key in sorted(architecture)},
+        "architecture": config["architectures"][model],
         "regularizer": regularizer,
         "strength": strength,
         **config["training"],
@@ -40,6 +39,11 @@ def spec_digest(spec: dict) -> str:
 def training_id(spec: dict) -> str:
     strength = "" if spec["regularizer"] == "none" else f"_{format_number(spec['strength'])}"
     return f"{spec['model']}-{spec['regularizer']}{strength}-e{spec['epochs']}-{spec_digest(spec)}"
+
+
+def layer_scope(selection: str | list[int]) -> str:
+    """Path segment naming the pruned layers: 'all_but_output', 'conv' or 'layers_0_2'."""
+    return selection if isinstance(selection, str) else "layers_" + "_".join(map(str, sorted(selection)))
 
 
 @dataclass(frozen=True)

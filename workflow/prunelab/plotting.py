@@ -9,7 +9,8 @@ import seaborn as sns
 from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, NullLocator
 
-from .pruning import GRANULARITY, prune, prunable_layers, unit_norms
+from .network import Network
+from .pruning import GRANULARITY, prune, unit_norms
 from .tables import method_order
 
 METHOD_COLORS = {"weight": "tab:red", "unit": "tab:blue"}
@@ -35,13 +36,14 @@ def set_k_axis(ax, ks) -> None:
 
 
 def training_curves(history: pd.DataFrame, title: str) -> Figure:
-    """Training and validation loss and accuracy per epoch; the kept (best) epoch marked."""
+    """Training (and validation) loss and accuracy per epoch; the kept epoch marked."""
     figure = Figure(figsize=(9, 3.2), layout="constrained")
-    best = int(history.loc[history["val_loss"].idxmin(), "epoch"])
+    kept = int(history.loc[history["best"], "epoch"].iloc[-1])
     for ax, metric in zip(figure.subplots(1, 2), ("loss", "accuracy")):
         ax.plot(history["epoch"], history[metric], marker=".", label="training")
-        ax.plot(history["epoch"], history[f"val_{metric}"], marker=".", label="validation")
-        ax.axvline(best, color="gray", linestyle=":", label=f"kept: epoch {best}")
+        if f"val_{metric}" in history:
+            ax.plot(history["epoch"], history[f"val_{metric}"], marker=".", label="validation")
+        ax.axvline(kept, color="gray", linestyle=":", label=f"kept: epoch {kept}")
         ax.set_xlabel("epoch")
         ax.set_ylabel(metric)
         ax.legend(fontsize=8)
@@ -77,22 +79,24 @@ def sweep(metrics: pd.DataFrame, dataset: str) -> Figure:
     return figure
 
 
-def surviving_scores(kernels: list[np.ndarray], method: str, k: float) -> list[np.ndarray]:
-    """Per prunable layer, what the method ranks by, for what survives pruning at k:
-    |w| of non-zero weights, or L2 norms of non-zero units."""
-    pruned, _ = prune(kernels, method, k)
+def surviving_scores(network: Network, layers: list[int], method: str, k: float, seed: int = 0
+                     ) -> list[np.ndarray]:
+    """Per pruned layer, what survives pruning at k: L2 norms of the remaining units for
+    unit-level methods, |w| of the remaining weights otherwise."""
+    pruned, _ = prune(network, method, k, layers, seed)
     scores = []
-    for index in prunable_layers(len(kernels)):
+    for index in layers:
         if GRANULARITY[method] == "unit":
-            norms = unit_norms(pruned[index])
+            norms = unit_norms(pruned.kernels[index])
             scores.append(norms[norms > 0])
         else:
-            magnitudes = np.abs(pruned[index]).ravel()
+            magnitudes = np.abs(pruned.kernels[index]).ravel()
             scores.append(magnitudes[magnitudes > 0])
     return scores
 
 
-def distributions(kernels: list[np.ndarray], methods: list[str], ks: list[float], title: str) -> Figure:
+def distributions(network: Network, layers: list[int], methods: list[str], ks: list[float], seed: int,
+                  title: str) -> Figure:
     """One row per k, one column per method: histograms of what survives, one line per layer.
 
     The bins are fixed by the unpruned model so rows compare directly; C animated
@@ -101,17 +105,20 @@ def distributions(kernels: list[np.ndarray], methods: list[str], ks: list[float]
     ks = sorted(ks)
     figure = Figure(figsize=(4.5 * len(methods), 0.9 * len(ks) + 1.2), layout="constrained")
     axes = figure.subplots(len(ks), len(methods), squeeze=False, sharex="col")
-    colors = sns.color_palette("viridis", len(prunable_layers(len(kernels))))
+    colors = sns.color_palette("viridis", len(layers))
     for column, method in enumerate(methods):
-        unpruned = np.concatenate(surviving_scores(kernels, method, 0.0))
+        unpruned = np.concatenate(surviving_scores(network, layers, method, 0.0))
         by_unit = GRANULARITY[method] == "unit"
-        low = max(float(unpruned.min()), 1e-6)
+        low = max(float(np.percentile(unpruned, 0.5)), 1e-8)
         bins = (np.linspace(0, unpruned.max(), 50) if by_unit
                 else np.geomspace(low, unpruned.max(), 60))
         for row, k in enumerate(ks):
             ax = axes[row, column]
-            for layer, (scores, color) in enumerate(zip(surviving_scores(kernels, method, k), colors)):
-                ax.hist(scores, bins=bins, histtype="step", color=color, label=f"layer {layer}")
+            for layer, scores, color in zip(layers, surviving_scores(network, layers, method, k, seed), colors):
+                # each layer as a fraction of its own size, so small layers stay visible
+                size = network.kernels[layer].shape[-1] if by_unit else network.kernels[layer].size
+                ax.hist(scores, bins=bins, weights=np.full(len(scores), 1 / size), histtype="step",
+                        color=color, label=f"layer {layer}")
             if not by_unit:
                 ax.set_xscale("log")
             ax.set_yticks([])

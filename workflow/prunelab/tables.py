@@ -6,10 +6,10 @@ import pandas as pd
 
 from .pruning import METHODS
 
-IDENTITY = ["dataset", "model", "regularizer", "strength", "train_id", "seed", "method", "k"]
+IDENTITY = ["dataset", "model", "regularizer", "strength", "train_id", "seed", "layers", "method", "k"]
 METRIC_COLUMNS = IDENTITY + ["accuracy", "loss", "correct", "total", "sparsity", "nonzero_params",
                              "prunable_params", "total_params"]
-CONFIGURATION = ["dataset", "train_id", "model", "regularizer", "strength"]
+CONFIGURATION = ["dataset", "train_id", "model", "regularizer", "strength", "layers"]
 
 
 def method_order(methods) -> list[str]:

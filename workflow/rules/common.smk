@@ -6,7 +6,7 @@ sys.path.insert(0, str(Path(workflow.basedir) / "workflow"))
 
 from prunelab.config import validate_config
 from prunelab.datasets import DATASETS, SPLIT_FILES
-from prunelab.plan import format_number, training_specs, trainings
+from prunelab.plan import format_number, layer_scope, training_specs, trainings
 
 
 validate_config(config)
@@ -15,10 +15,12 @@ SPECS = training_specs(config)
 TRAININGS = trainings(config)
 K_VALUES = [format_number(k) for k in config["pruning"]["k"]]
 METHODS = config["pruning"]["methods"]
+LAYERS = config["pruning"]["layers"]
+SCOPE = layer_scope(LAYERS)
 
 DATA = "results/data/{dataset}"
 MODEL = "results/models/{dataset}/{train_id}/seed{seed}"
-PRUNED = "results/pruned/{dataset}/{train_id}/seed{seed}/{method}/k{k}.json"
+PRUNED = "results/pruned/{dataset}/{train_id}/seed{seed}/{scope}/{method}/k{k}.json"
 TABLE = "results/tables/{dataset}/{train_id}.md"
 SWEEP_PLOT = "results/plots/{dataset}/sweep.png"
 LOGS = "results/logs"
@@ -30,6 +32,7 @@ wildcard_constraints:
     train_id=r"[^/]+",
     seed=r"\d+",
     method=r"[a-z_]+",
+    scope=r"[a-z0-9_]+",
     k=r"[0-9.]+",
 
 
@@ -48,7 +51,7 @@ def model_paths(filename):
 
 def pruned_paths():
     return [
-        PRUNED.format(**vars(t), method=method, k=k)
+        PRUNED.format(**vars(t), scope=SCOPE, method=method, k=k)
         for t in TRAININGS
         for method in METHODS
         for k in K_VALUES

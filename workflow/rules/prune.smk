@@ -9,8 +9,9 @@ rule prune:
     params:
         method="{method}",
         k=lambda wildcards: float(wildcards.k),
+        layers=LAYERS,
     log:
-        f"{LOGS}/prune/{{dataset}}/{{train_id}}/seed{{seed}}/{{method}}-k{{k}}.log",
+        f"{LOGS}/prune/{{dataset}}/{{train_id}}/seed{{seed}}/{{scope}}/{{method}}-k{{k}}.log",
     threads: 1
     resources:
         mem_mb=800,

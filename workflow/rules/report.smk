@@ -22,6 +22,7 @@ rule plot_sweep:
 rule plot_distributions:
     input:
         weights=f"{MODEL}/weights.npz",
+        record=f"{MODEL}/train.json",
     output:
         report(
             f"{MODEL}/distributions.png",
@@ -33,6 +34,7 @@ rule plot_distributions:
     params:
         methods=METHODS,
         k=[float(k) for k in K_VALUES],
+        layers=LAYERS,
     log:
         f"{LOGS}/plot_distributions/{{dataset}}/{{train_id}}/seed{{seed}}.log",
     resources:

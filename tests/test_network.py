@@ -1,0 +1,64 @@
+import numpy as np
+import pytest
+
+from prunelab.evaluation import log_softmax
+from prunelab.network import Network, conv2d_valid, features, logits, max_pool_2x2
+
+CNN = {"type": "cnn", "conv": [4, 6, 5], "kernel_size": 3, "pool": [True, True, False], "hidden": [12, 7],
+       "bias": True}
+
+
+def test_conv_matches_a_direct_loop():
+    rng = np.random.default_rng(0)
+    x, kernel = rng.normal(size=(2, 6, 5, 3)), rng.normal(size=(3, 2, 3, 4))
+    expected = np.zeros((2, 4, 4, 4))
+    for i in range(4):
+        for j in range(4):
+            expected[:, i, j, :] = np.einsum("nhwc,hwcf->nf", x[:, i:i + 3, j:j + 2, :], kernel)
+    np.testing.assert_allclose(conv2d_valid(x, kernel), expected, rtol=1e-12)
+
+
+def test_max_pool_drops_the_odd_edge():
+    x = np.arange(2 * 5 * 5).reshape(1, 5, 5, 2).astype(float)
+    pooled = max_pool_2x2(x)
+    assert pooled.shape == (1, 2, 2, 2)
+    assert pooled[0, 0, 0].tolist() == x[0, :2, :2].reshape(-1, 2).max(axis=0).tolist()
+
+
+def test_save_and_load_round_trip(tmp_path):
+    rng = np.random.default_rng(1)
+    network = Network(CNN, [rng.normal(size=(3, 3, 1, 4)), rng.normal(size=(4, 2))], [np.ones(4), np.zeros(2)])
+    network.save(tmp_path / "w.npz")
+    loaded = Network.load(tmp_path / "w.npz", CNN)
+    for a, b in zip(loaded.kernels + loaded.biases, network.kernels + network.biases):
+        np.testing.assert_array_equal(a, b)
+    Network(CNN, network.kernels).save(tmp_path / "nobias.npz")
+    assert Network.load(tmp_path / "nobias.npz", CNN).biases is None
+
+
+def test_loading_refuses_pickled_arrays(tmp_path):
+    np.savez(tmp_path / "evil.npz", W0=np.array([{"a": 1}], dtype=object))
+    with pytest.raises(ValueError, match="pickle"):
+        Network.load(tmp_path / "evil.npz", CNN)
+
+
+@pytest.mark.parametrize("architecture", [
+    {"type": "dense", "hidden": [64, 32], "bias": False},
+    {"type": "dense", "hidden": [64, 32], "bias": True},
+    CNN,
+], ids=["dense", "dense-bias", "cnn"])
+def test_numpy_forward_pass_matches_keras(tensorflow, architecture):
+    from prunelab.models import build_model, network_of
+
+    tensorflow.keras.utils.set_random_seed(0)
+    model = build_model(tensorflow.keras, architecture, 10)
+    rng = np.random.default_rng(0)
+    if architecture["bias"]:  # Keras starts biases at zero; make them matter
+        for layer in model.layers:
+            if hasattr(layer, "bias") and layer.bias is not None:
+                layer.bias.assign(rng.normal(size=layer.bias.shape).astype(np.float32) * 0.1)
+    x = features(architecture, rng.integers(0, 256, (700, 28, 28)).astype(np.uint8))
+    expected = model.predict(x, verbose=0)
+    ours = logits(network_of(model, architecture), x)
+    np.testing.assert_array_equal(np.argmax(ours, 1), np.argmax(expected, 1))
+    np.testing.assert_allclose(np.exp(log_softmax(ours)), expected, rtol=1e-4, atol=1e-6)
