@@ -11,6 +11,7 @@ import pytest
 from conftest import REPO
 
 SMOKE = REPO / "tests" / "smoke.yaml"
+CNN_SMOKE = REPO / "tests" / "smoke-cnn.yaml"
 
 
 def snakemake(workdir, *args, configfiles=(SMOKE,)):
@@ -32,12 +33,20 @@ def planned_outputs(output: str, rule: str) -> list[str]:
     return re.findall(rf"^(?:local)?rule {rule}:\n(?:    .*\n)*?    output: (.+)$", output, re.M)
 
 
-@pytest.fixture(scope="module")
-def smoke(tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("smoke")
-    result = snakemake(workdir, "--cores", "2")
+def run_to_completion(workdir, configfile):
+    result = snakemake(workdir, "--cores", "2", configfiles=(configfile,))
     assert result.returncode == 0, result.stderr[-5000:]
     return workdir
+
+
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory):
+    return run_to_completion(tmp_path_factory.mktemp("smoke"), SMOKE)
+
+
+@pytest.fixture(scope="module")
+def cnn_smoke(tmp_path_factory):
+    return run_to_completion(tmp_path_factory.mktemp("cnn-smoke"), CNN_SMOKE)
 
 
 def extra_config(tmp_path, text):
@@ -143,3 +152,24 @@ def test_snakemake_report_has_every_category(smoke):
     html = (smoke / "results" / "report" / "snakemake-report.html").read_text()
     for category in ("Training", "Metrics", "Pruning sweeps", "Weight distributions"):
         assert category in html
+
+
+def test_cnn_run_covers_every_method_and_shows_the_spread_over_seeds(cnn_smoke):
+    results = cnn_smoke / "results"
+    metrics = pd.read_csv(results / "metrics.csv")
+    assert len(metrics) == 2 * 4 * 2  # seeds x methods x k
+    assert set(metrics["method"]) == {"weight", "unit", "global_weight", "random"}
+    assert set(metrics["layers"]) == {"all_but_output"}
+    unpruned = metrics[metrics["k"] == 0]
+    assert unpruned.groupby("seed")["accuracy"].nunique().eq(1).all()
+    assert unpruned["accuracy"].min() > 0.5 and unpruned["accuracy"].nunique() == 2  # two different seeds
+    half = metrics[metrics["k"] == 0.5].set_index(["seed", "method"])
+    # exact counts; unit pruning of a biased model also zeroes the removed units' biases
+    assert (half["sparsity"] - 0.5).abs().max() < 0.01
+    conv_and_dense = 3 * 3 * 1 * 8 + 3 * 3 * 8 * 16 + 3 * 3 * 16 * 16 + (3 * 3 * 16) * 32 + 32 * 16
+    assert (half["prunable_params"] == conv_and_dense).all()
+    assert (half.loc[(0, "unit"), "nonzero_params"] < half.loc[(0, "weight"), "nonzero_params"])
+    table = next(results.glob("tables/fashion/cnn-none-e2-*.md")).read_text()
+    assert "2 seeds, mean ± std" in table and " ± " in table.splitlines()[-1]
+    assert "| k | weight accuracy | unit accuracy | global_weight accuracy | random accuracy |" in table
+    assert (results / "report" / "report.html").stat().st_size > 50_000

@@ -13,7 +13,7 @@ from .network import Network
 from .pruning import GRANULARITY, prune, unit_norms
 from .tables import method_order
 
-METHOD_COLORS = {"weight": "tab:red", "unit": "tab:blue"}
+METHOD_COLORS = {"weight": "tab:red", "unit": "tab:blue", "global_weight": "tab:orange", "random": "tab:gray"}
 
 
 def _removed_scale(k: np.ndarray) -> np.ndarray:
@@ -60,7 +60,7 @@ def sweep(metrics: pd.DataFrame, dataset: str) -> Figure:
     configurations = list(dict.fromkeys(data.sort_values(["model", "regularizer"])["train_id"]))
     figure = Figure(figsize=(3.6 * len(configurations), 6), layout="constrained")
     axes = figure.subplots(2, len(configurations), squeeze=False, sharex=True)
-    palette = {m: METHOD_COLORS.get(m) for m in data["method"].unique()}
+    palette = {m: METHOD_COLORS.get(m, f"C{i}") for i, m in enumerate(method_order(data["method"]))}
     for column, train_id in enumerate(configurations):
         subset = data[data["train_id"] == train_id]
         for row, metric in enumerate(("accuracy", "loss")):

@@ -78,7 +78,10 @@ def _cpu_model() -> str:
 
 
 def script_logger(log_path: str, name: str = "prunelab"):
-    """A logger writing to the job's Snakemake log file (and stderr), with timestamps."""
+    """A logger writing to the job's Snakemake log file (and stderr), with timestamps.
+
+    An uncaught exception is logged there too, so a failed job's log says why.
+    """
     import logging
 
     logger = logging.getLogger(name)
@@ -88,4 +91,9 @@ def script_logger(log_path: str, name: str = "prunelab"):
     for handler in (logging.FileHandler(log_path, mode="w"), logging.StreamHandler()):
         handler.setFormatter(formatter)
         logger.addHandler(handler)
+
+    def log_uncaught(kind, error, trace):
+        logger.critical("job failed", exc_info=(kind, error, trace))
+
+    sys.excepthook = log_uncaught
     return logger

@@ -1,0 +1,32 @@
+"""Every preset reproducing an earlier experiment is valid and builds its DAG."""
+
+import pytest
+import yaml
+
+from conftest import REPO
+from prunelab.config import validate_config
+from test_config import load, merged
+from test_workflow import planned_jobs, snakemake
+
+PRESETS = sorted((REPO / "presets").glob("*.yaml"))
+
+
+def test_there_is_one_preset_per_earlier_experiment():
+    assert [p.stem for p in PRESETS] == ["A", "B", "C", "D", "E"]
+
+
+def test_preset_c_is_the_default_config():
+    default = load("config.yaml")
+    assert validate_config(merged(default, load("presets/C.yaml"))) == validate_config(default)
+
+
+@pytest.mark.parametrize("preset", PRESETS, ids=lambda p: p.stem)
+def test_preset_is_valid_and_plans_the_expected_jobs(preset, tmp_path):
+    config = validate_config(merged(load("config.yaml"), yaml.safe_load(preset.read_text())))
+    result = snakemake(tmp_path, "--dry-run", configfiles=(preset,))
+    assert result.returncode == 0, result.stderr[-3000:]
+    trainings = len(config["datasets"]) * len(config["models"]) * len(config["regularizers"]) * len(config["seeds"])
+    jobs = planned_jobs(result.stdout)
+    assert jobs["fetch_data"] == len(config["datasets"])
+    assert jobs["train"] == trainings
+    assert jobs["prune"] == trainings * len(config["pruning"]["methods"]) * len(config["pruning"]["k"])
