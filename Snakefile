@@ -23,8 +23,8 @@ include: "workflow/rules/report.smk"
 
 rule all:
     input:
-        "results/metrics.csv",
+        METRICS,
         table_paths(),
         sweep_plot_paths(),
-        "results/report/report.html",
+        f"{REPORT}.html",
     default_target: True

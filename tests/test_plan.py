@@ -38,4 +38,6 @@ def test_trainings_cover_datasets_regularizers_and_seeds():
 
 
 def test_model_label():
-    assert model_label("results/models/digits/dense-none-e20-abc/seed3/curves.png") == "digits · dense-none-e20-abc · seed 3"
+    expected = "digits · dense-none-e20-abc · seed 3"
+    assert model_label("results/models/digits/dense-none-e20-abc/seed3/curves.png") == expected
+    assert model_label("results/x/distributions/digits/dense-none-e20-abc/seed3.png") == expected

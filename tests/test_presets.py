@@ -17,7 +17,10 @@ def test_there_is_one_preset_per_earlier_experiment():
 
 def test_preset_c_is_the_default_config():
     default = load("config.yaml")
-    assert validate_config(merged(default, load("presets/C.yaml"))) == validate_config(default)
+    preset, expected = validate_config(merged(default, load("presets/C.yaml"))), validate_config(default)
+    assert (preset.pop("name"), expected.pop("name")) == ("preset-C", "")
+    assert preset == expected
+
 
 
 @pytest.mark.parametrize("preset", PRESETS, ids=lambda p: p.stem)

@@ -89,7 +89,8 @@ def test_every_stage_left_its_outputs_and_provenance(smoke):
     assert record["spec"]["epochs"] == 2 and record["environment"]["threads"]["TF_NUM_INTRAOP_THREADS"] == "1"
     assert record["environment"]["TF_ENABLE_ONEDNN_OPTS"] == "0"
     for directory in (r.parent for r in train_records):
-        assert {"weights.npz", "history.csv", "curves.png", "distributions.png"} <= {p.name for p in directory.iterdir()}
+        assert {"weights.npz", "history.csv", "curves.png"} <= {p.name for p in directory.iterdir()}
+    assert len(list(results.glob("distributions/*/*/seed0.png"))) == 4
     log = next(results.glob("logs/train/digits/*/seed0.log")).read_text()
     assert re.search(r"epoch 2/2 loss [\d.]+ accuracy [\d.]+ val_loss [\d.]+ val_accuracy [\d.]+ [\d.]+s", log)
     tables = sorted(results.glob("tables/*/*.md"))
@@ -173,3 +174,12 @@ def test_cnn_run_covers_every_method_and_shows_the_spread_over_seeds(cnn_smoke):
     assert "2 seeds, mean ± std" in table and " ± " in table.splitlines()[-1]
     assert "| k | weight accuracy | unit accuracy | global_weight accuracy | random accuracy |" in table
     assert (results / "report" / "report.html").stat().st_size > 50_000
+
+
+def test_a_named_experiment_reuses_the_models_and_keeps_its_own_summaries(smoke, tmp_path):
+    extra = extra_config(tmp_path, "name: other\n")
+    result = snakemake(smoke, "--dry-run", configfiles=(SMOKE, extra))
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert planned_jobs(result.stdout) == {"aggregate": 1, "plot_sweep": 2, "plot_distributions": 4, "report": 1,
+                                           "all": 1}
+    assert planned_outputs(result.stdout, "aggregate")[0].startswith("results/other/metrics.csv")

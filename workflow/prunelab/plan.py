@@ -65,6 +65,9 @@ def trainings(config: dict) -> list[Training]:
 
 
 def model_label(path: str) -> str:
-    """'dataset · train_id · seed N' from a path under results/models/{dataset}/{train_id}/seed{N}/."""
-    dataset, train_id, seed = Path(path).parts[-4:-1]
+    """'dataset · train_id · seed N' from a path .../{dataset}/{train_id}/seed{N}/file or .../seed{N}.png."""
+    parts = Path(path).parts
+    if not parts[-1].startswith("seed"):
+        parts = parts[:-1]
+    dataset, train_id, seed = parts[-3], parts[-2], Path(parts[-1]).stem
     return f"{dataset} · {train_id} · seed {seed.removeprefix('seed')}"

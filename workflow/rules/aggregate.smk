@@ -3,7 +3,7 @@ rule aggregate:
         pruned_paths(),
     output:
         metrics=report(
-            "results/metrics.csv",
+            METRICS,
             caption="../../report/metrics.rst",
             category="Metrics",
         ),
@@ -11,7 +11,7 @@ rule aggregate:
     params:
         table_pattern=lambda wildcards: TABLE,
     log:
-        f"{LOGS}/aggregate.log",
+        f"{SUMMARY_LOGS}/aggregate.log",
     resources:
         mem_mb=500,
         runtime=5,

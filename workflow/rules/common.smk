@@ -21,9 +21,15 @@ SCOPE = layer_scope(LAYERS)
 DATA = "results/data/{dataset}"
 MODEL = "results/models/{dataset}/{train_id}/seed{seed}"
 PRUNED = "results/pruned/{dataset}/{train_id}/seed{seed}/{scope}/{method}/k{k}.json"
-TABLE = "results/tables/{dataset}/{train_id}.md"
-SWEEP_PLOT = "results/plots/{dataset}/sweep.png"
+# Summaries of this config (its name keeps several side by side); per-job results are shared.
+SUMMARY = f"results/{config['name']}".rstrip("/")
+METRICS = f"{SUMMARY}/metrics.csv"
+TABLE = f"{SUMMARY}/tables/{{dataset}}/{{train_id}}.md"
+SWEEP_PLOT = f"{SUMMARY}/plots/{{dataset}}/sweep.png"
+REPORT = f"{SUMMARY}/report/report"
+DISTRIBUTIONS = f"{SUMMARY}/distributions/{{dataset}}/{{train_id}}/seed{{seed}}.png"
 LOGS = "results/logs"
+SUMMARY_LOGS = f"{LOGS}/{config['name'] or 'default'}"
 REPORT_NOTEBOOK = str(Path(workflow.basedir) / "workflow" / "notebooks" / "report.ipynb")
 
 
@@ -45,8 +51,8 @@ def training_spec(wildcards):
     return SPECS[wildcards.train_id]
 
 
-def model_paths(filename):
-    return [f"{MODEL}/{filename}".format(**vars(t)) for t in TRAININGS]
+def per_training(pattern):
+    return [pattern.format(**vars(t)) for t in TRAININGS]
 
 
 def pruned_paths():

@@ -1,6 +1,6 @@
 rule plot_sweep:
     input:
-        "results/metrics.csv",
+        METRICS,
     output:
         report(
             SWEEP_PLOT,
@@ -9,7 +9,7 @@ rule plot_sweep:
             labels={"dataset": "{dataset}"},
         ),
     log:
-        f"{LOGS}/plot_sweep/{{dataset}}.log",
+        f"{SUMMARY_LOGS}/plot_sweep/{{dataset}}.log",
     resources:
         mem_mb=500,
         runtime=5,
@@ -25,7 +25,7 @@ rule plot_distributions:
         record=f"{MODEL}/train.json",
     output:
         report(
-            f"{MODEL}/distributions.png",
+            DISTRIBUTIONS,
             caption="../../report/distributions.rst",
             category="Weight distributions",
             subcategory="{dataset}",
@@ -36,7 +36,7 @@ rule plot_distributions:
         k=[float(k) for k in K_VALUES],
         layers=LAYERS,
     log:
-        f"{LOGS}/plot_distributions/{{dataset}}/{{train_id}}/seed{{seed}}.log",
+        f"{SUMMARY_LOGS}/plot_distributions/{{dataset}}/{{train_id}}/seed{{seed}}.log",
     resources:
         mem_mb=800,
         runtime=5,
@@ -49,17 +49,17 @@ rule plot_distributions:
 rule report:
     input:
         notebook=REPORT_NOTEBOOK,
-        metrics="results/metrics.csv",
+        metrics=METRICS,
         tables=table_paths(),
-        histories=model_paths("history.csv"),
-        distributions=model_paths("distributions.png"),
+        histories=per_training(f"{MODEL}/history.csv"),
+        distributions=per_training(DISTRIBUTIONS),
     output:
-        notebook="results/report/report.ipynb",
-        html="results/report/report.html",
+        notebook=f"{REPORT}.ipynb",
+        html=f"{REPORT}.html",
     params:
         tolerance=config["report"]["tolerance"],
     log:
-        f"{LOGS}/report.log",
+        f"{SUMMARY_LOGS}/report.log",
     resources:
         mem_mb=2000,
         runtime=10,
