@@ -17,6 +17,7 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/prune.smk"
+include: "workflow/rules/export.smk"
 include: "workflow/rules/aggregate.smk"
 include: "workflow/rules/report.smk"
 
@@ -27,4 +28,5 @@ rule all:
         table_paths(),
         sweep_plot_paths(),
         f"{REPORT}.html",
+        exported_paths(),
     default_target: True

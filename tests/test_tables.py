@@ -4,17 +4,21 @@ import pytest
 from prunelab.tables import METRIC_COLUMNS, findings, largest_safe_k, markdown_table, metrics_frame, summarize
 
 
-def record(method, k, accuracy, seed=0, regularizer="none"):
+def record(method, k, accuracy, seed=0, regularizer="none", finetune=0):
     return {"dataset": "digits", "model": "dense", "regularizer": regularizer, "strength": 0.0,
             "train_id": f"dense-{regularizer}-e1-x", "seed": seed, "layers": "all_but_output", "method": method, "k": k,
+            "finetune_epochs": finetune, "finetune_learning_rate": 1e-4 if finetune else 0.0,
             "accuracy": accuracy, "loss": 1 - accuracy, "correct": int(accuracy * 100), "total": 100,
-            "sparsity": k, "nonzero_params": 10, "prunable_params": 8, "total_params": 12}
+            "sparsity": k, "nonzero_params": 10, "prunable_params": 8, "total_params": 12,
+            "compression_ratio": 1 / (1 - k), "flops": 10, "dense_flops": 12, "theoretical_speedup": 1.2,
+            "compact_params": 10, "compact_flops": 10, "size_bytes": 400, "dense_size_bytes": 480,
+            "latency_masked_b1_ms": 0.1}
 
 
 def test_metrics_frame_has_the_documented_columns_in_a_stable_order():
     records = [record("weight", 0.5, 0.9), record("unit", 0.0, 0.95), record("weight", 0.0, 0.95)]
     frame = metrics_frame(records)
-    assert list(frame.columns) == METRIC_COLUMNS
+    assert list(frame.columns) == METRIC_COLUMNS + ["latency_masked_b1_ms"]
     assert list(zip(frame["method"], frame["k"])) == [("unit", 0.0), ("weight", 0.0), ("weight", 0.5)]
     assert metrics_frame(records[::-1]).equals(frame)
     with pytest.raises(ValueError, match="lack the columns"):
@@ -46,3 +50,15 @@ def test_largest_safe_k_stops_at_the_first_drop():
     assert row["accuracy_at_max_k"] == pytest.approx(0.2)
     text = findings(summary, 0.01)[0]
     assert "unpruned test accuracy 0.9500" in text and "up to k = 0.5" in text
+
+
+def test_fine_tuned_variants_get_their_own_columns_and_findings():
+    records = [record("weight", k, a) for k, a in [(0.0, 0.95), (0.5, 0.93), (0.9, 0.5)]]
+    records += [record("weight", k, a, finetune=3) for k, a in [(0.5, 0.948), (0.9, 0.945)]]
+    summary = summarize(metrics_frame(records))
+    table = markdown_table(summary)
+    assert table.splitlines()[0] == "| k | weight accuracy | weight +ft3 accuracy | weight loss | weight +ft3 loss |"
+    assert table.splitlines()[2] == "| 0 | 0.9500 |  | 0.0500 |  |"
+    safe = largest_safe_k(summary, 0.01).set_index("variant")
+    assert safe.loc["weight", "safe_k"] == 0.0 and safe.loc["weight +ft3", "safe_k"] == 0.9
+    assert "weight +ft3 pruning tolerates the most." in findings(summary, 0.01)[0]

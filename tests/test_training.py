@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from prunelab.network import features
-from prunelab.training import DivergedError, EpochTracker, split_train_validation, train_model
+from prunelab.training import DivergedError, EpochTracker, finetune_model, split_train_validation, train_model
 
 DENSE = {"type": "dense", "hidden": [32, 16], "bias": False}
 SPEC = {"model": "dense", "architecture": DENSE, "regularizer": "l1",
@@ -73,3 +73,24 @@ def test_without_validation_the_last_epoch_is_kept(tensorflow):
     assert [row["best"] for row in history] == [True, True] and "val_loss" not in history[0]
     assert [k.shape for k in network.kernels] == [(3, 3, 1, 4), (3, 3, 4, 4), (100, 16), (16, 10)]
     assert [b.shape for b in network.biases] == [(4,), (4,), (16,), (10,)]
+
+
+@pytest.mark.parametrize("method", ["weight", "unit"])
+def test_fine_tuning_keeps_pruned_weights_exactly_zero(tensorflow, method):
+    from prunelab.pruning import prune
+
+    images, labels = synthetic_digits()
+    spec = {**SPEC, "architecture": {**DENSE, "bias": True}, "epochs": 1}
+    network, _ = train_model(images, labels, spec, seed=0, log=logging.getLogger("test"))
+    pruned, masks = prune(network, method, 0.6, [0, 1])
+    settings = {"epochs": 2, "learning_rate": 0.01, "batch_size": 32}
+    finetuned, history = finetune_model(images, labels, spec, 0, logging.getLogger("test"), pruned, masks, settings,
+                                        unit_level=method == "unit")
+    assert len(history) == 2
+    for index in (0, 1):
+        assert not finetuned.kernels[index][~masks[index]].any()
+        assert not np.array_equal(finetuned.kernels[index][masks[index]], pruned.kernels[index][masks[index]])
+        if method == "unit":
+            removed = ~masks[index].any(axis=0)
+            assert not finetuned.biases[index][removed].any()
+    assert not np.array_equal(finetuned.kernels[2], pruned.kernels[2])  # the free output layer trains too

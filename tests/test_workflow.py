@@ -58,9 +58,14 @@ def extra_config(tmp_path, text):
 def test_metrics_table_is_complete_and_plausible(smoke):
     metrics = pd.read_csv(smoke / "results" / "metrics.csv")
     for column in ["dataset", "model", "regularizer", "seed", "method", "k", "accuracy", "loss", "sparsity",
-                   "nonzero_params"]:
+                   "nonzero_params", "compression_ratio", "flops", "theoretical_speedup", "size_bytes",
+                   "latency_masked_b1_ms", "latency_sparse_b256_ms", "latency_compact_b256_ms", "finetune_epochs"]:
         assert column in metrics.columns
+    assert metrics.notna().all().all()
+    finetuned = metrics[metrics["finetune_epochs"] == 1]
+    metrics = metrics[metrics["finetune_epochs"] == 0]
     assert len(metrics) == 2 * 2 * 2 * 3  # datasets x regularizers x methods x k
+    assert len(finetuned) == 2 * 2 * 2 and set(finetuned["k"]) == {0.9}
     assert set(metrics["regularizer"]) == {"none", "l2"} and set(metrics["method"]) == {"weight", "unit"}
     assert (metrics["correct"] / metrics["total"] == metrics["accuracy"]).all()
     unpruned = metrics[metrics["k"] == 0]
@@ -75,7 +80,15 @@ def test_metrics_table_is_complete_and_plausible(smoke):
     at_90 = metrics[metrics["k"] == 0.9].pivot_table(index=["dataset", "regularizer"], columns="method",
                                                      values="accuracy")
     assert (at_90["weight"] > at_90["unit"]).all()  # removing whole units hurts more
-
+    # one epoch of fine-tuning with the mask fixed recovers accuracy at the same sparsity
+    recovered = finetuned.set_index(["dataset", "regularizer", "method"]).sort_index()
+    one_shot = metrics[metrics["k"] == 0.9].set_index(["dataset", "regularizer", "method"]).sort_index()
+    assert (recovered["sparsity"] == one_shot["sparsity"]).all()
+    assert (recovered["accuracy"] > one_shot["accuracy"]).all()
+    # savings: unit pruning compacts, weight pruning stores sparse; both shrink the file
+    assert (one_shot["size_bytes"] < one_shot["dense_size_bytes"] / 3).all()
+    assert one_shot["theoretical_speedup"].between(9, 11).all()
+    assert (one_shot["compression_ratio"] - 10).abs().max() < 0.1
 
 def test_every_stage_left_its_outputs_and_provenance(smoke):
     results = smoke / "results"
@@ -95,14 +108,16 @@ def test_every_stage_left_its_outputs_and_provenance(smoke):
     assert re.search(r"epoch 2/2 loss [\d.]+ accuracy [\d.]+ val_loss [\d.]+ val_accuracy [\d.]+ [\d.]+s", log)
     tables = sorted(results.glob("tables/*/*.md"))
     assert len(tables) == 4
-    assert "| k | weight accuracy | unit accuracy | weight loss | unit loss |" in tables[0].read_text()
+    assert ("| k | weight accuracy | weight +ft1 accuracy | unit accuracy | unit +ft1 accuracy | weight loss |"
+            in tables[0].read_text())
     assert len(list(results.glob("plots/*/sweep.png"))) == 2
 
 
 def test_report_is_executed_and_self_contained(smoke):
     html = (smoke / "results" / "report" / "report.html").read_text()
     assert "Findings" in html and "unpruned test accuracy" in html
-    assert html.count("data:image/png;base64") >= 2 + 4 + 4  # sweeps, training curves, distributions
+    assert html.count("data:image/png;base64") >= 2 + 2 + 4 + 4  # sweeps, savings, curves, distributions
+    assert "What the harmless pruning saves" in html
     assert not re.search(r"<(script|link|img)[^>]+(src|href)=\"https?://", html)
     notebook = json.loads((smoke / "results" / "report" / "report.ipynb").read_text())
     outputs = [o for cell in notebook["cells"] for o in cell.get("outputs", [])]
@@ -133,7 +148,7 @@ def test_changing_one_lambda_retrains_only_those_models(smoke, tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     jobs = planned_jobs(result.stdout)
     assert jobs["train"] == 2 and "fetch_data" not in jobs
-    assert jobs["prune"] == 2 * 2 * 3
+    assert jobs["prune"] == 2 * 2 * 3 and jobs["finetune"] == 2 * 2
     retrained = planned_outputs(result.stdout, "train")
     assert len(retrained) == 2 and all("/dense-l2_0.02-e2-" in line for line in retrained)
 
@@ -153,6 +168,7 @@ def test_snakemake_report_has_every_category(smoke):
     html = (smoke / "results" / "report" / "snakemake-report.html").read_text()
     for category in ("Training", "Metrics", "Pruning sweeps", "Weight distributions"):
         assert category in html
+    assert "savings.png" in html
 
 
 def test_cnn_run_covers_every_method_and_shows_the_spread_over_seeds(cnn_smoke):
@@ -183,3 +199,43 @@ def test_a_named_experiment_reuses_the_models_and_keeps_its_own_summaries(smoke,
     assert planned_jobs(result.stdout) == {"aggregate": 1, "plot_sweep": 2, "plot_distributions": 4, "report": 1,
                                            "all": 1}
     assert planned_outputs(result.stdout, "aggregate")[0].startswith("results/other/metrics.csv")
+
+
+def test_fine_tuning_kept_the_pruned_weights_at_zero(smoke):
+    from prunelab.network import Network
+    from prunelab.pruning import prune, select_layers
+
+    finetuned_dirs = sorted((smoke / "results" / "finetuned").glob("digits/*/seed0/all_but_output/*/k0.9/ft1-*"))
+    assert len(finetuned_dirs) == 4
+    for directory in finetuned_dirs:
+        train_id, method = directory.parts[-6], directory.parts[-3]
+        model_dir = smoke / "results" / "models" / "digits" / train_id / "seed0"
+        spec = json.loads((model_dir / "train.json").read_text())["spec"]
+        trained = Network.load(model_dir / "weights.npz", spec["architecture"])
+        finetuned = Network.load(directory / "weights.npz", spec["architecture"])
+        _, masks = prune(trained, method, 0.9, select_layers(trained, "all_but_output"))
+        for kernel, mask in zip(finetuned.kernels, masks):
+            if mask is not None:
+                assert not kernel[~mask].any()
+        log = smoke / f"results/logs/finetune/digits/{train_id}/seed0/all_but_output/{method}-k0.9-{directory.name}.log"
+        assert "epoch 1/1" in log.read_text()
+
+
+def test_an_exported_model_loads_into_keras_and_predicts_like_the_pruned_one(smoke, tensorflow):
+    from prunelab import export
+    from prunelab.datasets import load_split
+    from prunelab.network import features
+
+    metrics = pd.read_csv(smoke / "results" / "metrics.csv")
+    row = metrics[(metrics["dataset"] == "fashion") & (metrics["method"] == "unit") & (metrics["k"] == 0.5)
+                  & (metrics["regularizer"] == "none") & (metrics["finetune_epochs"] == 0)].iloc[0]
+    target = f"results/exported/fashion/{row['train_id']}/seed0/all_but_output/unit/k0.5.npz"
+    result = snakemake(smoke, "--cores", "1", target)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert (smoke / target).stat().st_size == row["size_bytes"]
+    model = export.load_keras(smoke / target)
+    assert [layer.units for layer in model.layers if hasattr(layer, "units")] == [64, 32, 10]  # 128, 64 halved
+    images, labels = load_split(smoke / "results" / "data" / "fashion", "fashion", "test")
+    x = features({"type": "dense"}, images)
+    correct = int((model.predict(x, verbose=0).argmax(1) == labels).sum())
+    assert correct == row["correct"]

@@ -106,6 +106,10 @@ def _semantic_problems(config: dict) -> list[str]:
     for name in config["models"]:
         problems += _architecture_problems(name, config["architectures"][name])
     problems += _layer_selection_problems(config)
+    finetune_k = config["finetune"]["k"]
+    if finetune_k is not None and not set(finetune_k) <= set(config["pruning"]["k"]):
+        extra = sorted(set(finetune_k) - set(config["pruning"]["k"]))
+        problems.append(f"finetune.k: {extra} not in pruning.k; fine-tuning needs the pruned models of those k")
     training = config["training"]
     used = training["validation_size"] + (training["train_size"] or 1)
     if used > 60000:

@@ -17,31 +17,54 @@ def regularizer(keras, name: str, strength: float):
     raise ValueError(f"unknown regularizer {name!r}; allowed: none, l1, l2")
 
 
+def fixed_mask(keras, mask):
+    """A Keras constraint keeping masked-out entries at exactly zero after every update."""
+    if mask is None:
+        return None
+
+    class FixedMask(keras.constraints.Constraint):
+        def __init__(self, keep):
+            self.keep = keras.ops.convert_to_tensor(keep.astype("float32"))
+
+        def __call__(self, weights):
+            return weights * self.keep
+
+    return FixedMask(mask)
+
+
 def build_model(keras, architecture: dict, num_classes: int, regularizer_name: str = "none",
-                strength: float = 0.0):
+                strength: float = 0.0, kernel_masks: list | None = None, bias_masks: list | None = None):
     """``dense``: C's MLP (ReLU hidden layers, softmax output). ``cnn``: E's network done right
     (ReLU convolutions, 2x2 max-pooling where ``pool`` says, ReLU hidden dense layers, one
-    softmax on the output). Hidden kernels carry the regularizer; the output layer never does."""
+    softmax on the output). Hidden kernels carry the regularizer; the output layer never does.
+    Masks (one per weighted layer, ``None`` for free layers) freeze pruned weights at zero."""
     bias = architecture.get("bias", False)
+    widths = [*architecture.get("conv", []), *architecture["hidden"], num_classes]
+    kernel_masks = kernel_masks or [None] * len(widths)
+    bias_masks = bias_masks or [None] * len(widths)
 
-    def hidden_kernel_regularizer():
-        return regularizer(keras, regularizer_name, strength)
+    def weighted(index, layer_class, *args, **kwargs):
+        hidden = index < len(widths) - 1
+        return layer_class(*args, use_bias=bias,
+                           kernel_regularizer=regularizer(keras, regularizer_name, strength) if hidden else None,
+                           kernel_constraint=fixed_mask(keras, kernel_masks[index]),
+                           bias_constraint=fixed_mask(keras, bias_masks[index]) if bias else None, **kwargs)
 
-    layers = []
+    layers, index = [], 0
     if architecture["type"] == "cnn":
         layers.append(keras.Input(shape=(*IMAGE_SHAPE, 1)))
         for filters, pool in zip(architecture["conv"], architecture["pool"]):
-            layers.append(keras.layers.Conv2D(filters, architecture["kernel_size"], activation="relu",
-                                              use_bias=bias, kernel_regularizer=hidden_kernel_regularizer()))
+            layers.append(weighted(index, keras.layers.Conv2D, filters, architecture["kernel_size"], activation="relu"))
+            index += 1
             if pool:
                 layers.append(keras.layers.MaxPooling2D())
         layers.append(keras.layers.Flatten())
     else:
         layers.append(keras.Input(shape=(IMAGE_SHAPE[0] * IMAGE_SHAPE[1],)))
     for width in architecture["hidden"]:
-        layers.append(keras.layers.Dense(width, activation="relu", use_bias=bias,
-                                         kernel_regularizer=hidden_kernel_regularizer()))
-    layers.append(keras.layers.Dense(num_classes, activation="softmax", use_bias=bias))
+        layers.append(weighted(index, keras.layers.Dense, width, activation="relu"))
+        index += 1
+    layers.append(weighted(index, keras.layers.Dense, num_classes, activation="softmax"))
     return keras.Sequential(layers)
 
 
@@ -51,3 +74,12 @@ def network_of(model, architecture: dict) -> Network:
     kernels = [layer.kernel.numpy() for layer in weighted]
     biases = [layer.bias.numpy() for layer in weighted] if architecture.get("bias", False) else None
     return Network(architecture, kernels, biases)
+
+
+def assign_weights(model, network: Network) -> None:
+    """Copy a :class:`Network`'s kernels (and biases) into a model built for it."""
+    weighted = [layer for layer in model.layers if hasattr(layer, "kernel")]
+    for index, layer in enumerate(weighted):
+        layer.kernel.assign(network.kernels[index])
+        if network.biases is not None:
+            layer.bias.assign(network.biases[index])

@@ -18,6 +18,7 @@ import numpy as np
 from .fileio import load_arrays, save_arrays
 
 CONV_BATCH = 500  # images per im2col batch: bounds memory to about 100 MB
+IMAGE_SIZE = 28
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,19 @@ class Network:
         return len(self.kernels)
 
     def is_conv(self, index: int) -> bool:
-        return self.kernels[index].ndim == 4
+        return len(self.kernels[index].shape) == 4
+
+    def output_positions(self) -> list[int]:
+        """Per layer, how many times its kernel is applied per image (conv: output pixels)."""
+        positions, size, pools = [], IMAGE_SIZE, self.architecture.get("pool", [])
+        for index, kernel in enumerate(self.kernels):
+            if self.is_conv(index):
+                size -= kernel.shape[0] - 1
+                positions.append(size * size)
+                size = size // 2 if pools[index] else size
+            else:
+                positions.append(1)
+        return positions
 
     def with_weights(self, kernels: list[np.ndarray], biases: list[np.ndarray] | None) -> "Network":
         return replace(self, kernels=kernels, biases=biases)
@@ -63,13 +76,18 @@ def features(architecture: dict, images: np.ndarray) -> np.ndarray:
     return scaled.reshape(len(images), -1)
 
 
-def conv2d_valid(x: np.ndarray, kernel: np.ndarray) -> np.ndarray:
-    """Stride-1 'valid' convolution (Keras Conv2D's cross-correlation) by im2col and one matmul."""
+def conv2d_valid(x: np.ndarray, kernel) -> np.ndarray:
+    """Stride-1 'valid' convolution (Keras Conv2D's cross-correlation) by im2col and one matmul.
+
+    ``kernel`` is a 4-D array, or anything with that ``shape`` whose ``as_matrix()`` gives the
+    ``(height * width * in, filters)`` matrix (a sparse kernel, say).
+    """
     kh, kw, channels, filters = kernel.shape
     windows = np.lib.stride_tricks.sliding_window_view(x, (kh, kw), axis=(1, 2))  # n, ho, wo, c, kh, kw
     n, ho, wo = windows.shape[:3]
     patches = windows.transpose(0, 1, 2, 4, 5, 3).reshape(n * ho * wo, kh * kw * channels)
-    return (patches @ kernel.reshape(kh * kw * channels, filters)).reshape(n, ho, wo, filters)
+    matrix = kernel.reshape(kh * kw * channels, filters) if isinstance(kernel, np.ndarray) else kernel.as_matrix()
+    return (patches @ matrix).reshape(n, ho, wo, filters)
 
 
 def max_pool_2x2(x: np.ndarray) -> np.ndarray:

@@ -46,6 +46,14 @@ def layer_scope(selection: str | list[int]) -> str:
     return selection if isinstance(selection, str) else "layers_" + "_".join(map(str, sorted(selection)))
 
 
+def finetune_ids(config: dict) -> dict[str, dict]:
+    """Fine-tuning settings by id, e.g. 'ft3-lr0.0001-b128', one per non-zero epoch count."""
+    settings = config["finetune"]
+    return {f"ft{epochs}-lr{format_number(settings['learning_rate'])}-b{settings['batch_size']}":
+            {"epochs": epochs, "learning_rate": settings["learning_rate"], "batch_size": settings["batch_size"]}
+            for epochs in settings["epochs"] if epochs > 0}
+
+
 @dataclass(frozen=True)
 class Training:
     dataset: str

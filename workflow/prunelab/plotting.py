@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
-from matplotlib.ticker import FixedLocator, NullLocator
+from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, NullFormatter, NullLocator
 
 from .network import Network
 from .pruning import GRANULARITY, prune, unit_norms
@@ -35,6 +35,14 @@ def set_k_axis(ax, ks) -> None:
     ax.set_xlabel("k (fraction removed per layer)")
 
 
+def plain_log_scale(axis) -> None:
+    """A log scale labelled 0.5, 1, 2, 5 ... instead of powers of ten."""
+    axis._set_axes_scale("log")
+    axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    axis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+    axis.set_minor_formatter(NullFormatter())
+
+
 def training_curves(history: pd.DataFrame, title: str) -> Figure:
     """Training (and validation) loss and accuracy per epoch; the kept epoch marked."""
     figure = Figure(figsize=(9, 3.2), layout="constrained")
@@ -51,31 +59,84 @@ def training_curves(history: pd.DataFrame, title: str) -> Figure:
     return figure
 
 
-def sweep(metrics: pd.DataFrame, dataset: str) -> Figure:
-    """Test accuracy and loss vs k, one column per training configuration, methods by colour.
+def _training_label(epochs: int) -> str:
+    return "one-shot" if epochs == 0 else f"fine-tuned {epochs} ep."
 
-    With several seeds the line is their mean and the band their standard deviation.
-    """
-    data = metrics[metrics["dataset"] == dataset]
-    configurations = list(dict.fromkeys(data.sort_values(["model", "regularizer"])["train_id"]))
+
+def _configurations(data: pd.DataFrame) -> list[str]:
+    return list(dict.fromkeys(data.sort_values(["model", "regularizer"])["train_id"]))
+
+
+def _palette(data: pd.DataFrame) -> dict:
+    return {m: METHOD_COLORS.get(m, f"C{i}") for i, m in enumerate(method_order(data["method"]))}
+
+
+def sweep(metrics: pd.DataFrame, dataset: str) -> Figure:
+    """Test accuracy and loss vs k, one column per training configuration, methods by colour,
+    fine-tuned versions dashed. With several seeds: their mean, and a band of one std."""
+    data = metrics[metrics["dataset"] == dataset].copy()
+    data["training"] = data["finetune_epochs"].map(_training_label)
+    styles = [_training_label(e) for e in sorted(data["finetune_epochs"].unique())]
+    configurations = _configurations(data)
     figure = Figure(figsize=(3.6 * len(configurations), 6), layout="constrained")
     axes = figure.subplots(2, len(configurations), squeeze=False, sharex=True)
-    palette = {m: METHOD_COLORS.get(m, f"C{i}") for i, m in enumerate(method_order(data["method"]))}
     for column, train_id in enumerate(configurations):
         subset = data[data["train_id"] == train_id]
         for row, metric in enumerate(("accuracy", "loss")):
             ax = axes[row, column]
             sns.lineplot(data=subset, x="k", y=metric, hue="method", hue_order=method_order(data["method"]),
-                         palette=palette, marker="o",
+                         style="training", style_order=styles, palette=_palette(data), marker="o",
                          errorbar="sd", ax=ax, legend=(row == 0 and column == 0))
             set_k_axis(ax, subset["k"])
             ax.set_ylabel(f"test {metric}")
             if metric == "loss":
-                ax.set_yscale("log")
+                plain_log_scale(ax.yaxis)
             else:
                 ax.set_ylim(0, 1)
         axes[0, column].set_title(train_id, fontsize=9)
     figure.suptitle(f"{dataset}: pruning sweep", fontsize=11)
+    return figure
+
+
+def savings(metrics: pd.DataFrame, dataset: str) -> Figure:
+    """What pruning really saves, one column per training configuration (one-shot pruning):
+    accuracy against bytes on disk (best format) and against theoretical speedup, and the
+    measured latency of the masked, sparse and compacted model at the largest batch."""
+    data = metrics[(metrics["dataset"] == dataset) & (metrics["finetune_epochs"] == 0)]
+    configurations = _configurations(data)
+    latency_columns = sorted((c for c in data.columns if c.startswith("latency_") and data[c].notna().any()),
+                             key=lambda c: int(c.rsplit("_b", 1)[1].removesuffix("_ms")))
+    rows = 3 if latency_columns else 2
+    figure = Figure(figsize=(3.8 * len(configurations), 3.2 * rows), layout="constrained")
+    axes = figure.subplots(rows, len(configurations), squeeze=False)
+    palette, hue_order = _palette(data), method_order(data["method"])
+    for column, train_id in enumerate(configurations):
+        subset = data[data["train_id"] == train_id].assign(size_mb=lambda d: d["size_bytes"] / 1e6)
+        for row, (x, label) in enumerate([("size_mb", "size on disk, best format (MB)"),
+                                          ("theoretical_speedup", "theoretical speedup (FLOPs)")]):
+            ax = axes[row, column]
+            sns.lineplot(data=subset, x=x, y="accuracy", hue="method", hue_order=hue_order, palette=palette,
+                         marker="o", errorbar="sd", ax=ax, legend=(row == 0 and column == 0), sort=True)
+            plain_log_scale(ax.xaxis)
+            ax.set_xlabel(label)
+            ax.set_ylabel("test accuracy")
+            ax.set_ylim(0, 1)
+        if latency_columns:
+            batch = latency_columns[-1].rsplit("_b", 1)[1].removesuffix("_ms")
+            ax = axes[2, column]
+            for method in hue_order:
+                rows_of_method = subset[subset["method"] == method].groupby("k")
+                for form, dash in (("masked", ":"), ("sparse", "--"), ("compact", "-")):
+                    series = rows_of_method[f"latency_{form}_b{batch}_ms"].median()
+                    ax.plot(series.index, series.values, dash, marker=".", color=palette[method],
+                            label=f"{method}, {form}")
+            set_k_axis(ax, subset["k"])
+            plain_log_scale(ax.yaxis)
+            ax.set_ylabel(f"latency, batch {batch} (ms)")
+            if column == 0:
+                ax.legend(fontsize=6)
+        axes[0, column].set_title(train_id, fontsize=9)
+    figure.suptitle(f"{dataset}: real savings of one-shot pruning", fontsize=11)
     return figure
 
 

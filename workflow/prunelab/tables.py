@@ -6,9 +6,13 @@ import pandas as pd
 
 from .pruning import METHODS
 
-IDENTITY = ["dataset", "model", "regularizer", "strength", "train_id", "seed", "layers", "method", "k"]
+IDENTITY = ["dataset", "model", "regularizer", "strength", "train_id", "seed", "layers", "method", "k",
+            "finetune_epochs", "finetune_learning_rate"]
 METRIC_COLUMNS = IDENTITY + ["accuracy", "loss", "correct", "total", "sparsity", "nonzero_params",
-                             "prunable_params", "total_params"]
+                             "prunable_params", "total_params", "compression_ratio", "flops", "dense_flops",
+                             "theoretical_speedup", "compact_params", "compact_flops", "size_bytes",
+                             "dense_size_bytes"]
+LATENCY_PREFIX = "latency_"
 CONFIGURATION = ["dataset", "train_id", "model", "regularizer", "strength", "layers"]
 
 
@@ -24,16 +28,32 @@ def metrics_frame(records: list[dict]) -> pd.DataFrame:
     missing = [c for c in METRIC_COLUMNS if c not in frame.columns]
     if missing:
         raise ValueError(f"pruning records lack the columns {missing}")
-    return frame[METRIC_COLUMNS].sort_values(IDENTITY, kind="stable").reset_index(drop=True)
+    latencies = sorted(c for c in frame.columns if c.startswith(LATENCY_PREFIX))
+    return frame[METRIC_COLUMNS + latencies].sort_values(IDENTITY, kind="stable").reset_index(drop=True)
+
+
+def variant_label(method: str, finetune_epochs: int) -> str:
+    """'weight' for one-shot pruning, 'weight +ft3' after 3 epochs of fine-tuning."""
+    return method if finetune_epochs == 0 else f"{method} +ft{finetune_epochs}"
 
 
 def summarize(metrics: pd.DataFrame) -> pd.DataFrame:
-    """Mean, standard deviation and count over seeds, per configuration, method and k."""
-    grouped = metrics.groupby(CONFIGURATION + ["method", "k"], sort=True)
+    """Mean, standard deviation and count over seeds, per configuration, variant and k."""
+    grouped = metrics.groupby(CONFIGURATION + ["method", "finetune_epochs", "k"], sort=True)
     summary = grouped.agg(accuracy=("accuracy", "mean"), accuracy_std=("accuracy", "std"),
                           loss=("loss", "mean"), loss_std=("loss", "std"),
                           sparsity=("sparsity", "mean"), seeds=("seed", "nunique"))
-    return summary.fillna({"accuracy_std": 0.0, "loss_std": 0.0}).reset_index()
+    summary = summary.fillna({"accuracy_std": 0.0, "loss_std": 0.0}).reset_index()
+    summary["variant"] = [variant_label(m, f) for m, f in zip(summary["method"], summary["finetune_epochs"])]
+    return summary
+
+
+def variant_order(summary: pd.DataFrame) -> list[str]:
+    """Variants by method (registration order), one-shot before fine-tuned."""
+    pairs = summary[["method", "finetune_epochs"]].drop_duplicates()
+    order = method_order(pairs["method"])
+    pairs = sorted(zip(pairs["method"], pairs["finetune_epochs"]), key=lambda p: (order.index(p[0]), p[1]))
+    return [variant_label(m, f) for m, f in pairs]
 
 
 def _cell(mean: float, std: float, seeds: int) -> str:
@@ -41,17 +61,17 @@ def _cell(mean: float, std: float, seeds: int) -> str:
 
 
 def markdown_table(summary: pd.DataFrame) -> str:
-    """C's layout for one configuration: one row per k, accuracy then loss per method."""
-    methods = method_order(summary["method"])
-    header = ["k"] + [f"{m} accuracy" for m in methods] + [f"{m} loss" for m in methods]
+    """C's layout for one configuration: one row per k, accuracy then loss per variant."""
+    variants = variant_order(summary)
+    header = ["k"] + [f"{v} accuracy" for v in variants] + [f"{v} loss" for v in variants]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for k, rows in summary.groupby("k", sort=True):
-        by_method = rows.set_index("method")
+        by_variant = rows.set_index("variant")
         cells = [f"{k:g}"]
         for metric in ("accuracy", "loss"):
-            for method in methods:
-                if method in by_method.index:
-                    row = by_method.loc[method]
+            for variant in variants:
+                if variant in by_variant.index:
+                    row = by_variant.loc[variant]
                     cells.append(_cell(row[metric], row[f"{metric}_std"], row["seeds"]))
                 else:
                     cells.append("")
@@ -66,27 +86,27 @@ def table_document(summary: pd.DataFrame) -> str:
     seeds = int(summary["seeds"].max())
     title = (f"# {first['dataset']} · {first['model']} · regularizer {first['regularizer']}{strength}\n\n"
              f"Test accuracy and cross-entropy loss after pruning a fraction k of each prunable layer "
-             f"({first['train_id']}, {seeds} seed{'s' if seeds > 1 else ''}"
-             f"{', mean ± std' if seeds > 1 else ''}).\n\n")
+             f"({first['layers']}; {first['train_id']}, {seeds} seed{'s' if seeds > 1 else ''}"
+             f"{', mean ± std' if seeds > 1 else ''}; +ftN: after N epochs of fine-tuning).\n\n")
     return title + markdown_table(summary)
 
 
 def largest_safe_k(summary: pd.DataFrame, tolerance: float) -> pd.DataFrame:
-    """Per configuration and method: the largest k before accuracy first falls more than
-    ``tolerance`` below the unpruned (k = 0) accuracy, and the accuracy at the largest k."""
+    """Per configuration and variant: the largest k before the accuracy first falls more than
+    ``tolerance`` below the unpruned model's, and the accuracy at the variant's largest k."""
     rows = []
-    for key, group in summary.groupby(CONFIGURATION + ["method"], sort=True):
-        group = group.sort_values("k")
-        baseline = group.loc[group["k"] == 0, "accuracy"]
-        if baseline.empty:
+    for key, configuration in summary.groupby(CONFIGURATION, sort=True):
+        unpruned = configuration[(configuration["k"] == 0) & (configuration["finetune_epochs"] == 0)]
+        if unpruned.empty:
             continue
-        baseline = float(baseline.iloc[0])
-        safe = group["accuracy"] >= baseline - tolerance
-        failing = group.loc[~safe, "k"]
-        within = group if failing.empty else group[group["k"] < failing.min()]
-        rows.append({**dict(zip(CONFIGURATION + ["method"], key)), "baseline": baseline,
-                     "safe_k": float(within["k"].max()), "max_k": float(group["k"].max()),
-                     "accuracy_at_max_k": float(group["accuracy"].iloc[-1])})
+        baseline = float(unpruned["accuracy"].iloc[0])
+        for variant, group in configuration.groupby("variant", sort=True):
+            group = group.sort_values("k")
+            failing = group.loc[group["accuracy"] < baseline - tolerance, "k"]
+            within = group if failing.empty else group[group["k"] < failing.min()]
+            rows.append({**dict(zip(CONFIGURATION, key)), "variant": variant, "baseline": baseline,
+                         "safe_k": float(within["k"].max()) if len(within) else None,
+                         "max_k": float(group["k"].max()), "accuracy_at_max_k": float(group["accuracy"].iloc[-1])})
     return pd.DataFrame(rows)
 
 
@@ -94,14 +114,50 @@ def findings(summary: pd.DataFrame, tolerance: float) -> list[str]:
     """Sentences a reader can take away, computed from the results."""
     sentences = []
     safe = largest_safe_k(summary, tolerance)
+    order = variant_order(summary)
     for (dataset, train_id), group in safe.groupby(["dataset", "train_id"], sort=True):
-        baseline = group["baseline"].iloc[0]
-        parts = [f"**{dataset}, {train_id}**: unpruned test accuracy {baseline:.4f}."]
+        group = group.assign(rank=group["variant"].map(order.index)).sort_values("rank")
+        parts = [f"**{dataset}, {train_id}**: unpruned test accuracy {group['baseline'].iloc[0]:.4f}."]
         for row in group.itertuples():
-            parts.append(f"{row.method} pruning stays within {tolerance * 100:g} point(s) up to k = {row.safe_k:g}"
-                         f" and reaches {row.accuracy_at_max_k:.4f} at k = {row.max_k:g}.")
-        if len(group) > 1:
-            best = group.sort_values(["safe_k", "accuracy_at_max_k"], ascending=False).iloc[0]
-            parts.append(f"{best['method']} pruning tolerates the most.")
+            reach = f"reaches {row.accuracy_at_max_k:.4f} at k = {row.max_k:g}"
+            if row.safe_k is None:
+                parts.append(f"{row.variant} loses more than {tolerance * 100:g} point(s) at every k tried and {reach}.")
+            else:
+                parts.append(f"{row.variant} pruning stays within {tolerance * 100:g} point(s) up to "
+                             f"k = {row.safe_k:g} and {reach}.")
+        candidates = group.dropna(subset=["safe_k"])
+        if len(group) > 1 and len(candidates):
+            best = candidates.sort_values(["safe_k", "accuracy_at_max_k"], ascending=False).iloc[0]
+            parts.append(f"{best['variant']} pruning tolerates the most.")
         sentences.append(" ".join(parts))
+    return sentences
+
+
+def savings_findings(metrics: pd.DataFrame, tolerance: float) -> list[str]:
+    """Per configuration and method, what the largest harmless k saves for real: bytes on
+    disk and measured latency of the compacted and the sparse model against the dense one."""
+    one_shot = metrics[metrics["finetune_epochs"] == 0]
+    safe = largest_safe_k(summarize(one_shot), tolerance).dropna(subset=["safe_k"])
+    latency = sorted((c for c in metrics.columns if c.startswith("latency_masked_b")),
+                     key=lambda c: int(c.removeprefix("latency_masked_b").removesuffix("_ms")))
+    sentences = []
+    for row in safe[safe["safe_k"] > 0].itertuples():
+        chosen = one_shot[(one_shot["train_id"] == row.train_id) & (one_shot["dataset"] == row.dataset)
+                          & (one_shot["method"] == row.variant) & (one_shot["k"] == row.safe_k)]
+        unpruned = one_shot[(one_shot["train_id"] == row.train_id) & (one_shot["dataset"] == row.dataset)
+                            & (one_shot["k"] == 0)]
+        text = (f"**{row.dataset}, {row.train_id}, {row.variant} pruning at k = {row.safe_k:g}** "
+                f"(within {tolerance * 100:g} point(s)): {chosen['size_bytes'].mean() / 1e6:.2f} MB on disk "
+                f"instead of {chosen['dense_size_bytes'].mean() / 1e6:.2f} MB "
+                f"({chosen['dense_size_bytes'].mean() / chosen['size_bytes'].mean():.1f}x smaller), "
+                f"theoretical speedup {chosen['theoretical_speedup'].mean():.1f}x")
+        if latency:
+            column = latency[-1]
+            batch = column.removeprefix("latency_masked_b").removesuffix("_ms")
+            dense = unpruned[column].median()
+            forms = {form: dense / chosen[column.replace("masked", form)].median()
+                     for form in ("masked", "sparse", "compact")}
+            text += (f"; measured at batch {batch}: masked {forms['masked']:.1f}x, sparse {forms['sparse']:.1f}x, "
+                     f"compacted {forms['compact']:.1f}x the speed of the unpruned model")
+        sentences.append(text + ".")
     return sentences

@@ -9,7 +9,7 @@ import time
 import numpy as np
 
 from .datasets import NUM_CLASSES
-from .models import build_model, network_of
+from .models import assign_weights, build_model, network_of
 from .network import Network, features
 from .runtime import import_tensorflow
 
@@ -35,17 +35,42 @@ def train_model(images: np.ndarray, labels: np.ndarray, spec: dict, seed: int,
     With a validation split the kept epoch is the one with the lowest validation loss
     (as C kept it); without one (``validation_size: 0``), the last epoch.
     """
+    return _fit(images, labels, spec, seed, log, spec["epochs"], spec["learning_rate"], spec["batch_size"])
+
+
+def finetune_model(images: np.ndarray, labels: np.ndarray, spec: dict, seed: int, log: logging.Logger,
+                   pruned: Network, masks: list, settings: dict, unit_level: bool) -> tuple[Network, list[dict]]:
+    """Retrain a pruned network with its masks fixed: pruned weights (and, for unit-level
+    methods, pruned units' biases) stay exactly zero. Same data split, regularizer and
+    epoch selection as the original training; ``settings`` gives epochs, learning rate
+    and batch size."""
+    bias_masks = None
+    if pruned.biases is not None and unit_level:
+        bias_masks = [None if m is None else m.reshape(-1, m.shape[-1]).any(axis=0) for m in masks]
+    network, history = _fit(images, labels, spec, seed, log, settings["epochs"], settings["learning_rate"],
+                            settings["batch_size"], initial=pruned, kernel_masks=masks, bias_masks=bias_masks)
+    for index, mask in enumerate(masks):
+        if mask is not None and np.any(network.kernels[index][~mask]):
+            raise AssertionError(f"layer {index}: a pruned weight became non-zero during fine-tuning")
+    return network, history
+
+
+def _fit(images, labels, spec: dict, seed: int, log: logging.Logger, epochs: int, learning_rate: float,
+         batch_size: int, initial: Network | None = None, kernel_masks=None, bias_masks=None):
     tf = import_tensorflow(spec["threads"], spec["onednn"])
     keras = tf.keras
     keras.utils.set_random_seed(seed)
     architecture = spec["architecture"]
     (x_train, y_train), (x_val, y_val) = split_train_validation(
         features(architecture, images), labels, spec["validation_size"], spec["train_size"])
-    model = build_model(keras, architecture, NUM_CLASSES, spec["regularizer"], spec["strength"])
-    model.compile(optimizer=keras.optimizers.Adam(spec["learning_rate"]),
+    model = build_model(keras, architecture, NUM_CLASSES, spec["regularizer"], spec["strength"],
+                        kernel_masks, bias_masks)
+    if initial is not None:
+        assign_weights(model, initial)
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate),
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     validation = (x_val, y_val) if len(x_val) else None
-    tracker = EpochTracker(log, spec["epochs"], monitor="val_loss" if validation else None)
+    tracker = EpochTracker(log, epochs, monitor="val_loss" if validation else None)
 
     class Progress(keras.callbacks.Callback):
         def on_epoch_begin(self, epoch, logs=None):
@@ -54,11 +79,10 @@ def train_model(images: np.ndarray, labels: np.ndarray, spec: dict, seed: int,
         def on_epoch_end(self, epoch, logs=None):
             tracker.record(epoch, logs or {}, time.perf_counter() - self.started, self.model.get_weights)
 
-    model.fit(x_train, y_train, validation_data=validation, epochs=spec["epochs"],
-              batch_size=spec["batch_size"], shuffle=True, verbose=0, callbacks=[Progress()])
+    model.fit(x_train, y_train, validation_data=validation, epochs=epochs,
+              batch_size=batch_size, shuffle=True, verbose=0, callbacks=[Progress()])
     model.set_weights(tracker.best_weights)
     return network_of(model, architecture), tracker.history
-
 
 
 class EpochTracker:

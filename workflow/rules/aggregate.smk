@@ -1,6 +1,7 @@
 rule aggregate:
     input:
         pruned_paths(),
+        finetuned_paths(),
     output:
         metrics=report(
             METRICS,

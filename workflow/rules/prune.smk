@@ -10,6 +10,7 @@ rule prune:
         method="{method}",
         k=lambda wildcards: float(wildcards.k),
         layers=LAYERS,
+        efficiency=config["efficiency"],
     log:
         f"{LOGS}/prune/{{dataset}}/{{train_id}}/seed{{seed}}/{{scope}}/{{method}}-k{{k}}.log",
     threads: 1
@@ -20,3 +21,32 @@ rule prune:
         "../../envs/core.yaml"
     script:
         "../scripts/prune.py"
+
+
+rule finetune:
+    input:
+        split_files("train"),
+        split_files("test"),
+        data=f"{DATA}/provenance.json",
+        weights=f"{MODEL}/weights.npz",
+        record=f"{MODEL}/train.json",
+    output:
+        metrics=f"{FINETUNED}/metrics.json",
+        weights=f"{FINETUNED}/weights.npz",
+        history=f"{FINETUNED}/history.csv",
+    params:
+        method="{method}",
+        k=lambda wildcards: float(wildcards.k),
+        layers=LAYERS,
+        settings=lambda wildcards: FINETUNES[wildcards.finetune_id],
+        efficiency=config["efficiency"],
+    log:
+        f"{LOGS}/finetune/{{dataset}}/{{train_id}}/seed{{seed}}/{{scope}}/{{method}}-k{{k}}-{{finetune_id}}.log",
+    threads: config["training"]["threads"]
+    resources:
+        mem_mb=3000,
+        runtime=60,
+    conda:
+        "../../envs/train.yaml"
+    script:
+        "../scripts/finetune.py"

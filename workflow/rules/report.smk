@@ -2,11 +2,17 @@ rule plot_sweep:
     input:
         METRICS,
     output:
-        report(
+        sweep=report(
             SWEEP_PLOT,
             caption="../../report/sweep.rst",
             category="Pruning sweeps",
-            labels={"dataset": "{dataset}"},
+            labels={"dataset": "{dataset}", "figure": "accuracy and loss vs k"},
+        ),
+        savings=report(
+            SAVINGS_PLOT,
+            caption="../../report/savings.rst",
+            category="Pruning sweeps",
+            labels={"dataset": "{dataset}", "figure": "real savings"},
         ),
     log:
         f"{SUMMARY_LOGS}/plot_sweep/{{dataset}}.log",

@@ -1,11 +1,13 @@
-"""Accuracy and loss vs k for one dataset, every configuration and method."""
+"""Accuracy and loss vs k, and the real savings, for one dataset."""
 
 import pandas as pd
 
 from prunelab.fileio import save_figure
-from prunelab.plotting import sweep
+from prunelab.plotting import savings, sweep
 from prunelab.runtime import script_logger
 
 log = script_logger(snakemake.log[0])
-save_figure(sweep(pd.read_csv(snakemake.input[0]), snakemake.wildcards.dataset), snakemake.output[0])
-log.info("wrote %s", snakemake.output[0])
+metrics, dataset = pd.read_csv(snakemake.input[0]), snakemake.wildcards.dataset
+save_figure(sweep(metrics, dataset), snakemake.output.sweep)
+save_figure(savings(metrics, dataset), snakemake.output.savings)
+log.info("wrote %s and %s", snakemake.output.sweep, snakemake.output.savings)

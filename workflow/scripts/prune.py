@@ -3,10 +3,10 @@
 from pathlib import Path
 
 from prunelab.datasets import load_split
-from prunelab.evaluation import classification_metrics, sparsity_stats
 from prunelab.fileio import read_json, write_json
-from prunelab.network import Network, features, logits
+from prunelab.network import Network, features
 from prunelab.pruning import prune, select_layers
+from prunelab.records import pruning_record
 from prunelab.runtime import script_logger
 
 log = script_logger(snakemake.log[0])
@@ -16,20 +16,8 @@ architecture = trained["spec"]["architecture"]
 network = Network.load(snakemake.input.weights, architecture)
 images, labels = load_split(Path(snakemake.input.data).parent, trained["dataset"], "test")
 pruned, masks = prune(network, method, k, select_layers(network, layers), seed=trained["seed"])
-metrics = classification_metrics(logits(pruned, features(architecture, images)), labels)
-record = {
-    "dataset": trained["dataset"],
-    "model": trained["spec"]["model"],
-    "regularizer": trained["spec"]["regularizer"],
-    "strength": trained["spec"]["strength"],
-    "train_id": trained["train_id"],
-    "seed": trained["seed"],
-    "layers": snakemake.wildcards.scope,
-    "method": method,
-    "k": k,
-    **metrics,
-    **sparsity_stats(pruned, masks),
-}
-log.info("%s k=%s on %s: accuracy %.4f loss %.4f sparsity %.4f", method, k, layers, metrics["accuracy"],
-         metrics["loss"], record["sparsity"])
+record = pruning_record(trained, snakemake.wildcards.scope, method, k, network, pruned, masks,
+                        features(architecture, images), labels, snakemake.params.efficiency)
+log.info("%s k=%s on %s: accuracy %.4f loss %.4f sparsity %.4f, %d bytes", method, k, layers, record["accuracy"],
+         record["loss"], record["sparsity"], record["size_bytes"])
 write_json(snakemake.output[0], record)

@@ -1,0 +1,122 @@
+import io
+
+import numpy as np
+import pytest
+
+from prunelab import export
+from prunelab.compaction import compact
+from prunelab.efficiency import dense_flops, efficiency_stats, flops, sparse_form
+from prunelab.network import Network, features, logits
+from prunelab.pruning import prune, select_layers
+
+DENSE = {"type": "dense", "hidden": [3, 2], "bias": False}
+CNN = {"type": "cnn", "conv": [4, 6], "kernel_size": 3, "pool": [True, False], "hidden": [5], "bias": True}
+
+
+def random_network(architecture, seed=0):
+    rng = np.random.default_rng(seed)
+    if architecture["type"] == "cnn":  # 28 -> 26 -> pool 13 -> 11: flatten 11*11*6
+        shapes = [(3, 3, 1, 4), (3, 3, 4, 6), (11 * 11 * 6, 5), (5, 10)]
+    else:
+        shapes = [(784, 30), (30, 20), (20, 10)]
+    kernels = [rng.normal(size=s).astype(np.float32) * 0.2 for s in shapes]
+    biases = [rng.normal(size=s[-1]).astype(np.float32) * 0.1 for s in shapes] if architecture["bias"] else None
+    return Network(architecture, kernels, biases)
+
+
+def images(n=64, seed=1):
+    return np.random.default_rng(seed).integers(0, 256, (n, 28, 28)).astype(np.uint8)
+
+
+def test_flops_count_macs_of_nonzero_weights_per_output_position():
+    network = Network(DENSE, [np.ones((4, 3)), np.ones((3, 2)), np.ones((2, 10))])
+    assert dense_flops(network) == 12 + 6 + 20
+    network.kernels[0][0, :] = 0
+    assert flops(network) == 9 + 6 + 20
+    cnn = random_network(CNN)
+    assert cnn.output_positions() == [26 * 26, 11 * 11, 1, 1]
+    assert dense_flops(cnn) == 26 * 26 * 36 + 11 * 11 * 216 + 726 * 5 + 50
+    cnn.kernels[1][..., 0] = 0  # one filter fewer: 36 weights times 121 positions
+    assert flops(cnn) == dense_flops(cnn) - 11 * 11 * 36
+
+
+def test_stored_size_picks_the_smaller_format_per_layer():
+    dense = np.ones((100, 50), np.float32)
+    sparse = np.zeros((100, 50), np.float32)
+    sparse[::10, ::5] = 1.0  # 100 non-zeros
+    arrays = dict(np.load(io.BytesIO(export.to_bytes(Network(DENSE, [dense, sparse, np.ones((50, 10))])))))
+    assert arrays["W0"].shape == (100, 50)  # dense: 20,000 bytes beat CSR's 5 bytes per value
+    assert "W1" not in arrays and arrays["W1.data"].size == 100
+    assert arrays["W1.indices"].dtype == np.uint8 and arrays["W1.indptr"].dtype == np.uint8
+    assert arrays["W1.data"].nbytes + arrays["W1.indices"].nbytes + arrays["W1.indptr"].nbytes == 400 + 100 + 101
+
+
+def test_export_round_trip_is_exact(tmp_path):
+    network = random_network(CNN)
+    pruned, _ = prune(network, "weight", 0.9, [0, 1, 2])
+    size = export.save(pruned, tmp_path / "model.npz")
+    assert size == (tmp_path / "model.npz").stat().st_size == len(export.to_bytes(pruned))
+    loaded = export.load(tmp_path / "model.npz")
+    assert loaded.architecture == pruned.architecture
+    for a, b in zip(loaded.kernels + loaded.biases, pruned.kernels + pruned.biases):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("architecture", [DENSE, {**DENSE, "bias": True}, CNN], ids=["dense", "dense-bias", "cnn"])
+@pytest.mark.parametrize("method, k", [("unit", 0.5), ("weight", 0.97), ("global_weight", 0.9)])
+def test_compacted_model_predicts_exactly_like_the_masked_one(architecture, method, k):
+    network = random_network(architecture)
+    pruned, _ = prune(network, method, k, select_layers(network, "all_but_output"))
+    compacted = compact(pruned)
+    x = features(architecture, images())
+    masked_logits, compact_logits = logits(pruned, x), logits(compacted, x)
+    np.testing.assert_array_equal(np.argmax(compact_logits, 1), np.argmax(masked_logits, 1))
+    np.testing.assert_allclose(compact_logits, masked_logits, rtol=1e-5, atol=1e-5)
+    sparse_logits = logits(sparse_form(pruned), x)
+    np.testing.assert_allclose(sparse_logits, masked_logits, rtol=1e-5, atol=1e-5)
+
+
+def test_unit_pruning_compacts_to_the_surviving_widths():
+    network = random_network({**DENSE, "bias": True})
+    pruned, _ = prune(network, "unit", 0.5, [0, 1])
+    compacted = compact(pruned)
+    assert [k.shape for k in compacted.kernels] == [(784, 15), (15, 10), (10, 10)]
+    assert compacted.architecture["hidden"] == [15, 10]
+    cnn = compact(prune(random_network(CNN), "unit", 0.5, [0, 1, 2])[0])
+    assert [k.shape for k in cnn.kernels] == [(3, 3, 1, 2), (3, 3, 2, 3), (11 * 11 * 3, 2), (2, 10)]
+    assert cnn.architecture["conv"] == [2, 3] and cnn.architecture["hidden"] == [2]
+
+
+def test_constant_units_are_folded_into_the_next_bias():
+    kernels = [np.ones((784, 2), np.float32), np.array([[1.0], [2.0]], np.float32), np.ones((1, 10), np.float32)]
+    kernels[0][:, 1] = 0  # unit 1 has no inputs: it outputs ReLU(bias) = 0.5 forever
+    network = Network({"type": "dense", "hidden": [2, 1], "bias": True}, kernels,
+                      [np.array([0.0, 0.5], np.float32), np.array([0.1], np.float32), np.zeros(10, np.float32)])
+    compacted = compact(network)
+    assert compacted.kernels[0].shape == (784, 1)
+    np.testing.assert_allclose(compacted.biases[1], [0.1 + 2.0 * 0.5])
+    x = features(network.architecture, images())
+    np.testing.assert_allclose(logits(compacted, x), logits(network, x), rtol=1e-6)
+
+
+def test_efficiency_stats_of_a_unit_pruned_model():
+    network = random_network(DENSE)
+    pruned, masks = prune(network, "unit", 0.5, [0, 1])
+    x = features(DENSE, images())
+    stats = efficiency_stats(network, pruned, masks, x, batch_sizes=(1, 8), repeats=2)
+    assert stats["compression_ratio"] == pytest.approx(2.0)
+    assert stats["dense_flops"] == 784 * 30 + 30 * 20 + 200
+    assert stats["flops"] == 784 * 15 + 30 * 10 + 200
+    assert stats["compact_params"] == stats["compact_flops"] == 784 * 15 + 15 * 10 + 10 * 10
+    assert stats["size_bytes"] < stats["dense_size_bytes"] / 1.8
+    assert all(stats[f"latency_{form}_b{b}_ms"] > 0 for form in ("masked", "sparse", "compact") for b in (1, 8))
+
+
+def test_keras_model_from_an_exported_file_predicts_like_numpy(tensorflow, tmp_path):
+    network = random_network(CNN)
+    compacted = compact(prune(network, "unit", 0.5, [0, 1, 2])[0])
+    export.save(compacted, tmp_path / "model.npz")
+    model = export.load_keras(tmp_path / "model.npz")
+    x = features(CNN, images(200))
+    expected = logits(compacted, x)
+    np.testing.assert_array_equal(np.argmax(model.predict(x, verbose=0), 1), np.argmax(expected, 1))

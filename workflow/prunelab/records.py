@@ -1,0 +1,34 @@
+"""One pruned model's result record: identity, test metrics, sparsity and savings."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .efficiency import efficiency_stats
+from .evaluation import classification_metrics, sparsity_stats
+from .network import Network, logits
+
+
+def pruning_record(trained: dict, scope: str, method: str, k: float, network: Network, pruned: Network,
+                   masks: list, x: np.ndarray, labels: np.ndarray, efficiency: dict,
+                   finetune: dict | None = None) -> dict:
+    """The row of ``metrics.csv`` for ``pruned`` (fine-tuned when ``finetune`` is given).
+
+    ``trained`` is the training job's record, ``network`` the unpruned model."""
+    spec = trained["spec"]
+    return {
+        "dataset": trained["dataset"],
+        "model": spec["model"],
+        "regularizer": spec["regularizer"],
+        "strength": spec["strength"],
+        "train_id": trained["train_id"],
+        "seed": trained["seed"],
+        "layers": scope,
+        "method": method,
+        "k": k,
+        "finetune_epochs": finetune["epochs"] if finetune else 0,
+        "finetune_learning_rate": finetune["learning_rate"] if finetune else 0.0,
+        **classification_metrics(logits(pruned, x), labels),
+        **sparsity_stats(pruned, masks),
+        **efficiency_stats(network, pruned, masks, x, efficiency["latency_batch_sizes"], efficiency["latency_repeats"]),
+    }
