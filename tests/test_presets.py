@@ -11,8 +11,16 @@ from test_workflow import planned_jobs, snakemake
 PRESETS = sorted((REPO / "presets").glob("*.yaml"))
 
 
-def test_there_is_one_preset_per_earlier_experiment():
-    assert [p.stem for p in PRESETS] == ["A", "B", "C", "D", "E"]
+def test_there_is_one_preset_per_earlier_experiment_and_one_for_fine_tuning():
+    assert [p.stem for p in PRESETS] == ["A", "B", "C", "D", "E", "finetune"]
+
+
+def test_fine_tuning_preset_reuses_the_default_models():
+    from prunelab.plan import training_specs
+
+    default = validate_config(load("config.yaml"))
+    finetune = validate_config(merged(load("config.yaml"), load("presets/finetune.yaml")))
+    assert set(training_specs(finetune)) <= set(training_specs(default))
 
 
 def test_preset_c_is_the_default_config():
@@ -33,3 +41,5 @@ def test_preset_is_valid_and_plans_the_expected_jobs(preset, tmp_path):
     assert jobs["fetch_data"] == len(config["datasets"])
     assert jobs["train"] == trainings
     assert jobs["prune"] == trainings * len(config["pruning"]["methods"]) * len(config["pruning"]["k"])
+    finetunes = len([e for e in config["finetune"]["epochs"] if e]) * len(config["finetune"]["k"] or [])
+    assert jobs.get("finetune", 0) == trainings * len(config["pruning"]["methods"]) * finetunes

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .efficiency import efficiency_stats
+from .efficiency import efficiency_stats, latencies
 from .evaluation import classification_metrics, sparsity_stats
 from .network import Network, logits
 
@@ -12,7 +12,8 @@ from .network import Network, logits
 def pruning_record(trained: dict, scope: str, method: str, k: float, network: Network, pruned: Network,
                    masks: list, x: np.ndarray, labels: np.ndarray, efficiency: dict,
                    finetune: dict | None = None) -> dict:
-    """The row of ``metrics.csv`` for ``pruned`` (fine-tuned when ``finetune`` is given).
+    """The row of ``metrics.csv`` for ``pruned`` (fine-tuned when ``finetune`` is given), with
+    its measured latencies under ``"latency"`` (they go to ``latency.csv``).
 
     ``trained`` is the training job's record, ``network`` the unpruned model."""
     spec = trained["spec"]
@@ -30,5 +31,6 @@ def pruning_record(trained: dict, scope: str, method: str, k: float, network: Ne
         "finetune_learning_rate": finetune["learning_rate"] if finetune else 0.0,
         **classification_metrics(logits(pruned, x), labels),
         **sparsity_stats(pruned, masks),
-        **efficiency_stats(network, pruned, masks, x, efficiency["latency_batch_sizes"], efficiency["latency_repeats"]),
+        **efficiency_stats(network, pruned, masks),
+        "latency": latencies(pruned, x, efficiency["latency_batch_sizes"], efficiency["latency_repeats"]),
     }

@@ -12,7 +12,7 @@ METRIC_COLUMNS = IDENTITY + ["accuracy", "loss", "correct", "total", "sparsity",
                              "prunable_params", "total_params", "compression_ratio", "flops", "dense_flops",
                              "theoretical_speedup", "compact_params", "compact_flops", "size_bytes",
                              "dense_size_bytes"]
-LATENCY_PREFIX = "latency_"
+
 CONFIGURATION = ["dataset", "train_id", "model", "regularizer", "strength", "layers"]
 
 
@@ -28,8 +28,16 @@ def metrics_frame(records: list[dict]) -> pd.DataFrame:
     missing = [c for c in METRIC_COLUMNS if c not in frame.columns]
     if missing:
         raise ValueError(f"pruning records lack the columns {missing}")
-    latencies = sorted(c for c in frame.columns if c.startswith(LATENCY_PREFIX))
-    return frame[METRIC_COLUMNS + latencies].sort_values(IDENTITY, kind="stable").reset_index(drop=True)
+    return frame[METRIC_COLUMNS].sort_values(IDENTITY, kind="stable").reset_index(drop=True)
+
+
+def latency_frame(records: list[dict]) -> pd.DataFrame:
+    """Measured latencies (ms) per pruned model: identity columns, then one per form and batch."""
+    rows = [{**{c: r[c] for c in IDENTITY}, **r.get("latency", {})} for r in records]
+    frame = pd.DataFrame.from_records(rows, columns=None)
+    measured = sorted((c for c in frame.columns if c not in IDENTITY),
+                      key=lambda c: (int(c.rsplit("_b", 1)[1].removesuffix("_ms")), c))
+    return frame[IDENTITY + measured].sort_values(IDENTITY, kind="stable").reset_index(drop=True)
 
 
 def variant_label(method: str, finetune_epochs: int) -> str:
@@ -133,9 +141,10 @@ def findings(summary: pd.DataFrame, tolerance: float) -> list[str]:
     return sentences
 
 
-def savings_findings(metrics: pd.DataFrame, tolerance: float) -> list[str]:
+def savings_findings(metrics: pd.DataFrame, latency: pd.DataFrame, tolerance: float) -> list[str]:
     """Per configuration and method, what the largest harmless k saves for real: bytes on
     disk and measured latency of the compacted and the sparse model against the dense one."""
+    metrics = metrics.merge(latency, on=IDENTITY, how="left")
     one_shot = metrics[metrics["finetune_epochs"] == 0]
     safe = largest_safe_k(summarize(one_shot), tolerance).dropna(subset=["safe_k"])
     latency = sorted((c for c in metrics.columns if c.startswith("latency_masked_b")),

@@ -8,6 +8,11 @@ rule aggregate:
             caption="../../report/metrics.rst",
             category="Metrics",
         ),
+        latency=report(
+            LATENCY,
+            caption="../../report/latency.rst",
+            category="Metrics",
+        ),
         tables=table_paths(),
     params:
         table_pattern=lambda wildcards: TABLE,

@@ -32,6 +32,7 @@ FINETUNE_K = [format_number(k) for k in (config["finetune"]["k"] or config["prun
 # Summaries of this config (its name keeps several side by side); per-job results are shared.
 SUMMARY = f"results/{config['name']}".rstrip("/")
 METRICS = f"{SUMMARY}/metrics.csv"
+LATENCY = f"{SUMMARY}/latency.csv"
 TABLE = f"{SUMMARY}/tables/{{dataset}}/{{train_id}}.md"
 SWEEP_PLOT = f"{SUMMARY}/plots/{{dataset}}/sweep.png"
 SAVINGS_PLOT = f"{SUMMARY}/plots/{{dataset}}/savings.png"

@@ -1,6 +1,7 @@
 rule plot_sweep:
     input:
-        METRICS,
+        metrics=METRICS,
+        latency=LATENCY,
     output:
         sweep=report(
             SWEEP_PLOT,
@@ -56,6 +57,7 @@ rule report:
     input:
         notebook=REPORT_NOTEBOOK,
         metrics=METRICS,
+        latency=LATENCY,
         tables=table_paths(),
         histories=per_training(f"{MODEL}/history.csv"),
         distributions=per_training(DISTRIBUTIONS),

@@ -2,13 +2,15 @@
 
 from prunelab.fileio import atomic_output, read_json, write_text
 from prunelab.runtime import script_logger
-from prunelab.tables import metrics_frame, summarize, table_document
+from prunelab.tables import latency_frame, metrics_frame, summarize, table_document
 
 log = script_logger(snakemake.log[0])
-metrics = metrics_frame([read_json(path) for path in snakemake.input])
-with atomic_output(snakemake.output.metrics, "w") as handle:
-    metrics.to_csv(handle, index=False, float_format="%.10g")
-log.info("%d pruned models in %s", len(metrics), snakemake.output.metrics)
+records = [read_json(path) for path in snakemake.input]
+metrics = metrics_frame(records)
+for frame, path in ((metrics, snakemake.output.metrics), (latency_frame(records), snakemake.output.latency)):
+    with atomic_output(path, "w") as handle:
+        frame.to_csv(handle, index=False, float_format="%.10g")
+log.info("%d pruned models in %s (latencies in %s)", len(metrics), snakemake.output.metrics, snakemake.output.latency)
 
 for (dataset, train_id), summary in summarize(metrics).groupby(["dataset", "train_id"], sort=True):
     path = snakemake.params.table_pattern.format(dataset=dataset, train_id=train_id)

@@ -7,7 +7,7 @@ from prunelab.plotting import savings, sweep
 from prunelab.runtime import script_logger
 
 log = script_logger(snakemake.log[0])
-metrics, dataset = pd.read_csv(snakemake.input[0]), snakemake.wildcards.dataset
+metrics, dataset = pd.read_csv(snakemake.input.metrics), snakemake.wildcards.dataset
 save_figure(sweep(metrics, dataset), snakemake.output.sweep)
-save_figure(savings(metrics, dataset), snakemake.output.savings)
+save_figure(savings(metrics, pd.read_csv(snakemake.input.latency), dataset), snakemake.output.savings)
 log.info("wrote %s and %s", snakemake.output.sweep, snakemake.output.savings)

@@ -9,6 +9,7 @@ log = script_logger(snakemake.log[0])
 absolute = lambda paths: [str(Path(p).resolve()) for p in paths]  # noqa: E731
 parameters = {
     "metrics_path": str(Path(snakemake.input.metrics).resolve()),
+    "latency_path": str(Path(snakemake.input.latency).resolve()),
     "table_paths": absolute(snakemake.input.tables),
     "history_paths": absolute(snakemake.input.histories),
     "distribution_paths": absolute(snakemake.input.distributions),
