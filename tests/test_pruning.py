@@ -147,3 +147,12 @@ def test_prune_does_not_modify_its_input_and_rejects_unknown_methods():
     with pytest.raises(KeyError, match="registered"):
         prune(network, "nonsense", 0.5, [0])
     assert {"weight", "unit", "global_weight", "random"} <= set(METHODS)
+
+
+@pytest.mark.parametrize("count", [0, 1, 7, 50, 199, 200])
+def test_linear_time_selection_matches_a_stable_sort(count):
+    from prunelab.pruning import _smallest
+
+    scores = np.random.default_rng(count).integers(0, 5, 200).astype(np.float32)  # many ties
+    expected = np.sort(np.argsort(scores, kind="stable")[:count])
+    np.testing.assert_array_equal(np.sort(_smallest(scores, count)), expected)

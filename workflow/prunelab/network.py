@@ -116,7 +116,7 @@ def logits(network: Network, x: np.ndarray) -> np.ndarray:
             x = x.reshape(len(x), -1)
         x = _layer_output(network, index, x)
         if index < network.num_layers - 1:
-            x = np.maximum(x, 0.0, dtype=np.float32)
+            x = np.maximum(x, 0.0, out=x)
             if network.is_conv(index) and pools[index]:
                 x = max_pool_2x2(x)
     return x
