@@ -5,7 +5,7 @@ BIN := $(abspath $(VENV))/bin
 STAMP := $(VENV)/.installed-$(shell sha256sum requirements.txt | cut -c1-16)
 export PATH := $(BIN):$(PATH)
 
-.PHONY: setup run test report lint
+.PHONY: setup run test report lint benchmark
 setup: $(STAMP)
 
 $(STAMP): requirements.txt
@@ -24,3 +24,6 @@ report: setup  ## snakemake's own HTML report of the last run
 
 lint: setup
 	snakemake --lint
+
+benchmark: setup  ## speed and memory against this machine's limits (about an hour; ARGS=--quick: minutes)
+	python benchmarks/run.py $(ARGS)

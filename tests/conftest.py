@@ -1,3 +1,6 @@
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,3 +14,48 @@ def tensorflow():
     from prunelab.runtime import import_tensorflow
 
     return import_tensorflow(1, False)
+
+
+SMOKE = REPO / "tests" / "smoke.yaml"
+CNN_SMOKE = REPO / "tests" / "smoke-cnn.yaml"
+
+
+def snakemake(workdir, *args, configfiles=(SMOKE,)):
+    command = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--directory", str(workdir),
+               *args, "--configfile", *map(str, configfiles)]
+    return subprocess.run(command, capture_output=True, text=True, timeout=1800)
+
+
+def planned_jobs(output: str) -> dict[str, int]:
+    """The 'Job stats' table of a dry run, as {rule: count}."""
+    if "Nothing to be done" in output:
+        return {}
+    table = output.split("Job stats:", 1)[1]
+    return {m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.M) if m[1] != "total"}
+
+
+def planned_outputs(output: str, rule: str) -> list[str]:
+    """The output files of a rule's jobs in a dry run's job listing."""
+    return re.findall(rf"^(?:local)?rule {rule}:\n(?:    .*\n)*?    output: (.+)$", output, re.M)
+
+
+def run_to_completion(workdir, configfile):
+    result = snakemake(workdir, "--cores", "2", configfiles=(configfile,))
+    assert result.returncode == 0, result.stderr[-5000:]
+    return workdir
+
+
+def extra_config(directory, text):
+    path = directory / "extra.yaml"
+    path.write_text(text)
+    return path
+
+
+@pytest.fixture(scope="session")
+def smoke(tmp_path_factory):
+    return run_to_completion(tmp_path_factory.mktemp("smoke"), SMOKE)
+
+
+@pytest.fixture(scope="session")
+def cnn_smoke(tmp_path_factory):
+    return run_to_completion(tmp_path_factory.mktemp("cnn-smoke"), CNN_SMOKE)

@@ -1,4 +1,5 @@
 import gzip
+from pathlib import Path
 import hashlib
 
 import numpy as np
@@ -89,3 +90,57 @@ def test_load_split_checks_shapes(tiny_dataset, tmp_path):
     assert images.shape == (2, 28, 28)
     with pytest.raises(ValueError, match="differs from the expected"):
         load_split(tmp_path / "out", "digits", "test")
+
+
+def make_deb(path, members):
+    """A minimal Debian package (ar archive) whose data.tar.gz holds ``members`` {name: bytes}."""
+    import io
+    import tarfile
+
+    tar_bytes = io.BytesIO()
+    with tarfile.open(fileobj=tar_bytes, mode="w:gz") as archive:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    parts = [b"!<arch>\n"]
+    for name, data in (("debian-binary", b"2.0\n"), ("data.tar.gz", tar_bytes.getvalue())):
+        parts.append(f"{name + '/':<16}{0:<12}{0:<6}{0:<6}{100644:<8}{len(data):<10}`\n".encode())
+        parts.append(data + (b"\n" if len(data) % 2 else b""))
+    path.write_bytes(b"".join(parts))
+
+
+def test_debian_packages_unpack_into_the_target(tmp_path):
+    from prunelab.datasets import unpack_deb
+
+    make_deb(tmp_path / "ok.deb", {"./usr/share/datasets/x/file.gz": b"data"})
+    unpack_deb(tmp_path / "ok.deb", tmp_path / "out")
+    assert (tmp_path / "out" / "usr/share/datasets/x/file.gz").read_bytes() == b"data"
+
+
+@pytest.mark.parametrize("name", ["../escaped", "a/../../escaped"])
+def test_a_malicious_package_cannot_write_outside_its_target(tmp_path, name):
+    from prunelab.datasets import SourceError, unpack_deb
+
+    make_deb(tmp_path / "evil.deb", {name: b"owned"})
+    with pytest.raises(SourceError, match="cannot extract"):
+        unpack_deb(tmp_path / "evil.deb", tmp_path / "sandbox" / "out")
+    assert not (tmp_path / "sandbox" / "escaped").exists() and not (tmp_path / "escaped").exists()
+
+
+def test_absolute_names_are_kept_inside_the_target(tmp_path):
+    from prunelab.datasets import unpack_deb
+
+    outside = tmp_path / "outside"
+    make_deb(tmp_path / "evil.deb", {str(outside): b"owned"})
+    unpack_deb(tmp_path / "evil.deb", tmp_path / "out")
+    assert not outside.exists()
+    assert (tmp_path / "out" / str(outside).lstrip("/")).read_bytes() == b"owned"
+
+
+def test_a_file_that_is_not_a_package_is_rejected(tmp_path):
+    from prunelab.datasets import SourceError, unpack_deb
+
+    (tmp_path / "fake.deb").write_bytes(b"PK\x03\x04 not an ar archive")
+    with pytest.raises(SourceError, match="no ar header"):
+        unpack_deb(tmp_path / "fake.deb", tmp_path / "out")

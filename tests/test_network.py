@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from prunelab.evaluation import log_softmax
-from prunelab.network import Network, conv2d_valid, features, logits, max_pool_2x2
+from prunelab.network import Network, conv2d_valid, features, kernel_shapes, logits, max_pool_2x2
 
 CNN = {"type": "cnn", "conv": [4, 6, 5], "kernel_size": 3, "pool": [True, True, False], "hidden": [12, 7],
        "bias": True}
@@ -62,3 +62,16 @@ def test_numpy_forward_pass_matches_keras(tensorflow, architecture):
     ours = logits(network_of(model, architecture), x)
     np.testing.assert_array_equal(np.argmax(ours, 1), np.argmax(expected, 1))
     np.testing.assert_allclose(np.exp(log_softmax(ours)), expected, rtol=1e-4, atol=1e-6)
+
+
+def test_kernel_shapes_follow_the_architecture(tensorflow):
+    from prunelab.models import build_model
+
+    for architecture in (CNN, {"type": "dense", "hidden": [1000, 1000, 500, 200], "bias": False},
+                         {"type": "cnn", "conv": [32, 64, 64], "kernel_size": 3, "pool": [True, True, False],
+                          "hidden": [250, 125, 60], "bias": True}):
+        model = build_model(tensorflow.keras, architecture, 10)
+        expected = [tuple(layer.kernel.shape) for layer in model.layers if hasattr(layer, "kernel")]
+        assert kernel_shapes(architecture) == expected
+    assert kernel_shapes({"type": "cnn", "conv": [32, 64, 64], "kernel_size": 3, "pool": [True, True, False],
+                          "hidden": [250], "bias": True})[3] == (576, 250)  # E's 3x3x64 flatten

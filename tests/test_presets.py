@@ -3,10 +3,9 @@
 import pytest
 import yaml
 
-from conftest import REPO
+from conftest import REPO, planned_jobs, snakemake
 from prunelab.config import validate_config
 from test_config import load, merged
-from test_workflow import planned_jobs, snakemake
 
 PRESETS = sorted((REPO / "presets").glob("*.yaml"))
 

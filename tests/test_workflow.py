@@ -2,58 +2,10 @@
 
 import json
 import re
-import subprocess
-import sys
 
 import pandas as pd
-import pytest
 
-from conftest import REPO
-
-SMOKE = REPO / "tests" / "smoke.yaml"
-CNN_SMOKE = REPO / "tests" / "smoke-cnn.yaml"
-
-
-def snakemake(workdir, *args, configfiles=(SMOKE,)):
-    command = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--directory", str(workdir),
-               *args, "--configfile", *map(str, configfiles)]
-    return subprocess.run(command, capture_output=True, text=True, timeout=1800)
-
-
-def planned_jobs(output: str) -> dict[str, int]:
-    """The 'Job stats' table of a dry run, as {rule: count}."""
-    if "Nothing to be done" in output:
-        return {}
-    table = output.split("Job stats:", 1)[1]
-    return {m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.M) if m[1] != "total"}
-
-
-def planned_outputs(output: str, rule: str) -> list[str]:
-    """The output files of a rule's jobs in a dry run's job listing."""
-    return re.findall(rf"^(?:local)?rule {rule}:\n(?:    .*\n)*?    output: (.+)$", output, re.M)
-
-
-def run_to_completion(workdir, configfile):
-    result = snakemake(workdir, "--cores", "2", configfiles=(configfile,))
-    assert result.returncode == 0, result.stderr[-5000:]
-    return workdir
-
-
-@pytest.fixture(scope="module")
-def smoke(tmp_path_factory):
-    return run_to_completion(tmp_path_factory.mktemp("smoke"), SMOKE)
-
-
-@pytest.fixture(scope="module")
-def cnn_smoke(tmp_path_factory):
-    return run_to_completion(tmp_path_factory.mktemp("cnn-smoke"), CNN_SMOKE)
-
-
-def extra_config(tmp_path, text):
-    path = tmp_path / "extra.yaml"
-    path.write_text(text)
-    return path
-
+from conftest import SMOKE, extra_config, planned_jobs, planned_outputs, snakemake
 
 def test_metrics_table_is_complete_and_plausible(smoke):
     metrics = pd.read_csv(smoke / "results" / "metrics.csv")

@@ -11,12 +11,13 @@ from __future__ import annotations
 import contextlib
 import gzip
 import hashlib
+import io
 import os
 import shutil
 import subprocess
 import sys
+import tarfile
 import tempfile
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Iterator
@@ -136,6 +137,8 @@ class URLSource:
         self.base, self.timeout = base, timeout
 
     def open(self, name: str) -> IO[bytes]:
+        import urllib.request  # only this source needs it (and it is slow to import)
+
         url = f"{self.base.rstrip('/')}/{name}.gz"
         try:
             response = urllib.request.urlopen(url, timeout=self.timeout)  # noqa: S310 (configured mirror)
@@ -155,9 +158,35 @@ def _last_lines(text: str, n: int = 3) -> str:
     return " | ".join(line.strip() for line in text.strip().splitlines()[-n:])
 
 
+def unpack_deb(deb: Path, target: Path) -> None:
+    """Extract a Debian package's files (its ``data.tar.*`` member) into ``target``.
+
+    A .deb is an ar archive; the tar inside is extracted with tarfile's ``data`` filter,
+    which refuses absolute paths, ``..`` components, links out of the target and device
+    files, so a malicious package cannot write outside ``target``.
+    """
+    with open(deb, "rb") as handle:
+        if handle.read(8) != b"!<arch>\n":
+            raise SourceError(f"{deb.name} is not a Debian package (no ar header)")
+        while header := handle.read(60):
+            if len(header) < 60 or header[58:60] != b"`\n":
+                raise SourceError(f"{deb.name}: corrupt ar member header")
+            name, size = header[:16].decode().strip().rstrip("/"), int(header[48:58])
+            if name.startswith("data.tar"):
+                member = io.BytesIO(handle.read(size))
+                try:
+                    with tarfile.open(fileobj=member, mode="r:*") as archive:
+                        archive.extractall(target, filter="data")
+                except (tarfile.TarError, OSError) as error:
+                    raise SourceError(f"{deb.name}: cannot extract {name}: {error}") from error
+                return
+            handle.seek(size + size % 2, os.SEEK_CUR)
+    raise SourceError(f"{deb.name} has no data.tar member")
+
+
 @contextlib.contextmanager
 def debian_source(package: str) -> Iterator[TreeSource]:
-    """Download a Debian package with apt (no installation) and unpack it."""
+    """Download a Debian package with apt (no installation) and unpack it safely."""
     with tempfile.TemporaryDirectory(prefix="prunelab-deb-") as tmp:
         tmp = Path(tmp)
         result = _run(["apt-get", "download", package], cwd=tmp)
@@ -165,9 +194,7 @@ def debian_source(package: str) -> Iterator[TreeSource]:
         if result.returncode != 0 or not debs:
             raise SourceError(f"apt-get download {package} failed: {_last_lines(result.stderr)}")
         unpacked = tmp / "unpacked"
-        result = _run(["dpkg-deb", "-x", str(debs[0]), str(unpacked)], cwd=tmp)
-        if result.returncode != 0:
-            raise SourceError(f"dpkg-deb -x {debs[0].name} failed: {_last_lines(result.stderr)}")
+        unpack_deb(debs[0], unpacked)
         yield TreeSource(unpacked)
 
 

@@ -67,6 +67,28 @@ class Network:
         return cls(architecture, kernels, biases)
 
 
+def kernel_shapes(architecture: dict, num_classes: int = 10) -> list[tuple[int, ...]]:
+    """The kernel shape of every weighted layer of an architecture, on 28x28 images."""
+    shapes, size, channels = [], IMAGE_SIZE, 1
+    for filters, pool in zip(architecture.get("conv", []), architecture.get("pool", [])):
+        kernel = architecture["kernel_size"]
+        shapes.append((kernel, kernel, channels, filters))
+        size = size - kernel + 1
+        size, channels = (size // 2 if pool else size), filters
+    fan_in = size * size * channels
+    for width in [*architecture["hidden"], num_classes]:
+        shapes.append((fan_in, width))
+        fan_in = width
+    return shapes
+
+
+def zeros_like_architecture(architecture: dict, num_classes: int = 10) -> "Network":
+    """An all-zero network of the architecture (for shape and FLOP bookkeeping)."""
+    shapes = kernel_shapes(architecture, num_classes)
+    biases = [np.zeros(s[-1], np.float32) for s in shapes] if architecture.get("bias") else None
+    return Network(architecture, [np.zeros(s, np.float32) for s in shapes], biases)
+
+
 def features(architecture: dict, images: np.ndarray) -> np.ndarray:
     """The model's input: images scaled to [0, 1] as float32, flat for dense models,
     with a channel axis for convolutional ones."""

@@ -17,7 +17,10 @@ rule aggregate:
     params:
         table_pattern=lambda wildcards: TABLE,
     log:
-        f"{SUMMARY_LOGS}/aggregate.log",
+        f"{LOGS}/aggregate/{EXPERIMENT}.log",
+    benchmark:
+        f"{BENCHMARKS}/aggregate/{EXPERIMENT}.tsv",
+    threads: 1
     resources:
         mem_mb=500,
         runtime=5,

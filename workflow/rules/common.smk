@@ -38,8 +38,11 @@ SWEEP_PLOT = f"{SUMMARY}/plots/{{dataset}}/sweep.png"
 SAVINGS_PLOT = f"{SUMMARY}/plots/{{dataset}}/savings.png"
 REPORT = f"{SUMMARY}/report/report"
 DISTRIBUTIONS = f"{SUMMARY}/distributions/{{dataset}}/{{train_id}}/seed{{seed}}.png"
+EXPERIMENT = config["name"] or "default"
 LOGS = "results/logs"
-SUMMARY_LOGS = f"{LOGS}/{config['name'] or 'default'}"
+# Snakemake's per-job benchmark records (seconds, peak RSS, CPU time), one folder per rule,
+# read by benchmarks/run.py.
+BENCHMARKS = "results/benchmarks"
 REPORT_NOTEBOOK = str(Path(workflow.basedir) / "workflow" / "notebooks" / "report.ipynb")
 
 

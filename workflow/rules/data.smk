@@ -6,6 +6,9 @@ rule fetch_data:
         provenance=f"{DATA}/provenance.json",
     log:
         f"{LOGS}/fetch_data/{{dataset}}.log",
+    benchmark:
+        f"{BENCHMARKS}/fetch_data/{{dataset}}.tsv",
+    threads: 1
     resources:
         mem_mb=300,
         runtime=15,

@@ -16,6 +16,9 @@ rule export_pruned:
         layers=LAYERS,
     log:
         f"{LOGS}/export/{{dataset}}/{{train_id}}/seed{{seed}}/{{scope}}/{{method}}-k{{k}}.log",
+    benchmark:
+        f"{BENCHMARKS}/export/{{dataset}}/{{train_id}}/seed{{seed}}/{{scope}}/{{method}}-k{{k}}.tsv",
+    threads: 1
     resources:
         mem_mb=800,
         runtime=5,
@@ -37,6 +40,9 @@ rule export_finetuned:
         layers=None,
     log:
         f"{LOGS}/export/{{dataset}}/{{train_id}}/seed{{seed}}/{{scope}}/{{method}}-k{{k}}-{{finetune_id}}.log",
+    benchmark:
+        f"{BENCHMARKS}/export/{{dataset}}/{{train_id}}/seed{{seed}}/{{scope}}/{{method}}-k{{k}}-{{finetune_id}}.tsv",
+    threads: 1
     resources:
         mem_mb=800,
         runtime=5,

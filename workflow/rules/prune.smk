@@ -13,6 +13,8 @@ rule prune:
         efficiency=config["efficiency"],
     log:
         f"{LOGS}/prune/{{dataset}}/{{train_id}}/seed{{seed}}/{{scope}}/{{method}}-k{{k}}.log",
+    benchmark:
+        f"{BENCHMARKS}/prune/{{dataset}}/{{train_id}}/seed{{seed}}/{{scope}}/{{method}}-k{{k}}.tsv",
     threads: 1
     resources:
         mem_mb=800,
@@ -42,6 +44,8 @@ rule finetune:
         efficiency=config["efficiency"],
     log:
         f"{LOGS}/finetune/{{dataset}}/{{train_id}}/seed{{seed}}/{{scope}}/{{method}}-k{{k}}-{{finetune_id}}.log",
+    benchmark:
+        f"{BENCHMARKS}/finetune/{{dataset}}/{{train_id}}/seed{{seed}}/{{scope}}/{{method}}-k{{k}}-{{finetune_id}}.tsv",
     threads: config["training"]["threads"]
     resources:
         mem_mb=3000,

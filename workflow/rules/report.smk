@@ -16,7 +16,10 @@ rule plot_sweep:
             labels={"dataset": "{dataset}", "figure": "real savings"},
         ),
     log:
-        f"{SUMMARY_LOGS}/plot_sweep/{{dataset}}.log",
+        f"{LOGS}/plot_sweep/{EXPERIMENT}/{{dataset}}.log",
+    benchmark:
+        f"{BENCHMARKS}/plot_sweep/{EXPERIMENT}/{{dataset}}.tsv",
+    threads: 1
     resources:
         mem_mb=500,
         runtime=5,
@@ -43,7 +46,10 @@ rule plot_distributions:
         k=[float(k) for k in K_VALUES],
         layers=LAYERS,
     log:
-        f"{SUMMARY_LOGS}/plot_distributions/{{dataset}}/{{train_id}}/seed{{seed}}.log",
+        f"{LOGS}/plot_distributions/{EXPERIMENT}/{{dataset}}/{{train_id}}/seed{{seed}}.log",
+    benchmark:
+        f"{BENCHMARKS}/plot_distributions/{EXPERIMENT}/{{dataset}}/{{train_id}}/seed{{seed}}.tsv",
+    threads: 1
     resources:
         mem_mb=800,
         runtime=5,
@@ -67,7 +73,10 @@ rule report:
     params:
         tolerance=config["report"]["tolerance"],
     log:
-        f"{SUMMARY_LOGS}/report.log",
+        f"{LOGS}/report/{EXPERIMENT}.log",
+    benchmark:
+        f"{BENCHMARKS}/report/{EXPERIMENT}.tsv",
+    threads: 1
     resources:
         mem_mb=2000,
         runtime=10,

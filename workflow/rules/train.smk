@@ -17,6 +17,8 @@ rule train:
         spec=training_spec,
     log:
         f"{LOGS}/train/{{dataset}}/{{train_id}}/seed{{seed}}.log",
+    benchmark:
+        f"{BENCHMARKS}/train/{{dataset}}/{{train_id}}/seed{{seed}}.tsv",
     threads: config["training"]["threads"]
     resources:
         mem_mb=3000,

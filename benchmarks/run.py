@@ -1,0 +1,225 @@
+"""Benchmarks of the workflow against this machine's limits (issue: speed).
+
+    python benchmarks/run.py [--quick] [--skip-scaling]      (or: make benchmark)
+
+Measures, on the default config (config.yaml; --quick: benchmarks/quick.yaml), in a scratch
+working directory with the data already fetched:
+
+1. the float32 GEMM rate of this machine (1 thread, all cores), in this same run;
+2. the full sweep's wall time (snakemake --cores 4) against its floor: training plus
+   evaluation FLOPs divided by the all-core GEMM rate;
+3. the prune stage alone (every prune job rerun) and the median prune job, against the
+   evaluation FLOPs' floor;
+4. a no-op rerun (everything up to date);
+5. the training stage with --cores 1 vs --cores 2 (threads pinned per job);
+6. the peak RSS of every rule, from Snakemake's benchmark records.
+
+Writes benchmarks/latest.json and benchmarks/latest.md. Timings are not asserted (a busy
+machine is slow, not wrong), but wrong outputs fail loudly: a sweep that does not produce
+the expected metrics raises.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "workflow"))
+
+from prunelab.config import validate_config  # noqa: E402
+from prunelab.efficiency import dense_flops  # noqa: E402
+from prunelab.network import zeros_like_architecture  # noqa: E402
+from prunelab.plan import training_specs, trainings  # noqa: E402
+
+GEMM_SIZE = 2048
+TEST_IMAGES = 10000
+TRAIN_IMAGES = 60000
+
+
+class BenchmarkError(RuntimeError):
+    """The workflow produced wrong or missing outputs."""
+
+
+def gemm_rate(threads: int) -> float:
+    """Best-of-5 float32 GEMM GFLOP/s with ``threads`` BLAS threads (a fresh process)."""
+    code = (f"import time, numpy as np; a = np.random.default_rng(0).random(({GEMM_SIZE}, {GEMM_SIZE}), "
+            "dtype=np.float32); a @ a; best = 1e9\n"
+            "for _ in range(5):\n t = time.perf_counter(); a @ a; best = min(best, time.perf_counter() - t)\n"
+            f"print(2 * {GEMM_SIZE} ** 3 / best / 1e9)")
+    env = {**os.environ, **{v: str(threads) for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}}
+    return float(subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True,
+                                text=True).stdout)
+
+
+def merged_config(configfile: Path) -> dict:
+    """config.yaml with ``configfile`` merged in, as Snakemake does, then validated."""
+    def merge(base, override):
+        for key, value in override.items():
+            base[key] = merge(base.get(key, {}), value) if isinstance(value, dict) else value
+        return base
+
+    config = yaml.safe_load((REPO / "config.yaml").read_text())
+    if configfile != REPO / "config.yaml":
+        config = merge(config, yaml.safe_load(configfile.read_text()))
+    return validate_config(config)
+
+
+def workload_flops(config: dict) -> dict:
+    """FLOPs (2 per multiply-accumulate) of training and of evaluating every pruned model.
+
+    Training counts forward and backward passes (3x a forward pass) over the training
+    images and a forward pass over the validation images, per epoch."""
+    specs = training_specs(config)
+    per_dataset = len(config["datasets"]) * len(config["seeds"])
+    train = evaluate = 0
+    for spec in specs.values():
+        forward = 2 * dense_flops(zeros_like_architecture(spec["architecture"]))
+        validation = spec["validation_size"]
+        train_images = spec["train_size"] or TRAIN_IMAGES - validation
+        train += per_dataset * spec["epochs"] * (3 * train_images + validation) * forward
+        evaluate += per_dataset * len(config["pruning"]["methods"]) * len(config["pruning"]["k"]) * TEST_IMAGES * forward
+    return {"train": train, "evaluate": evaluate}
+
+
+def snakemake(workdir: Path, configfile: Path, *args: str) -> float:
+    """Run Snakemake in ``workdir``; returns wall seconds; raises if it fails."""
+    command = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--directory", str(workdir),
+               *args, "--configfile", str(configfile)]
+    started = time.perf_counter()
+    result = subprocess.run(command, capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    if result.returncode != 0:
+        raise BenchmarkError(f"`{' '.join(command)}` failed:\n{result.stderr[-4000:]}")
+    return seconds
+
+
+def benchmark_records(workdir: Path) -> pd.DataFrame:
+    """Snakemake's benchmark records: one row per job, with its rule."""
+    root = workdir / "results" / "benchmarks"
+    return pd.DataFrame([{**pd.read_csv(path, sep="\t").iloc[-1].to_dict(), "rule": path.relative_to(root).parts[0]}
+                         for path in root.rglob("*.tsv")])
+
+
+def check_outputs(workdir: Path, config: dict) -> None:
+    """Fail loudly unless the sweep produced every expected, plausible result."""
+    metrics = pd.read_csv(workdir / "results" / (config["name"] or "") / "metrics.csv")
+    one_shot = metrics[metrics["finetune_epochs"] == 0]
+    expected = len(trainings(config)) * len(config["pruning"]["methods"]) * len(config["pruning"]["k"])
+    if len(one_shot) != expected:
+        raise BenchmarkError(f"metrics.csv has {len(one_shot)} one-shot rows, expected {expected}")
+    unpruned = one_shot[one_shot["k"] == 0]
+    floor = {"digits": 0.9, "fashion": 0.75} if config["training"]["epochs"] >= 5 else {"digits": 0.8, "fashion": 0.65}
+    for dataset, minimum in floor.items():
+        worst = unpruned.loc[unpruned["dataset"] == dataset, "accuracy"].min()
+        if dataset in config["datasets"] and not worst > minimum:
+            raise BenchmarkError(f"{dataset}: unpruned test accuracy {worst} is not above {minimum}")
+    if not (workdir / "results" / (config["name"] or "") / "report" / "report.html").exists():
+        raise BenchmarkError("the report was not written")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="use benchmarks/quick.yaml (minutes, not an hour)")
+    parser.add_argument("--skip-scaling", action="store_true", help="skip the --cores 1 vs 2 training comparison")
+    parser.add_argument("--workdir", type=Path, default=REPO / "results" / "benchmark-run")
+    options = parser.parse_args()
+    configfile = REPO / ("benchmarks/quick.yaml" if options.quick else "config.yaml")
+    config = merged_config(configfile)
+    workdir = options.workdir
+    if (workdir / "results").exists():
+        raise SystemExit(f"{workdir}/results exists: remove it for a run from scratch")
+    workdir.mkdir(parents=True, exist_ok=True)
+    cores = os.cpu_count()
+    out = {"machine": {"cpu": _cpu(), "cores": cores, "python": platform.python_version()},
+           "config": str(configfile.relative_to(REPO))}
+    print("GEMM rate ...", flush=True)
+    out["gemm_gflops"] = {"1 thread": gemm_rate(1), f"{cores} threads": gemm_rate(cores)}
+    rate = out["gemm_gflops"][f"{cores} threads"] * 1e9
+
+    print("fetching data (not timed) ...", flush=True)
+    data = [f"results/data/{d}/provenance.json" for d in config["datasets"]]
+    snakemake(workdir, configfile, "--cores", "2", *data)
+
+    print("full sweep ...", flush=True)
+    flops = workload_flops(config)
+    sweep = snakemake(workdir, configfile, "--cores", "4")
+    check_outputs(workdir, config)
+    floor = (flops["train"] + flops["evaluate"]) / rate
+    out["sweep"] = {"wall_s": sweep, "train_tflop": flops["train"] / 1e12, "evaluate_tflop": flops["evaluate"] / 1e12,
+                    "floor_s": floor, "ratio_to_floor": sweep / floor}
+    records = benchmark_records(workdir)
+    out["sweep"]["jobs_s"] = records.groupby("rule")["s"].agg(["count", "median", "sum"]).round(3).to_dict("index")
+
+    print("no-op rerun ...", flush=True)
+    noop = [snakemake(workdir, configfile, "--cores", "4") for _ in range(3)]
+    out["noop_rerun_s"] = statistics.median(noop)
+
+    print("prune stage alone ...", flush=True)
+    prune_wall = snakemake(workdir, configfile, "--cores", str(cores), "--forcerun", "prune", "--until", "prune")
+    prune_jobs = benchmark_records(workdir).query("rule == 'prune'")["s"]
+    prune_floor = flops["evaluate"] / rate
+    out["prune"] = {"jobs": int(len(prune_jobs)), "median_job_s": float(prune_jobs.median()),
+                    "stage_wall_s": prune_wall, "floor_s": prune_floor, "ratio_to_floor": prune_wall / prune_floor}
+
+    if not options.skip_scaling:
+        out["training_scaling"] = {}
+        for n in (1, 2):
+            print(f"training stage with --cores {n} ...", flush=True)
+            out["training_scaling"][f"cores {n}"] = snakemake(workdir, configfile, "--cores", str(n), "--forcerun",
+                                                              "train", "--until", "train")
+        out["training_scaling"]["speedup"] = out["training_scaling"]["cores 1"] / out["training_scaling"]["cores 2"]
+
+    memory = benchmark_records(workdir).groupby("rule")["max_rss"].max()
+    out["peak_rss_mb"] = {rule: round(float(v), 1) for rule, v in memory.items()}
+    write_results(out)
+
+
+def _cpu() -> str:
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return platform.processor()
+
+
+def write_results(out: dict) -> None:
+    (REPO / "benchmarks" / "latest.json").write_text(json.dumps(out, indent=2) + "\n")
+    sweep, prune = out["sweep"], out["prune"]
+    lines = [
+        f"# Latest benchmark ({out['config']})", "",
+        f"Machine: {out['machine']['cpu']}, {out['machine']['cores']} cores, Python {out['machine']['python']}.", "",
+        "| measure | value | target |", "|---|---|---|",
+        f"| float32 GEMM rate | {out['gemm_gflops']['1 thread']:.0f} GFLOP/s (1 thread), "
+        f"{list(out['gemm_gflops'].values())[1]:.0f} GFLOP/s (all cores) | |",
+        f"| full sweep wall time | {sweep['wall_s']:.0f} s | |",
+        f"| its floor ({sweep['train_tflop']:.1f} TFLOP training + {sweep['evaluate_tflop']:.1f} TFLOP evaluation "
+        f"at the all-core GEMM rate) | {sweep['floor_s']:.0f} s | |",
+        f"| sweep / floor | {sweep['ratio_to_floor']:.2f}x | at most 1.5x |",
+        f"| median dense prune job | {prune['median_job_s']:.2f} s | under 1 s |",
+        f"| prune stage ({prune['jobs']} jobs) | {prune['stage_wall_s']:.0f} s vs floor {prune['floor_s']:.0f} s "
+        f"= {prune['ratio_to_floor']:.2f}x | at most 2x |",
+        f"| no-op rerun | {out['noop_rerun_s']:.2f} s | under 3 s |",
+    ]
+    if "training_scaling" in out:
+        scaling = out["training_scaling"]
+        lines.append(f"| training stage, --cores 1 vs 2 | {scaling['cores 1']:.0f} s vs {scaling['cores 2']:.0f} s "
+                     f"= {scaling['speedup']:.2f}x | about 2x |")
+    lines += ["", "Peak RSS per rule (MB): " + ", ".join(f"{r} {v:.0f}" for r, v in out["peak_rss_mb"].items()), "",
+              "Job seconds per rule (count, median, sum): " + ", ".join(
+                  f"{r} ({v['count']}, {v['median']}, {v['sum']:.0f})" for r, v in sweep["jobs_s"].items())]
+    (REPO / "benchmarks" / "latest.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()

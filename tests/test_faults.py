@@ -1,0 +1,90 @@
+"""Faults on the real workflow: interrupted and diverging training, corrupt data, reruns."""
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+from conftest import REPO, SMOKE, extra_config, run_to_completion, snakemake
+
+SMALL_DIGITS = "datasets: [digits]\nregularizers: [none]\n"
+
+
+def copy_data(smoke, workdir):
+    shutil.copytree(smoke / "results" / "data", workdir / "results" / "data")
+
+
+def test_two_runs_from_scratch_give_byte_identical_metrics(smoke, tmp_path_factory):
+    again = run_to_completion(tmp_path_factory.mktemp("smoke-again"), SMOKE)
+    assert (again / "results" / "metrics.csv").read_bytes() == (smoke / "results" / "metrics.csv").read_bytes()
+
+
+def start_training_until_first_epoch(smoke, tmp_path):
+    """A Snakemake run of one slow-ish training job, returned once its first epoch is logged."""
+    workdir = tmp_path / "work"
+    copy_data(smoke, workdir)
+    extra = extra_config(tmp_path, SMALL_DIGITS + "training: {epochs: 4, train_size: 30000, validation_size: 1000}\n")
+    command = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--directory", str(workdir),
+               "--cores", "1", "--until", "train", "--configfile", str(SMOKE), str(extra)]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 300
+    while not any("epoch 1/4" in log.read_text() for log in workdir.glob("results/logs/train/digits/*/seed0.log")):
+        assert time.monotonic() < deadline and process.poll() is None, "training never reached its first epoch"
+        time.sleep(0.5)
+    return workdir, extra, process
+
+
+def assert_nothing_looks_complete_then_rerun(workdir, extra):
+    model_dir = next(workdir.glob("results/models/digits/*/seed0"), None)
+    assert model_dir is None or not {"weights.npz", "train.json"} & {p.name for p in model_dir.iterdir()}
+    result = snakemake(workdir, "--cores", "1", "--until", "train", configfiles=(SMOKE, extra))
+    assert result.returncode == 0, result.stderr[-3000:]
+    model_dir = next(workdir.glob("results/models/digits/*/seed0"))
+    assert {"weights.npz", "train.json", "history.csv", "curves.png"} <= {p.name for p in model_dir.iterdir()}
+    assert "epoch 4/4" in next(workdir.glob("results/logs/train/digits/*/seed0.log")).read_text()
+
+
+def test_a_training_job_killed_mid_run_leaves_nothing_complete_and_reruns(smoke, tmp_path):
+    import psutil
+
+    workdir, extra, process = start_training_until_first_epoch(smoke, tmp_path)
+    job = next(p for p in psutil.Process(process.pid).children(recursive=True)
+               if any(part.endswith(".train.py") for part in p.cmdline()))
+    job.kill()  # as the kernel's OOM killer would
+    assert process.wait(timeout=120) != 0
+    assert_nothing_looks_complete_then_rerun(workdir, extra)
+
+
+def test_an_interrupted_run_leaves_nothing_complete_and_reruns(smoke, tmp_path):
+    workdir, extra, process = start_training_until_first_epoch(smoke, tmp_path)
+    os.killpg(process.pid, signal.SIGINT)  # Ctrl-C
+    process.wait(timeout=120)
+    assert_nothing_looks_complete_then_rerun(workdir, extra)
+
+
+def test_a_diverging_training_fails_loudly_and_writes_no_weights(smoke, tmp_path):
+    workdir = tmp_path / "work"
+    copy_data(smoke, workdir)
+    extra = extra_config(tmp_path, SMALL_DIGITS + "training: {learning_rate: 1.0e+30, epochs: 2, train_size: 2000}\n")
+    result = snakemake(workdir, "--cores", "1", "--until", "train", configfiles=(SMOKE, extra))
+    assert result.returncode != 0
+    log = next(workdir.glob("results/logs/train/digits/*/seed0.log")).read_text()
+    assert "DivergedError: epoch 1: non-finite loss" in log
+    assert not list(workdir.glob("results/models/digits/*/seed0/weights.npz"))
+
+
+def test_a_corrupt_dataset_file_is_rejected_with_no_partial_output(smoke, tmp_path):
+    mirror = tmp_path / "mirror"
+    shutil.copytree(smoke / "results" / "data" / "digits", mirror)
+    labels = bytearray((mirror / "train-labels-idx1-ubyte").read_bytes())
+    labels[1000] = (labels[1000] + 1) % 10
+    (mirror / "train-labels-idx1-ubyte").write_bytes(bytes(labels))
+    extra = extra_config(tmp_path, f"data: {{sources: {{digits: [{{kind: directory, path: '{mirror}'}}]}}}}\n")
+    workdir = tmp_path / "work"
+    result = snakemake(workdir, "--cores", "1", "results/data/digits/provenance.json", configfiles=(SMOKE, extra))
+    assert result.returncode != 0
+    assert "could not obtain dataset 'digits'" in result.stderr
+    assert "train-labels-idx1-ubyte: checksum mismatch" in result.stderr
+    assert not [p for p in (workdir / "results" / "data" / "digits").rglob("*") if p.is_file()]
