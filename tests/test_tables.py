@@ -1,7 +1,7 @@
 import pandas as pd
 import pytest
 
-from prunelab.tables import (IDENTITY, METRIC_COLUMNS, findings, largest_safe_k, latency_frame, markdown_table,
+from prunelab.tables import (IDENTITY, METRIC_COLUMNS, PRUNED_MODEL, findings, largest_safe_k, latency_frame, markdown_table,
                              metrics_frame, summarize)
 
 
@@ -13,15 +13,16 @@ def record(method, k, accuracy, seed=0, regularizer="none", finetune=0):
             "sparsity": k, "nonzero_params": 10, "prunable_params": 8, "total_params": 12,
             "compression_ratio": 1 / (1 - k), "flops": 10, "dense_flops": 12, "theoretical_speedup": 1.2,
             "compact_params": 10, "compact_flops": 10, "size_bytes": 400, "dense_size_bytes": 480,
-            "latency": {"latency_masked_b1_ms": 0.1, "latency_masked_b16_ms": 0.5}}
+            }
 
 
 def test_metrics_frame_has_the_documented_columns_in_a_stable_order():
     records = [record("weight", 0.5, 0.9), record("unit", 0.0, 0.95), record("weight", 0.0, 0.95)]
     frame = metrics_frame(records)
     assert list(frame.columns) == METRIC_COLUMNS
-    latency = latency_frame(records)
-    assert list(latency.columns) == IDENTITY + ["latency_masked_b1_ms", "latency_masked_b16_ms"]
+    latency = latency_frame([{**{c: r[c] for c in IDENTITY}, "latency_masked_b16_ms": 0.5,
+                              "latency_masked_b1_ms": 0.1} for r in records])
+    assert list(latency.columns) == PRUNED_MODEL + ["latency_masked_b1_ms", "latency_masked_b16_ms"]
     assert latency[["method", "k"]].equals(frame[["method", "k"]])
     assert list(zip(frame["method"], frame["k"])) == [("unit", 0.0), ("weight", 0.0), ("weight", 0.5)]
     assert metrics_frame(records[::-1]).equals(frame)

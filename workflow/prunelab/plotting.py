@@ -11,7 +11,7 @@ from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, NullForma
 
 from .network import Network
 from .pruning import GRANULARITY, prune, unit_norms
-from .tables import IDENTITY, method_order
+from .tables import method_order, one_shot_with_latency
 
 METHOD_COLORS = {"weight": "tab:red", "unit": "tab:blue", "global_weight": "tab:orange", "random": "tab:gray"}
 
@@ -102,8 +102,8 @@ def savings(metrics: pd.DataFrame, latency: pd.DataFrame, dataset: str) -> Figur
     """What pruning really saves, one column per training configuration (one-shot pruning):
     accuracy against bytes on disk (best format) and against theoretical speedup, and the
     measured latency of the masked, sparse and compacted model at the largest batch."""
-    data = metrics.merge(latency, on=IDENTITY, how="left")
-    data = data[(data["dataset"] == dataset) & (data["finetune_epochs"] == 0)]
+    data = one_shot_with_latency(metrics, latency)
+    data = data[data["dataset"] == dataset]
     configurations = _configurations(data)
     latency_columns = sorted((c for c in data.columns if c.startswith("latency_") and data[c].notna().any()),
                              key=lambda c: int(c.rsplit("_b", 1)[1].removesuffix("_ms")))

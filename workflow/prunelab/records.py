@@ -4,18 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from .efficiency import efficiency_stats, latencies
+from .efficiency import efficiency_stats
 from .evaluation import classification_metrics, sparsity_stats
 from .network import Network, logits
 
 
-def pruning_record(trained: dict, scope: str, method: str, k: float, network: Network, pruned: Network,
-                   masks: list, x: np.ndarray, labels: np.ndarray, efficiency: dict,
-                   finetune: dict | None = None) -> dict:
-    """The row of ``metrics.csv`` for ``pruned`` (fine-tuned when ``finetune`` is given), with
-    its measured latencies under ``"latency"`` (they go to ``latency.csv``).
-
-    ``trained`` is the training job's record, ``network`` the unpruned model."""
+def identity(trained: dict, scope: str, method: str, k: float, finetune: dict | None = None) -> dict:
+    """The columns that say which pruned model a row is about."""
     spec = trained["spec"]
     return {
         "dataset": trained["dataset"],
@@ -29,8 +24,18 @@ def pruning_record(trained: dict, scope: str, method: str, k: float, network: Ne
         "k": k,
         "finetune_epochs": finetune["epochs"] if finetune else 0,
         "finetune_learning_rate": finetune["learning_rate"] if finetune else 0.0,
+    }
+
+
+def pruning_record(trained: dict, scope: str, method: str, k: float, network: Network, pruned: Network,
+                   masks: list, x: np.ndarray, labels: np.ndarray, finetune: dict | None = None) -> dict:
+    """The row of ``metrics.csv`` for ``pruned`` (fine-tuned when ``finetune`` is given).
+
+    ``trained`` is the training job's record, ``network`` the unpruned model. Everything
+    here is exactly reproducible; measured latencies are recorded apart."""
+    return {
+        **identity(trained, scope, method, k, finetune),
         **classification_metrics(logits(pruned, x), labels),
         **sparsity_stats(pruned, masks),
         **efficiency_stats(network, pruned, masks),
-        "latency": latencies(pruned, x, efficiency["latency_batch_sizes"], efficiency["latency_repeats"]),
     }

@@ -13,6 +13,8 @@ METRIC_COLUMNS = IDENTITY + ["accuracy", "loss", "correct", "total", "sparsity",
                              "theoretical_speedup", "compact_params", "compact_flops", "size_bytes",
                              "dense_size_bytes"]
 
+PRUNED_MODEL = [c for c in IDENTITY if not c.startswith("finetune_")]
+"""Identity of a one-shot pruned model: the key of latency.csv (fine-tuning keeps the structure)."""
 CONFIGURATION = ["dataset", "train_id", "model", "regularizer", "strength", "layers"]
 
 
@@ -31,13 +33,17 @@ def metrics_frame(records: list[dict]) -> pd.DataFrame:
     return frame[METRIC_COLUMNS].sort_values(IDENTITY, kind="stable").reset_index(drop=True)
 
 
-def latency_frame(records: list[dict]) -> pd.DataFrame:
-    """Measured latencies (ms) per pruned model: identity columns, then one per form and batch."""
-    rows = [{**{c: r[c] for c in IDENTITY}, **r.get("latency", {})} for r in records]
-    frame = pd.DataFrame.from_records(rows, columns=None)
-    measured = sorted((c for c in frame.columns if c not in IDENTITY),
+def latency_frame(rows: list[dict]) -> pd.DataFrame:
+    """Measured latencies (ms) per one-shot pruned model: identity, then one column per form and batch."""
+    frame = pd.DataFrame.from_records(rows)
+    measured = sorted((c for c in frame.columns if c.startswith("latency_")),
                       key=lambda c: (int(c.rsplit("_b", 1)[1].removesuffix("_ms")), c))
-    return frame[IDENTITY + measured].sort_values(IDENTITY, kind="stable").reset_index(drop=True)
+    return frame[PRUNED_MODEL + measured].sort_values(PRUNED_MODEL, kind="stable").reset_index(drop=True)
+
+
+def one_shot_with_latency(metrics: pd.DataFrame, latency: pd.DataFrame) -> pd.DataFrame:
+    """The one-shot rows of ``metrics`` with their measured latencies alongside."""
+    return metrics[metrics["finetune_epochs"] == 0].merge(latency, on=PRUNED_MODEL, how="left")
 
 
 def variant_label(method: str, finetune_epochs: int) -> str:
@@ -144,10 +150,9 @@ def findings(summary: pd.DataFrame, tolerance: float) -> list[str]:
 def savings_findings(metrics: pd.DataFrame, latency: pd.DataFrame, tolerance: float) -> list[str]:
     """Per configuration and method, what the largest harmless k saves for real: bytes on
     disk and measured latency of the compacted and the sparse model against the dense one."""
-    metrics = metrics.merge(latency, on=IDENTITY, how="left")
-    one_shot = metrics[metrics["finetune_epochs"] == 0]
+    one_shot = one_shot_with_latency(metrics, latency)
     safe = largest_safe_k(summarize(one_shot), tolerance).dropna(subset=["safe_k"])
-    latency = sorted((c for c in metrics.columns if c.startswith("latency_masked_b")),
+    latency = sorted((c for c in one_shot.columns if c.startswith("latency_masked_b")),
                      key=lambda c: int(c.removeprefix("latency_masked_b").removesuffix("_ms")))
     sentences = []
     for row in safe[safe["safe_k"] > 0].itertuples():

@@ -1,7 +1,8 @@
 rule aggregate:
     input:
-        pruned_paths(),
-        finetuned_paths(),
+        pruned=pruned_paths(),
+        finetuned=finetuned_paths(),
+        latency=latency_paths(),
     output:
         metrics=report(
             METRICS,

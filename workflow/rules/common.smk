@@ -25,6 +25,7 @@ SCOPE = layer_scope(LAYERS)
 DATA = "results/data/{dataset}"
 MODEL = "results/models/{dataset}/{train_id}/seed{seed}"
 PRUNED = "results/pruned/{dataset}/{train_id}/seed{seed}/{scope}/{method}/k{k}.json"
+LATENCY_RECORD = "results/latency/{dataset}/{train_id}/seed{seed}/{scope}.json"
 FINETUNED = "results/finetuned/{dataset}/{train_id}/seed{seed}/{scope}/{method}/k{k}/{finetune_id}"
 EXPORTED = "results/exported/{dataset}/{train_id}/seed{seed}/{scope}/{method}/k{k}"
 FINETUNES = finetune_ids(config)
@@ -87,6 +88,10 @@ def finetuned_targets():
         if target["k"] in FINETUNE_K
         for finetune_id in FINETUNES
     ]
+
+
+def latency_paths():
+    return [LATENCY_RECORD.format(**vars(t), scope=SCOPE) for t in TRAININGS]
 
 
 def pruned_paths():

@@ -10,7 +10,6 @@ rule prune:
         method="{method}",
         k=lambda wildcards: float(wildcards.k),
         layers=LAYERS,
-        efficiency=config["efficiency"],
     log:
         f"{LOGS}/prune/{{dataset}}/{{train_id}}/seed{{seed}}/{{scope}}/{{method}}-k{{k}}.log",
     benchmark:
@@ -41,7 +40,6 @@ rule finetune:
         k=lambda wildcards: float(wildcards.k),
         layers=LAYERS,
         settings=lambda wildcards: FINETUNES[wildcards.finetune_id],
-        efficiency=config["efficiency"],
     log:
         f"{LOGS}/finetune/{{dataset}}/{{train_id}}/seed{{seed}}/{{scope}}/{{method}}-k{{k}}-{{finetune_id}}.log",
     benchmark:
@@ -54,3 +52,33 @@ rule finetune:
         "../../envs/train.yaml"
     script:
         "../scripts/finetune.py"
+
+
+rule latency:
+    # Timings of every pruned model of one trained model (all methods and k, one warm
+    # process); kept apart from the prune jobs, whose results are exactly reproducible.
+    input:
+        split_files("test"),
+        data=f"{DATA}/provenance.json",
+        weights=f"{MODEL}/weights.npz",
+        record=f"{MODEL}/train.json",
+    output:
+        f"{LATENCY_RECORD}",
+    params:
+        methods=METHODS,
+        k=[float(k) for k in K_VALUES],
+        layers=LAYERS,
+        batch_sizes=config["efficiency"]["latency_batch_sizes"],
+        repeats=config["efficiency"]["latency_repeats"],
+    log:
+        f"{LOGS}/latency/{{dataset}}/{{train_id}}/seed{{seed}}/{{scope}}.log",
+    benchmark:
+        f"{BENCHMARKS}/latency/{{dataset}}/{{train_id}}/seed{{seed}}/{{scope}}.tsv",
+    threads: 1
+    resources:
+        mem_mb=800,
+        runtime=10,
+    conda:
+        "../../envs/core.yaml"
+    script:
+        "../scripts/latency.py"

@@ -5,9 +5,9 @@ from prunelab.runtime import script_logger
 from prunelab.tables import latency_frame, metrics_frame, summarize, table_document
 
 log = script_logger(snakemake.log[0])
-records = [read_json(path) for path in snakemake.input]
-metrics = metrics_frame(records)
-for frame, path in ((metrics, snakemake.output.metrics), (latency_frame(records), snakemake.output.latency)):
+metrics = metrics_frame([read_json(path) for path in [*snakemake.input.pruned, *snakemake.input.finetuned]])
+latency = latency_frame([row for path in snakemake.input.latency for row in read_json(path)["rows"]])
+for frame, path in ((metrics, snakemake.output.metrics), (latency, snakemake.output.latency)):
     with atomic_output(path, "w") as handle:
         frame.to_csv(handle, index=False, float_format="%.10g")
 log.info("%d pruned models in %s (latencies in %s)", len(metrics), snakemake.output.metrics, snakemake.output.latency)

@@ -27,8 +27,7 @@ finetuned, history = finetune_model(images, labels, spec, seed, log, pruned, mas
                                     unit_level=GRANULARITY[method] == "unit")
 test_images, test_labels = load_split(data_dir, dataset, "test")
 record = pruning_record(trained, snakemake.wildcards.scope, method, k, network, finetuned, masks,
-                        features(spec["architecture"], test_images), test_labels, snakemake.params.efficiency,
-                        finetune=settings)
+                        features(spec["architecture"], test_images), test_labels, finetune=settings)
 log.info("after fine-tuning: accuracy %.4f loss %.4f sparsity %.4f", record["accuracy"], record["loss"],
          record["sparsity"])
 finetuned.save(snakemake.output.weights)

@@ -17,7 +17,7 @@ network = Network.load(snakemake.input.weights, architecture)
 images, labels = load_split(Path(snakemake.input.data).parent, trained["dataset"], "test")
 pruned, masks = prune(network, method, k, select_layers(network, layers), seed=trained["seed"])
 record = pruning_record(trained, snakemake.wildcards.scope, method, k, network, pruned, masks,
-                        features(architecture, images), labels, snakemake.params.efficiency)
+                        features(architecture, images), labels)
 log.info("%s k=%s on %s: accuracy %.4f loss %.4f sparsity %.4f, %d bytes", method, k, layers, record["accuracy"],
          record["loss"], record["sparsity"], record["size_bytes"])
 write_json(snakemake.output[0], record)
