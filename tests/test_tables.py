@@ -54,7 +54,7 @@ def test_largest_safe_k_stops_at_the_first_drop():
     assert row["safe_k"] == 0.5  # 0.9 recovers, but 0.8 already fell more than a point
     assert row["accuracy_at_max_k"] == pytest.approx(0.2)
     text = findings(summary, 0.01)[0]
-    assert "unpruned test accuracy 0.9500" in text and "up to k = 0.5" in text
+    assert "unpruned test accuracy 0.9500" in text and "weight stays within 1 point up to k = 0.5" in text
 
 
 def test_fine_tuned_variants_get_their_own_columns_and_findings():
@@ -66,4 +66,7 @@ def test_fine_tuned_variants_get_their_own_columns_and_findings():
     assert table.splitlines()[2] == "| 0 | 0.9500 |  | 0.0500 |  |"
     safe = largest_safe_k(summary, 0.01).set_index("variant")
     assert safe.loc["weight", "safe_k"] == 0.0 and safe.loc["weight +ft3", "safe_k"] == 0.9
-    assert "weight +ft3 pruning tolerates the most." in findings(summary, 0.01)[0]
+    text = findings(summary, 0.01)[0]
+    assert "weight loses more than 1 point already at k = 0.5 and reaches 0.5000 at k = 0.9." in text
+    assert "weight +ft3 stays within 1 point up to k = 0.9" in text
+    assert "weight +ft3 pruning tolerates the most." in text

@@ -5,7 +5,7 @@ import re
 
 import pandas as pd
 
-from conftest import SMOKE, extra_config, planned_jobs, planned_outputs, snakemake
+from conftest import REPO, SMOKE, extra_config, planned_jobs, planned_outputs, snakemake
 
 def test_metrics_table_is_complete_and_plausible(smoke):
     metrics = pd.read_csv(smoke / "results" / "metrics.csv")
@@ -195,3 +195,31 @@ def test_an_exported_model_loads_into_keras_and_predicts_like_the_pruned_one(smo
     x = features({"type": "dense"}, images)
     correct = int((model.predict(x, verbose=0).argmax(1) == labels).sum())
     assert correct == row["correct"]
+
+
+ARTIFACTS = REPO / "test-artifacts"
+
+
+def test_report_renders_in_headless_chromium_with_every_figure(smoke, tmp_path):
+    from browser import render
+
+    page = render(smoke / "results" / "report" / "report.html", ARTIFACTS / "report.png", tmp_path / "profile")
+    assert not page["errors"], page["errors"]
+    assert len(page["images"]) >= 2 + 2 + 4 + 4  # sweeps, savings, training curves, distributions
+    broken = [image for image in page["images"] if not (image["complete"] and image["width"] > 0)]
+    assert not broken, broken
+    assert "Findings" in page["text"] and "unpruned test accuracy" in page["text"]
+    assert (ARTIFACTS / "report.png").stat().st_size > 10_000
+
+
+def test_snakemake_report_renders_in_headless_chromium(smoke, tmp_path):
+    from browser import render
+
+    report = smoke / "results" / "report" / "snakemake-report.html"
+    if not report.exists():
+        assert snakemake(smoke, "--report", str(report)).returncode == 0
+    page = render(report, ARTIFACTS / "snakemake-report.png", tmp_path / "profile", settle_seconds=4)
+    assert not page["errors"], page["errors"]
+    assert not [image for image in page["images"] if not (image["complete"] and image["width"] > 0)]
+    assert "Training" in page["text"] and "Metrics" in page["text"]
+    assert (ARTIFACTS / "snakemake-report.png").stat().st_size > 10_000

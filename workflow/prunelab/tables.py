@@ -119,7 +119,8 @@ def largest_safe_k(summary: pd.DataFrame, tolerance: float) -> pd.DataFrame:
             failing = group.loc[group["accuracy"] < baseline - tolerance, "k"]
             within = group if failing.empty else group[group["k"] < failing.min()]
             rows.append({**dict(zip(CONFIGURATION, key)), "variant": variant, "baseline": baseline,
-                         "safe_k": float(within["k"].max()) if len(within) else None,
+                         "safe_k": float(within["k"].max()) if len(within) else float("nan"),
+                         "first_failing_k": float(failing.min()) if len(failing) else float("nan"),
                          "max_k": float(group["k"].max()), "accuracy_at_max_k": float(group["accuracy"].iloc[-1])})
     return pd.DataFrame(rows)
 
@@ -132,14 +133,15 @@ def findings(summary: pd.DataFrame, tolerance: float) -> list[str]:
     for (dataset, train_id), group in safe.groupby(["dataset", "train_id"], sort=True):
         group = group.assign(rank=group["variant"].map(order.index)).sort_values("rank")
         parts = [f"**{dataset}, {train_id}**: unpruned test accuracy {group['baseline'].iloc[0]:.4f}."]
+        points = f"{tolerance * 100:g} point{'' if tolerance == 0.01 else 's'}"
         for row in group.itertuples():
             reach = f"reaches {row.accuracy_at_max_k:.4f} at k = {row.max_k:g}"
-            if row.safe_k is None:
-                parts.append(f"{row.variant} loses more than {tolerance * 100:g} point(s) at every k tried and {reach}.")
+            if pd.isna(row.safe_k) or row.safe_k == 0:
+                parts.append(f"{row.variant} loses more than {points} already at k = {row.first_failing_k:g} "
+                             f"and {reach}.")
             else:
-                parts.append(f"{row.variant} pruning stays within {tolerance * 100:g} point(s) up to "
-                             f"k = {row.safe_k:g} and {reach}.")
-        candidates = group.dropna(subset=["safe_k"])
+                parts.append(f"{row.variant} stays within {points} up to k = {row.safe_k:g} and {reach}.")
+        candidates = group[group["safe_k"] > 0]
         if len(group) > 1 and len(candidates):
             best = candidates.sort_values(["safe_k", "accuracy_at_max_k"], ascending=False).iloc[0]
             parts.append(f"{best['variant']} pruning tolerates the most.")
@@ -151,7 +153,7 @@ def savings_findings(metrics: pd.DataFrame, latency: pd.DataFrame, tolerance: fl
     """Per configuration and method, what the largest harmless k saves for real: bytes on
     disk and measured latency of the compacted and the sparse model against the dense one."""
     one_shot = one_shot_with_latency(metrics, latency)
-    safe = largest_safe_k(summarize(one_shot), tolerance).dropna(subset=["safe_k"])
+    safe = largest_safe_k(summarize(one_shot), tolerance)
     latency = sorted((c for c in one_shot.columns if c.startswith("latency_masked_b")),
                      key=lambda c: int(c.removeprefix("latency_masked_b").removesuffix("_ms")))
     sentences = []

@@ -1,0 +1,43 @@
+"""Open an HTML file in headless Chromium (Debian's chromium and chromedriver), as a reader would."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+# No network on these machines: keep Chromium from trying to reach any service.
+FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic",
+         "--window-size=1400,2400"]
+
+
+def render(page: Path, screenshot: Path, profile: Path, settle_seconds: float = 2.0) -> dict:
+    """Load ``page`` offline; return its console errors and images, and save a screenshot."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in FLAGS + [f"--user-data-dir={profile}"]:
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    try:
+        driver.get(page.resolve().as_uri())
+        deadline = time.monotonic() + 60
+        while driver.execute_script("return document.readyState") != "complete":
+            assert time.monotonic() < deadline, f"{page} did not finish loading"
+            time.sleep(0.2)
+        time.sleep(settle_seconds)  # let scripts (Snakemake's report is a React app) render
+        images = driver.execute_script(
+            "return Array.from(document.images).map(i => ({src: i.src.slice(0, 60), complete: i.complete,"
+            " width: i.naturalWidth}))")
+        screenshot.parent.mkdir(parents=True, exist_ok=True)
+        driver.save_screenshot(str(screenshot))
+        errors = [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
+        text = driver.execute_script("return document.body.innerText")
+    finally:
+        driver.quit()
+    return {"errors": errors, "images": images, "text": text}
