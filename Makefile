@@ -5,7 +5,7 @@ BIN := $(abspath $(VENV))/bin
 STAMP := $(VENV)/.installed-$(shell sha256sum requirements.txt | cut -c1-16)
 export PATH := $(BIN):$(PATH)
 
-.PHONY: setup browser run test report lint benchmark
+.PHONY: setup browser slurm run test report lint benchmark
 setup: $(STAMP)
 
 $(STAMP): requirements.txt
@@ -16,7 +16,7 @@ $(STAMP): requirements.txt
 run: setup  ## the main job: the default sweep (config.yaml)
 	snakemake --cores 4 $(ARGS)
 
-test: setup browser  ## the test suite (offline, a few minutes on 2 cores)
+test: setup browser slurm  ## the test suite (offline, a quarter of an hour on 2 cores)
 	python -m pytest $(ARGS)
 
 # Debian's Chromium and ChromeDriver, for the test that opens the reports as a reader would.
@@ -25,6 +25,12 @@ browser: /usr/bin/chromedriver
 /usr/bin/chromedriver:
 	$(SUDO) apt-get update -q
 	$(SUDO) apt-get install -y -q chromium chromium-driver
+
+# Debian's SLURM and munge, for the test that runs the workflow on a single-node cluster.
+slurm: /usr/sbin/slurmctld
+/usr/sbin/slurmctld:
+	$(SUDO) apt-get update -q
+	$(SUDO) apt-get install -y -q slurm-wlm munge
 
 report: setup  ## snakemake's own HTML report of the last run
 	snakemake --report results/report/snakemake-report.html $(ARGS)

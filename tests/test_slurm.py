@@ -1,0 +1,33 @@
+"""The workflow, unchanged, on a real single-node SLURM cluster (Debian's slurm-wlm and munge,
+started by this test): the smoke config gives the same metrics.csv as the local run."""
+
+import subprocess
+
+import pytest
+
+from conftest import REPO, SMOKE, snakemake
+
+CLUSTER = REPO / "tests" / "slurm" / "cluster.sh"
+
+
+@pytest.fixture
+def slurm_cluster(tmp_path):
+    state = tmp_path / "slurm"
+    started = subprocess.run([str(CLUSTER), "start", str(state)], capture_output=True, text=True, timeout=180)
+    assert started.returncode == 0, f"the single-node SLURM cluster did not start:\n{started.stdout}{started.stderr}"
+    try:
+        yield state
+    finally:
+        subprocess.run([str(CLUSTER), "stop", str(state)], capture_output=True, timeout=60)
+
+
+def test_smoke_config_through_slurm_gives_the_local_metrics(smoke, slurm_cluster, tmp_path):
+    workdir = tmp_path / "work"
+    result = snakemake(workdir, "--workflow-profile", str(REPO / "profiles" / "slurm"),
+                       # this test cluster keeps no accounting database, so sacct cannot answer;
+                       # finished jobs stay visible to squeue (MinJobAge=600)
+                       "--slurm-status-command", "squeue", "--slurm-init-seconds-before-status-checks", "2")
+    assert result.returncode == 0, result.stderr[-5000:]
+    submitted = result.stderr.count("has been submitted with SLURM jobid")
+    assert submitted >= 30, result.stderr[-3000:]  # every job went through sbatch
+    assert (workdir / "results" / "metrics.csv").read_bytes() == (smoke / "results" / "metrics.csv").read_bytes()
