@@ -12,9 +12,13 @@ working directory with the data already fetched:
    evaluation FLOPs' floor;
 4. a no-op rerun (everything up to date);
 5. the training stage with --cores 1 vs --cores 2 (threads pinned per job);
-6. the peak RSS of every rule, from Snakemake's benchmark records.
+6. the peak RSS of every rule, from Snakemake's benchmark records;
+7. inference latencies on a quiet machine: the latency jobs rerun one at a time, alone
+   (copied to benchmarks/latency.csv; latencies measured inside a busy sweep are noisy).
 
-Writes benchmarks/latest.json and benchmarks/latest.md. Timings are not asserted (a busy
+Writes benchmarks/latest.json and benchmarks/latest.md. ``--parts prune,latency`` re-measures only
+those parts, reusing the working directory of the last run; the other figures are carried over
+from benchmarks/latest.json with the date they were measured. Timings are not asserted (a busy
 machine is slow, not wrong), but wrong outputs fail loudly: a sweep that does not produce
 the expected metrics raises.
 """
@@ -42,6 +46,7 @@ from prunelab.efficiency import dense_flops  # noqa: E402
 from prunelab.network import zeros_like_architecture  # noqa: E402
 from prunelab.plan import training_specs, trainings  # noqa: E402
 
+PARTS = ("sweep", "noop", "prune", "latency", "scaling")
 GEMM_SIZE = 2048
 TEST_IMAGES = 10000
 TRAIN_IMAGES = 60000
@@ -132,56 +137,81 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="use benchmarks/quick.yaml (minutes, not an hour)")
     parser.add_argument("--skip-scaling", action="store_true", help="skip the --cores 1 vs 2 training comparison")
+    parser.add_argument("--parts", default=",".join(PARTS),
+                        help=f"comma-separated subset of {', '.join(PARTS)}; without 'sweep', the last run's "
+                             "working directory is reused and missing figures are carried over")
     parser.add_argument("--workdir", type=Path, default=REPO / "results" / "benchmark-run")
     options = parser.parse_args()
+    parts = [p for p in options.parts.split(",") if p]
+    unknown = sorted(set(parts) - set(PARTS))
+    if unknown:
+        raise SystemExit(f"--parts: unknown {unknown}; choose from {', '.join(PARTS)}")
+    if options.skip_scaling and "scaling" in parts:
+        parts.remove("scaling")
     configfile = REPO / ("benchmarks/quick.yaml" if options.quick else "config.yaml")
     config = merged_config(configfile)
     workdir = options.workdir
-    if (workdir / "results").exists():
+    if "sweep" in parts and (workdir / "results").exists():
         raise SystemExit(f"{workdir}/results exists: remove it for a run from scratch")
+    if "sweep" not in parts and not (workdir / "results").exists():
+        raise SystemExit(f"{workdir}/results is missing: run with the sweep part first")
     workdir.mkdir(parents=True, exist_ok=True)
     cores = os.cpu_count()
+    now = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     out = {"machine": {"cpu": _cpu(), "cores": cores, "python": platform.python_version()},
-           "config": str(configfile.relative_to(REPO))}
+           "config": str(configfile.relative_to(REPO)), "measured": {}}
+    previous = REPO / "benchmarks" / "latest.json"
+    if "sweep" not in parts and previous.exists():
+        out = {**json.loads(previous.read_text()), **out, "measured": json.loads(previous.read_text())["measured"]}
     print("GEMM rate ...", flush=True)
     out["gemm_gflops"] = {"1 thread": gemm_rate(1), f"{cores} threads": gemm_rate(cores)}
     rate = out["gemm_gflops"][f"{cores} threads"] * 1e9
-
-    print("fetching data (not timed) ...", flush=True)
-    data = [f"results/data/{d}/provenance.json" for d in config["datasets"]]
-    snakemake(workdir, configfile, "--cores", "2", *data)
-
-    print("full sweep ...", flush=True)
     flops = workload_flops(config)
-    sweep = snakemake(workdir, configfile, "--cores", "4")
-    check_outputs(workdir, config)
-    floor = (flops["train"] + flops["evaluate"]) / rate
-    out["sweep"] = {"wall_s": sweep, "train_tflop": flops["train"] / 1e12, "evaluate_tflop": flops["evaluate"] / 1e12,
-                    "floor_s": floor, "ratio_to_floor": sweep / floor}
-    records = benchmark_records(workdir)
-    out["sweep"]["jobs_s"] = records.groupby("rule")["s"].agg(["count", "median", "sum"]).round(3).to_dict("index")
 
-    print("no-op rerun ...", flush=True)
-    noop = [snakemake(workdir, configfile, "--cores", "4") for _ in range(3)]
-    out["noop_rerun_s"] = statistics.median(noop)
+    if "sweep" in parts:
+        print("fetching data (not timed) ...", flush=True)
+        data = [f"results/data/{d}/provenance.json" for d in config["datasets"]]
+        snakemake(workdir, configfile, "--cores", "2", *data)
+        print("full sweep ...", flush=True)
+        sweep = snakemake(workdir, configfile, "--cores", "4")
+        check_outputs(workdir, config)
+        floor = (flops["train"] + flops["evaluate"]) / rate
+        out["sweep"] = {"wall_s": sweep, "train_tflop": flops["train"] / 1e12,
+                        "evaluate_tflop": flops["evaluate"] / 1e12, "floor_s": floor, "ratio_to_floor": sweep / floor}
+        records = benchmark_records(workdir)
+        out["sweep"]["jobs_s"] = records.groupby("rule")["s"].agg(["count", "median", "sum"]).round(3).to_dict("index")
+        memory = records.groupby("rule")["max_rss"].max()
+        out["peak_rss_mb"] = {rule: round(float(v), 1) for rule, v in memory.items()}
 
-    print("prune stage alone ...", flush=True)
-    prune_wall = snakemake(workdir, configfile, "--cores", str(cores), "--forcerun", "prune", "--until", "prune")
-    prune_jobs = benchmark_records(workdir).query("rule == 'prune'")["s"]
-    prune_floor = flops["evaluate"] / rate
-    out["prune"] = {"jobs": int(len(prune_jobs)), "median_job_s": float(prune_jobs.median()),
-                    "stage_wall_s": prune_wall, "floor_s": prune_floor, "ratio_to_floor": prune_wall / prune_floor}
+    if "noop" in parts:
+        print("no-op rerun ...", flush=True)
+        out["noop_rerun_s"] = statistics.median(snakemake(workdir, configfile, "--cores", "4") for _ in range(3))
 
-    if not options.skip_scaling:
+    if "prune" in parts:
+        print("prune stage alone ...", flush=True)
+        prune_wall = snakemake(workdir, configfile, "--cores", str(cores), "--forcerun", "prune", "--until", "prune")
+        prune_jobs = benchmark_records(workdir).query("rule == 'prune'")["s"]
+        prune_floor = flops["evaluate"] / rate
+        out["prune"] = {"jobs": int(len(prune_jobs)), "median_job_s": float(prune_jobs.median()),
+                        "stage_wall_s": prune_wall, "floor_s": prune_floor, "ratio_to_floor": prune_wall / prune_floor}
+        check_outputs(workdir, config)
+
+    if "latency" in parts:
+        print("latency jobs alone, one at a time ...", flush=True)
+        snakemake(workdir, configfile, "--cores", "1", "--forcerun", "latency", "--until", "aggregate")
+        summary = workdir / "results" / (config["name"] or "")
+        (REPO / "benchmarks" / "latency.csv").write_text((summary / "latency.csv").read_text())
+
+    if "scaling" in parts:
         out["training_scaling"] = {}
         for n in (1, 2):
             print(f"training stage with --cores {n} ...", flush=True)
             out["training_scaling"][f"cores {n}"] = snakemake(workdir, configfile, "--cores", str(n), "--forcerun",
                                                               "train", "--until", "train")
         out["training_scaling"]["speedup"] = out["training_scaling"]["cores 1"] / out["training_scaling"]["cores 2"]
+        check_outputs(workdir, config)
 
-    memory = benchmark_records(workdir).groupby("rule")["max_rss"].max()
-    out["peak_rss_mb"] = {rule: round(float(v), 1) for rule, v in memory.items()}
+    out["measured"].update({part: now for part in parts})
     write_results(out)
 
 
@@ -197,7 +227,8 @@ def write_results(out: dict) -> None:
     sweep, prune = out["sweep"], out["prune"]
     lines = [
         f"# Latest benchmark ({out['config']})", "",
-        f"Machine: {out['machine']['cpu']}, {out['machine']['cores']} cores, Python {out['machine']['python']}.", "",
+        f"Machine: {out['machine']['cpu']}, {out['machine']['cores']} cores, Python {out['machine']['python']}. "
+        "Measured: " + ", ".join(f"{part} {when}" for part, when in out["measured"].items()) + ".", "",
         "| measure | value | target |", "|---|---|---|",
         f"| float32 GEMM rate | {out['gemm_gflops']['1 thread']:.0f} GFLOP/s (1 thread), "
         f"{list(out['gemm_gflops'].values())[1]:.0f} GFLOP/s (all cores) | |",
@@ -214,7 +245,8 @@ def write_results(out: dict) -> None:
         scaling = out["training_scaling"]
         lines.append(f"| training stage, --cores 1 vs 2 | {scaling['cores 1']:.0f} s vs {scaling['cores 2']:.0f} s "
                      f"= {scaling['speedup']:.2f}x | about 2x |")
-    lines += ["", "Peak RSS per rule (MB): " + ", ".join(f"{r} {v:.0f}" for r, v in out["peak_rss_mb"].items()), "",
+    lines += ["", "Peak RSS per rule (MB, Snakemake's sampling; jobs under a second may be missed): "
+              + ", ".join(f"{r} {v:.0f}" for r, v in out["peak_rss_mb"].items()), "",
               "Job seconds per rule (count, median, sum): " + ", ".join(
                   f"{r} ({v['count']}, {v['median']}, {v['sum']:.0f})" for r, v in sweep["jobs_s"].items())]
     (REPO / "benchmarks" / "latest.md").write_text("\n".join(lines) + "\n")

@@ -56,10 +56,12 @@ CONF
         dd if=/dev/urandom bs=1 count=1024 of=/etc/munge/munge.key 2>/dev/null
         chmod 400 /etc/munge/munge.key
     fi
-    # munged on its default socket, which SLURM's auth/munge plugin uses
-    mkdir -p /run/munge
-    munged --force --pid-file="$dir/munge/munged.pid" --log-file="$dir/log/munged.log" \
-        --seed-file="$dir/munge/munged.seed"
+    # munged on its default socket, which SLURM's auth/munge plugin uses (reuse one that answers)
+    if ! munge -n >/dev/null 2>&1; then
+        mkdir -p /run/munge
+        munged --force --pid-file="$dir/munge/munged.pid" --log-file="$dir/log/munged.log" \
+            --seed-file="$dir/munge/munged.seed"
+    fi
     slurmctld
     slurmd
     for _ in $(seq 60); do

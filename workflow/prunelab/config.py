@@ -12,6 +12,8 @@ from pathlib import Path
 import jsonschema
 import yaml
 
+from .datasets import IMAGE_SHAPE, SPLIT_SIZES
+
 SCHEMA_PATH = Path(__file__).resolve().parents[1] / "schemas" / "config.schema.yaml"
 
 
@@ -76,12 +78,12 @@ def _architecture_problems(name: str, architecture: dict) -> list[str]:
     if len(architecture["pool"]) != len(architecture["conv"]):
         problems.append(f"architectures.{name}.pool: needs one entry per convolution "
                         f"({len(architecture['conv'])}), got {len(architecture['pool'])}")
-    size = 28
+    size = IMAGE_SHAPE[0]
     for filters, pool in zip(architecture["conv"], architecture["pool"]):
         size = size - architecture["kernel_size"] + 1
         size = size // 2 if pool else size
     if size < 1:
-        problems.append(f"architectures.{name}: the convolutions and poolings shrink 28x28 images to nothing")
+        problems.append(f"architectures.{name}: the convolutions and poolings shrink the images to nothing")
     return problems
 
 
@@ -111,9 +113,9 @@ def _semantic_problems(config: dict) -> list[str]:
         extra = sorted(set(finetune_k) - set(config["pruning"]["k"]))
         problems.append(f"finetune.k: {extra} not in pruning.k; fine-tuning needs the pruned models of those k")
     training = config["training"]
-    used = training["validation_size"] + (training["train_size"] or 1)
-    if used > 60000:
-        problems.append(f"training: validation_size + train_size = {used} exceeds the 60000 training images")
+    used, available = training["validation_size"] + (training["train_size"] or 1), SPLIT_SIZES["train"]
+    if used > available:
+        problems.append(f"training: validation_size + train_size = {used} exceeds the {available} training images")
     return problems
 
 

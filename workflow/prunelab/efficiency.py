@@ -14,7 +14,6 @@ from __future__ import annotations
 import time
 
 import numpy as np
-import scipy.sparse
 
 from .compaction import compact
 from .export import to_bytes
@@ -37,6 +36,8 @@ class SparseKernel:
     __array_ufunc__ = None  # make ``ndarray @ SparseKernel`` defer to __rmatmul__
 
     def __init__(self, kernel: np.ndarray):
+        import scipy.sparse  # only latency measurement needs it; prune jobs skip the import
+
         self.shape = kernel.shape
         self.transposed = scipy.sparse.csr_matrix(kernel.reshape(-1, kernel.shape[-1]).T)
 

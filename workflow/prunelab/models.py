@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+from .datasets import IMAGE_SHAPE
 from .network import Network
-
-IMAGE_SHAPE = (28, 28)
 
 
 def regularizer(keras, name: str, strength: float):

@@ -15,10 +15,11 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from .datasets import IMAGE_SHAPE
 from .fileio import load_arrays, save_arrays
 
 CONV_BATCH = 500  # images per im2col batch: bounds memory to about 100 MB
-IMAGE_SIZE = 28
+IMAGE_SIZE = IMAGE_SHAPE[0]  # square images
 
 
 @dataclass(frozen=True)
