@@ -23,7 +23,7 @@ rule aggregate:
         f"{BENCHMARKS}/aggregate/{EXPERIMENT}.tsv",
     threads: 1
     resources:
-        mem_mb=500,
+        mem_mb=400,
         runtime=5,
     conda:
         "../../envs/core.yaml"

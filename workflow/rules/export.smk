@@ -20,7 +20,7 @@ rule export_pruned:
         f"{BENCHMARKS}/export/{{dataset}}/{{train_id}}/seed{{seed}}/{{scope}}/{{method}}-k{{k}}.tsv",
     threads: 1
     resources:
-        mem_mb=800,
+        mem_mb=500,
         runtime=5,
     conda:
         "../../envs/core.yaml"
@@ -44,7 +44,7 @@ rule export_finetuned:
         f"{BENCHMARKS}/export/{{dataset}}/{{train_id}}/seed{{seed}}/{{scope}}/{{method}}-k{{k}}-{{finetune_id}}.tsv",
     threads: 1
     resources:
-        mem_mb=800,
+        mem_mb=500,
         runtime=5,
     conda:
         "../../envs/core.yaml"

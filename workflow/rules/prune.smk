@@ -16,7 +16,7 @@ rule prune:
         f"{BENCHMARKS}/prune/{{dataset}}/{{train_id}}/seed{{seed}}/{{scope}}/{{method}}-k{{k}}.tsv",
     threads: 1
     resources:
-        mem_mb=800,
+        mem_mb=500,
         runtime=5,
     conda:
         "../../envs/core.yaml"
@@ -46,7 +46,7 @@ rule finetune:
         f"{BENCHMARKS}/finetune/{{dataset}}/{{train_id}}/seed{{seed}}/{{scope}}/{{method}}-k{{k}}-{{finetune_id}}.tsv",
     threads: config["training"]["threads"]
     resources:
-        mem_mb=3000,
+        mem_mb=2500,
         runtime=60,
     conda:
         "../../envs/train.yaml"
@@ -76,7 +76,7 @@ rule latency:
         f"{BENCHMARKS}/latency/{{dataset}}/{{train_id}}/seed{{seed}}/{{scope}}.tsv",
     threads: 1
     resources:
-        mem_mb=800,
+        mem_mb=500,
         runtime=10,
     conda:
         "../../envs/core.yaml"

@@ -51,7 +51,7 @@ rule plot_distributions:
         f"{BENCHMARKS}/plot_distributions/{EXPERIMENT}/{{dataset}}/{{train_id}}/seed{{seed}}.tsv",
     threads: 1
     resources:
-        mem_mb=800,
+        mem_mb=500,
         runtime=5,
     conda:
         "../../envs/report.yaml"
@@ -78,7 +78,7 @@ rule report:
         f"{BENCHMARKS}/report/{EXPERIMENT}.tsv",
     threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=1000,
         runtime=10,
     conda:
         "../../envs/report.yaml"

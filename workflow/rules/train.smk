@@ -21,7 +21,7 @@ rule train:
         f"{BENCHMARKS}/train/{{dataset}}/{{train_id}}/seed{{seed}}.tsv",
     threads: config["training"]["threads"]
     resources:
-        mem_mb=3000,
+        mem_mb=2500,
         runtime=60,
     conda:
         "../../envs/train.yaml"
