@@ -63,6 +63,9 @@ def test_shipped_configs_are_valid_and_default_matches_schema_defaults():
      "architectures.dense: unknown key(s) 'pool'; allowed keys: bias, hidden, type"),
     ({"training": {"validation_size": 50000, "train_size": 20000}}, "exceeds the 60000 training images"),
     ({"data": {"sources": {"digits": [{"kind": "ftp", "base": "x"}]}}}, "is not a valid source"),
+    ({"finetune": {"rounds": [0]}}, "finetune.rounds[0]: 0 is less than the minimum of 1"),
+    ({"finetune": {"epochs": [0, 2, 5], "rounds": [1, 3]}},
+     "finetune.rounds: [3] exceed the fewest fine-tuning epochs (2); every round needs at least one epoch"),
 ])
 def test_bad_values_name_the_key_and_what_is_allowed(config, expected):
     with pytest.raises(ConfigError) as error:

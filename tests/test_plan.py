@@ -1,7 +1,7 @@
 import pytest
 
 from prunelab.config import validate_config
-from prunelab.plan import format_number, model_label, training_specs, trainings
+from prunelab.plan import finetune_ids, format_number, model_label, training_specs, trainings
 
 
 @pytest.mark.parametrize("value, text", [(0, "0"), (0.25, "0.25"), (0.995, "0.995"), (1e-5, "0.00001"),
@@ -41,3 +41,10 @@ def test_model_label():
     expected = "digits · dense-none-e20-abc · seed 3"
     assert model_label("results/models/digits/dense-none-e20-abc/seed3/curves.png") == expected
     assert model_label("results/x/distributions/digits/dense-none-e20-abc/seed3.png") == expected
+
+
+def test_fine_tuning_ids_name_epochs_rounds_and_optimizer():
+    ids = finetune_ids(validate_config({"finetune": {"epochs": [0, 2, 4], "rounds": [1, 2]}}))
+    assert list(ids) == ["ft2-lr0.0001-b128", "ft2r2-lr0.0001-b128", "ft4-lr0.0001-b128", "ft4r2-lr0.0001-b128"]
+    assert ids["ft4r2-lr0.0001-b128"] == {"epochs": 4, "rounds": 2, "learning_rate": 0.0001, "batch_size": 128}
+    assert finetune_ids(validate_config({})) == {}  # one-shot only by default

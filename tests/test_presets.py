@@ -40,5 +40,6 @@ def test_preset_is_valid_and_plans_the_expected_jobs(preset, tmp_path):
     assert jobs["fetch_data"] == len(config["datasets"])
     assert jobs["train"] == trainings
     assert jobs["prune"] == trainings * len(config["pruning"]["methods"]) * len(config["pruning"]["k"])
-    finetunes = len([e for e in config["finetune"]["epochs"] if e]) * len(config["finetune"]["k"] or [])
+    finetunes = (len([e for e in config["finetune"]["epochs"] if e]) * len(config["finetune"]["rounds"])
+                 * len(config["finetune"]["k"] or []))
     assert jobs.get("finetune", 0) == trainings * len(config["pruning"]["methods"]) * finetunes

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from prunelab.network import features
-from prunelab.training import DivergedError, EpochTracker, finetune_model, split_train_validation, train_model
+from prunelab.training import (DivergedError, EpochTracker, finetune_model, prune_and_finetune, round_schedule,
+                               split_train_validation, train_model)
 
 DENSE = {"type": "dense", "hidden": [32, 16], "bias": False}
 SPEC = {"model": "dense", "architecture": DENSE, "regularizer": "l1",
@@ -94,3 +95,47 @@ def test_fine_tuning_keeps_pruned_weights_exactly_zero(tensorflow, method):
             removed = ~masks[index].any(axis=0)
             assert not finetuned.biases[index][removed].any()
     assert not np.array_equal(finetuned.kernels[2], pruned.kernels[2])  # the free output layer trains too
+
+
+def test_round_schedule_raises_k_linearly_and_splits_the_epochs():
+    assert round_schedule(0.9, 3, 1) == [(0.9, 3)]
+    assert round_schedule(0.9, 5, 3) == [(0.3, 2), (0.6, 2), (0.9, 1)]
+    with pytest.raises(ValueError, match="2 rounds need between 1 and 1 epochs"):
+        round_schedule(0.9, 1, 2)
+
+
+@pytest.mark.parametrize("method", ["weight", "unit", "random"])
+def test_iterative_pruning_reaches_exactly_k_and_keeps_every_pruned_weight_pruned(tensorflow, method):
+    from prunelab.pruning import prune
+
+    images, labels = synthetic_digits()
+    log = logging.getLogger("test")
+    spec = {**SPEC, "architecture": {**DENSE, "bias": True}, "epochs": 1}
+    network, _ = train_model(images, labels, spec, seed=0, log=log)
+    settings = {"epochs": 2, "rounds": 2, "learning_rate": 0.01, "batch_size": 32}
+    finetuned, masks, history = prune_and_finetune(images, labels, spec, 0, log, network, method, 0.75, [0, 1],
+                                                   settings)
+    assert [(row["round"], row["epoch"]) for row in history] == [(1, 1), (2, 1)]
+    _, one_shot_masks = prune(network, method, 0.75, [0, 1])
+    for index in (0, 1):
+        assert masks[index].sum() == one_shot_masks[index].sum()  # the same count as pruning once
+        assert not finetuned.kernels[index][~masks[index]].any()
+    assert masks[2] is None
+    # the first round pruned to k = 0.375 from the trained weights; its mask is inside the final one
+    _, first_round = prune(network, method, 0.375, [0, 1])
+    assert all((~first_round[i] <= ~masks[i]).all() for i in (0, 1))
+
+
+def test_one_round_is_pruning_once_then_fine_tuning(tensorflow):
+    from prunelab.pruning import prune
+
+    images, labels = synthetic_digits()
+    log = logging.getLogger("test")
+    spec = {**SPEC, "epochs": 1}
+    network, _ = train_model(images, labels, spec, seed=0, log=log)
+    settings = {"epochs": 1, "rounds": 1, "learning_rate": 0.01, "batch_size": 32}
+    iterative, _, _ = prune_and_finetune(images, labels, spec, 0, log, network, "weight", 0.5, [0, 1], settings)
+    pruned, masks = prune(network, "weight", 0.5, [0, 1])
+    once, _ = finetune_model(images, labels, spec, 0, log, pruned, masks, settings, unit_level=False)
+    for a, b in zip(iterative.kernels, once.kernels):
+        np.testing.assert_array_equal(a, b)

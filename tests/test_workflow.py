@@ -3,6 +3,7 @@
 import json
 import re
 
+import numpy as np
 import pandas as pd
 
 from conftest import REPO, SMOKE, extra_config, planned_jobs, planned_outputs, snakemake
@@ -11,17 +12,18 @@ def test_metrics_table_is_complete_and_plausible(smoke):
     metrics = pd.read_csv(smoke / "results" / "metrics.csv")
     for column in ["dataset", "model", "regularizer", "seed", "method", "k", "accuracy", "loss", "sparsity",
                    "nonzero_params", "compression_ratio", "flops", "theoretical_speedup", "size_bytes",
-                   "finetune_epochs"]:
+                   "finetune_epochs", "finetune_rounds"]:
         assert column in metrics.columns
     assert metrics.notna().all().all()
-    finetuned = metrics[metrics["finetune_epochs"] == 1]
+    finetuned = metrics[(metrics["finetune_epochs"] == 2) & (metrics["finetune_rounds"] == 1)]
+    iterative = metrics[(metrics["finetune_epochs"] == 2) & (metrics["finetune_rounds"] == 2)]
     metrics = metrics[metrics["finetune_epochs"] == 0]
     latency = pd.read_csv(smoke / "results" / "latency.csv")
     assert len(latency) == len(metrics) and latency.notna().all().all()  # every one-shot pruned model
     for form in ("masked", "sparse", "compact"):
         assert (latency[f"latency_{form}_b1_ms"] > 0).all() and (latency[f"latency_{form}_b256_ms"] > 0).all()
     assert len(metrics) == 2 * 2 * 2 * 3  # datasets x regularizers x methods x k
-    assert len(finetuned) == 2 * 2 * 2 and set(finetuned["k"]) == {0.9}
+    assert len(finetuned) == len(iterative) == 2 * 2 * 2 and set(finetuned["k"]) == set(iterative["k"]) == {0.9}
     assert set(metrics["regularizer"]) == {"none", "l2"} and set(metrics["method"]) == {"weight", "unit"}
     assert (metrics["correct"] / metrics["total"] == metrics["accuracy"]).all()
     unpruned = metrics[metrics["k"] == 0]
@@ -36,11 +38,13 @@ def test_metrics_table_is_complete_and_plausible(smoke):
     at_90 = metrics[metrics["k"] == 0.9].pivot_table(index=["dataset", "regularizer"], columns="method",
                                                      values="accuracy")
     assert (at_90["weight"] > at_90["unit"]).all()  # removing whole units hurts more
-    # one epoch of fine-tuning with the mask fixed recovers accuracy at the same sparsity
-    recovered = finetuned.set_index(["dataset", "regularizer", "method"]).sort_index()
+    # fine-tuning with the mask fixed recovers accuracy at the same sparsity, whether the two
+    # epochs follow one pruning step or two prune-retrain rounds (k = 0.45, then 0.9)
     one_shot = metrics[metrics["k"] == 0.9].set_index(["dataset", "regularizer", "method"]).sort_index()
-    assert (recovered["sparsity"] == one_shot["sparsity"]).all()
-    assert (recovered["accuracy"] > one_shot["accuracy"]).all()
+    for retrained in (finetuned, iterative):
+        recovered = retrained.set_index(["dataset", "regularizer", "method"]).sort_index()
+        assert (recovered["sparsity"] == one_shot["sparsity"]).all()
+        assert (recovered["accuracy"] > one_shot["accuracy"]).all()
     # savings: unit pruning compacts, weight pruning stores sparse; both shrink the file
     assert (one_shot["size_bytes"] < one_shot["dense_size_bytes"] / 3).all()
     assert one_shot["theoretical_speedup"].between(9, 11).all()
@@ -64,7 +68,7 @@ def test_every_stage_left_its_outputs_and_provenance(smoke):
     assert re.search(r"epoch 2/2 loss [\d.]+ accuracy [\d.]+ val_loss [\d.]+ val_accuracy [\d.]+ [\d.]+s", log)
     tables = sorted(results.glob("tables/*/*.md"))
     assert len(tables) == 4
-    assert ("| k | weight accuracy | weight +ft1 accuracy | unit accuracy | unit +ft1 accuracy | weight loss |"
+    assert ("| k | weight accuracy | weight +ft2 accuracy | weight +ft2 (2 rounds) accuracy | unit accuracy |"
             in tables[0].read_text())
     assert len(list(results.glob("plots/*/sweep.png"))) == 2
 
@@ -104,7 +108,7 @@ def test_changing_one_lambda_retrains_only_those_models(smoke, tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     jobs = planned_jobs(result.stdout)
     assert jobs["train"] == 2 and "fetch_data" not in jobs
-    assert jobs["prune"] == 2 * 2 * 3 and jobs["finetune"] == 2 * 2
+    assert jobs["prune"] == 2 * 2 * 3 and jobs["finetune"] == 2 * 2 * 2
     retrained = planned_outputs(result.stdout, "train")
     assert len(retrained) == 2 and all("/dense-l2_0.02-e2-" in line for line in retrained)
 
@@ -161,8 +165,8 @@ def test_fine_tuning_kept_the_pruned_weights_at_zero(smoke):
     from prunelab.network import Network
     from prunelab.pruning import prune, select_layers
 
-    finetuned_dirs = sorted((smoke / "results" / "finetuned").glob("digits/*/seed0/all_but_output/*/k0.9/ft1-*"))
-    assert len(finetuned_dirs) == 4
+    finetuned_dirs = sorted((smoke / "results" / "finetuned").glob("digits/*/seed0/all_but_output/*/k0.9/ft2*"))
+    assert len(finetuned_dirs) == 8
     for directory in finetuned_dirs:
         train_id, method = directory.parts[-6], directory.parts[-3]
         model_dir = smoke / "results" / "models" / "digits" / train_id / "seed0"
@@ -170,11 +174,15 @@ def test_fine_tuning_kept_the_pruned_weights_at_zero(smoke):
         trained = Network.load(model_dir / "weights.npz", spec["architecture"])
         finetuned = Network.load(directory / "weights.npz", spec["architecture"])
         _, masks = prune(trained, method, 0.9, select_layers(trained, "all_but_output"))
+        rounds = 2 if directory.name.startswith("ft2r2-") else 1
         for kernel, mask in zip(finetuned.kernels, masks):
-            if mask is not None:
+            if mask is not None and rounds == 1:
                 assert not kernel[~mask].any()
+            elif mask is not None:  # the second round ranked the retrained weights: other ones, as many
+                assert np.count_nonzero(kernel) <= mask.sum()
         log = smoke / f"results/logs/finetune/digits/{train_id}/seed0/all_but_output/{method}-k0.9-{directory.name}.log"
-        assert "epoch 1/1" in log.read_text()
+        assert ("round 2/2" in log.read_text()) == (rounds == 2)
+        assert f"epoch {2 // rounds}/{2 // rounds}" in log.read_text()
 
 
 def test_an_exported_model_loads_into_keras_and_predicts_like_the_pruned_one(smoke, tensorflow):

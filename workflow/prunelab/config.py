@@ -112,6 +112,11 @@ def _semantic_problems(config: dict) -> list[str]:
     if finetune_k is not None and not set(finetune_k) <= set(config["pruning"]["k"]):
         extra = sorted(set(finetune_k) - set(config["pruning"]["k"]))
         problems.append(f"finetune.k: {extra} not in pruning.k; fine-tuning needs the pruned models of those k")
+    finetune_epochs = [e for e in config["finetune"]["epochs"] if e > 0]
+    too_many = [r for r in config["finetune"]["rounds"] if finetune_epochs and r > min(finetune_epochs)]
+    if too_many:
+        problems.append(f"finetune.rounds: {too_many} exceed the fewest fine-tuning epochs "
+                        f"({min(finetune_epochs)}); every round needs at least one epoch")
     training = config["training"]
     used, available = training["validation_size"] + (training["train_size"] or 1), SPLIT_SIZES["train"]
     if used > available:

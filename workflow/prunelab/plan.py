@@ -47,11 +47,15 @@ def layer_scope(selection: str | list[int]) -> str:
 
 
 def finetune_ids(config: dict) -> dict[str, dict]:
-    """Fine-tuning settings by id, e.g. 'ft3-lr0.0001-b128', one per non-zero epoch count."""
+    """Fine-tuning settings by id, one per non-zero epoch count and number of rounds:
+    'ft3-lr0.0001-b128' retrains 3 epochs after pruning once, 'ft3r3-lr0.0001-b128' spends
+    the same 3 epochs over 3 prune-retrain rounds."""
     settings = config["finetune"]
-    return {f"ft{epochs}-lr{format_number(settings['learning_rate'])}-b{settings['batch_size']}":
-            {"epochs": epochs, "learning_rate": settings["learning_rate"], "batch_size": settings["batch_size"]}
-            for epochs in settings["epochs"] if epochs > 0}
+    suffix = f"-lr{format_number(settings['learning_rate'])}-b{settings['batch_size']}"
+    return {f"ft{epochs}{'' if rounds == 1 else f'r{rounds}'}{suffix}":
+            {"epochs": epochs, "rounds": rounds, "learning_rate": settings["learning_rate"],
+             "batch_size": settings["batch_size"]}
+            for epochs in settings["epochs"] if epochs > 0 for rounds in settings["rounds"]}
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, NullForma
 
 from .network import Network
 from .pruning import GRANULARITY, prune, unit_norms
-from .tables import method_order, one_shot_with_latency
+from .tables import RETRAINING, method_order, one_shot_with_latency
 
 METHOD_COLORS = {"weight": "tab:red", "unit": "tab:blue", "global_weight": "tab:orange", "random": "tab:gray"}
 
@@ -59,8 +59,10 @@ def training_curves(history: pd.DataFrame, title: str) -> Figure:
     return figure
 
 
-def _training_label(epochs: int) -> str:
-    return "one-shot" if epochs == 0 else f"fine-tuned {epochs} ep."
+def _training_label(epochs: int, rounds: int) -> str:
+    if epochs == 0:
+        return "one-shot"
+    return f"fine-tuned {epochs} ep." + (f" in {rounds} rounds" if rounds > 1 else "")
 
 
 def _configurations(data: pd.DataFrame) -> list[str]:
@@ -75,8 +77,9 @@ def sweep(metrics: pd.DataFrame, dataset: str) -> Figure:
     """Test accuracy and loss vs k, one column per training configuration, methods by colour,
     fine-tuned versions dashed. With several seeds: their mean, and a band of one std."""
     data = metrics[metrics["dataset"] == dataset].copy()
-    data["training"] = data["finetune_epochs"].map(_training_label)
-    styles = [_training_label(e) for e in sorted(data["finetune_epochs"].unique())]
+    retraining = data[RETRAINING].drop_duplicates().sort_values(RETRAINING).itertuples(index=False)
+    styles = [_training_label(*r) for r in retraining]
+    data["training"] = [_training_label(*r) for r in data[RETRAINING].itertuples(index=False)]
     configurations = _configurations(data)
     figure = Figure(figsize=(3.6 * len(configurations), 6), layout="constrained")
     axes = figure.subplots(2, len(configurations), squeeze=False, sharex=True)

@@ -23,6 +23,7 @@ def identity(trained: dict, scope: str, method: str, k: float, finetune: dict | 
         "method": method,
         "k": k,
         "finetune_epochs": finetune["epochs"] if finetune else 0,
+        "finetune_rounds": finetune["rounds"] if finetune else 0,
         "finetune_learning_rate": finetune["learning_rate"] if finetune else 0.0,
     }
 

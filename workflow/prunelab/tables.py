@@ -7,7 +7,7 @@ import pandas as pd
 from .pruning import METHODS
 
 IDENTITY = ["dataset", "model", "regularizer", "strength", "train_id", "seed", "layers", "method", "k",
-            "finetune_epochs", "finetune_learning_rate"]
+            "finetune_epochs", "finetune_rounds", "finetune_learning_rate"]
 METRIC_COLUMNS = IDENTITY + ["accuracy", "loss", "correct", "total", "sparsity", "nonzero_params",
                              "prunable_params", "total_params", "compression_ratio", "flops", "dense_flops",
                              "theoretical_speedup", "compact_params", "compact_flops", "size_bytes",
@@ -46,28 +46,40 @@ def one_shot_with_latency(metrics: pd.DataFrame, latency: pd.DataFrame) -> pd.Da
     return metrics[metrics["finetune_epochs"] == 0].merge(latency, on=PRUNED_MODEL, how="left")
 
 
-def variant_label(method: str, finetune_epochs: int) -> str:
-    """'weight' for one-shot pruning, 'weight +ft3' after 3 epochs of fine-tuning."""
-    return method if finetune_epochs == 0 else f"{method} +ft{finetune_epochs}"
+RETRAINING = ["finetune_epochs", "finetune_rounds"]
+"""How a pruned model was retrained: epochs (0 = one-shot) and the prune-retrain rounds they took."""
+
+
+def retraining_label(finetune_epochs: int, finetune_rounds: int) -> str:
+    """'' for one-shot pruning, '+ft3' after 3 epochs of fine-tuning, '+ft3 (3 rounds)'
+    when those epochs were spread over 3 prune-retrain rounds."""
+    if finetune_epochs == 0:
+        return ""
+    return f"+ft{finetune_epochs}" + (f" ({finetune_rounds} rounds)" if finetune_rounds > 1 else "")
+
+
+def variant_label(method: str, finetune_epochs: int, finetune_rounds: int) -> str:
+    """'weight' for one-shot pruning, 'weight +ft3' after 3 epochs of fine-tuning, and so on."""
+    return f"{method} {retraining_label(finetune_epochs, finetune_rounds)}".strip()
 
 
 def summarize(metrics: pd.DataFrame) -> pd.DataFrame:
     """Mean, standard deviation and count over seeds, per configuration, variant and k."""
-    grouped = metrics.groupby(CONFIGURATION + ["method", "finetune_epochs", "k"], sort=True)
+    grouped = metrics.groupby(CONFIGURATION + ["method", *RETRAINING, "k"], sort=True)
     summary = grouped.agg(accuracy=("accuracy", "mean"), accuracy_std=("accuracy", "std"),
                           loss=("loss", "mean"), loss_std=("loss", "std"),
                           sparsity=("sparsity", "mean"), seeds=("seed", "nunique"))
     summary = summary.fillna({"accuracy_std": 0.0, "loss_std": 0.0}).reset_index()
-    summary["variant"] = [variant_label(m, f) for m, f in zip(summary["method"], summary["finetune_epochs"])]
+    summary["variant"] = [variant_label(*v) for v in summary[["method", *RETRAINING]].itertuples(index=False)]
     return summary
 
 
 def variant_order(summary: pd.DataFrame) -> list[str]:
     """Variants by method (registration order), one-shot before fine-tuned."""
-    pairs = summary[["method", "finetune_epochs"]].drop_duplicates()
-    order = method_order(pairs["method"])
-    pairs = sorted(zip(pairs["method"], pairs["finetune_epochs"]), key=lambda p: (order.index(p[0]), p[1]))
-    return [variant_label(m, f) for m, f in pairs]
+    variants = summary[["method", *RETRAINING]].drop_duplicates()
+    order = method_order(variants["method"])
+    variants = sorted(variants.itertuples(index=False), key=lambda v: (order.index(v[0]), *v[1:]))
+    return [variant_label(*v) for v in variants]
 
 
 def _cell(mean: float, std: float, seeds: int) -> str:
@@ -101,7 +113,8 @@ def table_document(summary: pd.DataFrame) -> str:
     title = (f"# {first['dataset']} · {first['model']} · regularizer {first['regularizer']}{strength}\n\n"
              f"Test accuracy and cross-entropy loss after pruning a fraction k of each prunable layer "
              f"({first['layers']}; {first['train_id']}, {seeds} seed{'s' if seeds > 1 else ''}"
-             f"{', mean ± std' if seeds > 1 else ''}; +ftN: after N epochs of fine-tuning).\n\n")
+             f"{', mean ± std' if seeds > 1 else ''}; +ftN: after N epochs of fine-tuning, "
+             f"spread over R prune-retrain rounds where it says so).\n\n")
     return title + markdown_table(summary)
 
 

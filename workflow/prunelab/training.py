@@ -11,6 +11,7 @@ import numpy as np
 from .datasets import NUM_CLASSES
 from .models import assign_weights, build_model, network_of
 from .network import Network, features
+from .pruning import GRANULARITY, prune
 from .runtime import import_tensorflow
 
 
@@ -53,6 +54,36 @@ def finetune_model(images: np.ndarray, labels: np.ndarray, spec: dict, seed: int
         if mask is not None and np.any(network.kernels[index][~mask]):
             raise AssertionError(f"layer {index}: a pruned weight became non-zero during fine-tuning")
     return network, history
+
+
+def round_schedule(k: float, epochs: int, rounds: int) -> list[tuple[float, int]]:
+    """(target k, epochs) of each prune-retrain round: k rises linearly to ``k`` and the
+    epochs are split as evenly as possible, earlier rounds taking the remainder."""
+    if not 1 <= rounds <= epochs:
+        raise ValueError(f"{rounds} rounds need between 1 and {epochs} epochs")
+    share, remainder = divmod(epochs, rounds)
+    return [(k * i / rounds if i < rounds else k, share + (i <= remainder)) for i in range(1, rounds + 1)]
+
+
+def prune_and_finetune(images: np.ndarray, labels: np.ndarray, spec: dict, seed: int, log: logging.Logger,
+                       network: Network, method: str, k: float, layers: list[int], settings: dict
+                       ) -> tuple[Network, list, list[dict]]:
+    """Prune ``network`` to ``k`` and retrain it with its masks fixed, in ``settings["rounds"]``
+    prune-retrain rounds (one round: prune once, then retrain). A weight pruned in one round
+    stays pruned in the next. Returns the network, its final masks and the history of
+    every round."""
+    masks, history = None, []
+    for number, (round_k, round_epochs) in enumerate(round_schedule(k, settings["epochs"], settings["rounds"]), 1):
+        network, round_masks = prune(network, method, round_k, layers, seed)
+        masks = round_masks if masks is None else [
+            None if new is None else new & old for new, old in zip(round_masks, masks)]
+        log.info("round %d/%d: pruned to k=%g, retraining %d epochs", number, settings["rounds"], round_k,
+                 round_epochs)
+        network, round_history = finetune_model(images, labels, spec, seed, log, network, masks,
+                                                dict(settings, epochs=round_epochs),
+                                                unit_level=GRANULARITY[method] == "unit")
+        history += [{"round": number, **row} for row in round_history]
+    return network, masks, history
 
 
 def _fit(images, labels, spec: dict, seed: int, log: logging.Logger, epochs: int, learning_rate: float,

@@ -53,7 +53,7 @@ wildcard_constraints:
     seed=r"\d+",
     method=r"[a-z_]+",
     scope=r"[a-z0-9_]+",
-    finetune_id=r"ft\d+-[^/]+",
+    finetune_id=r"ft\d+(?:r\d+)?-[^/]+",
     k=r"[0-9.]+",
 
 

@@ -7,10 +7,10 @@ import pandas as pd
 from prunelab.datasets import load_split
 from prunelab.fileio import atomic_output, read_json, write_json
 from prunelab.network import Network, features
-from prunelab.pruning import GRANULARITY, prune, select_layers
+from prunelab.pruning import select_layers
 from prunelab.records import pruning_record
 from prunelab.runtime import script_logger
-from prunelab.training import finetune_model
+from prunelab.training import prune_and_finetune
 
 log = script_logger(snakemake.log[0])
 method, k, layers = snakemake.params.method, snakemake.params.k, snakemake.params.layers
@@ -18,13 +18,13 @@ settings = snakemake.params.settings
 trained = read_json(snakemake.input.record)
 spec, seed, dataset = trained["spec"], trained["seed"], trained["dataset"]
 network = Network.load(snakemake.input.weights, spec["architecture"])
-pruned, masks = prune(network, method, k, select_layers(network, layers), seed=seed)
-log.info("fine-tuning %s k=%s for %d epochs (lr %g)", method, k, settings["epochs"], settings["learning_rate"])
+log.info("fine-tuning %s k=%s for %d epochs in %d rounds (lr %g)", method, k, settings["epochs"],
+         settings["rounds"], settings["learning_rate"])
 
 data_dir = Path(snakemake.input.data).parent
 images, labels = load_split(data_dir, dataset, "train")
-finetuned, history = finetune_model(images, labels, spec, seed, log, pruned, masks, settings,
-                                    unit_level=GRANULARITY[method] == "unit")
+finetuned, masks, history = prune_and_finetune(images, labels, spec, seed, log, network, method, k,
+                                               select_layers(network, layers), settings)
 test_images, test_labels = load_split(data_dir, dataset, "test")
 record = pruning_record(trained, snakemake.wildcards.scope, method, k, network, finetuned, masks,
                         features(spec["architecture"], test_images), test_labels, finetune=settings)
