@@ -81,7 +81,7 @@ def sweep(metrics: pd.DataFrame, dataset: str) -> Figure:
     styles = [_training_label(*r) for r in retraining]
     data["training"] = [_training_label(*r) for r in data[RETRAINING].itertuples(index=False)]
     configurations = _configurations(data)
-    figure = Figure(figsize=(3.6 * len(configurations), 6), layout="constrained")
+    figure = Figure(figsize=(3.6 * len(configurations) + 2, 6), layout="constrained")
     axes = figure.subplots(2, len(configurations), squeeze=False, sharex=True)
     for column, train_id in enumerate(configurations):
         subset = data[data["train_id"] == train_id]
@@ -97,6 +97,10 @@ def sweep(metrics: pd.DataFrame, dataset: str) -> Figure:
             else:
                 ax.set_ylim(0, 1)
         axes[0, column].set_title(train_id, fontsize=9)
+    # one legend beside the grid, where it hides no curve
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    axes[0, 0].get_legend().remove()
+    figure.legend(handles, labels, loc="outside right upper", fontsize=8, frameon=False)
     figure.suptitle(f"{dataset}: pruning sweep", fontsize=11)
     return figure
 
