@@ -10,15 +10,16 @@ from test_config import load, merged
 PRESETS = sorted((REPO / "presets").glob("*.yaml"))
 
 
-def test_there_is_one_preset_per_earlier_experiment_and_one_for_fine_tuning():
-    assert [p.stem for p in PRESETS] == ["A", "B", "C", "D", "E", "finetune"]
+def test_there_is_one_preset_per_earlier_experiment_and_two_for_fine_tuning():
+    assert [p.stem for p in PRESETS] == ["A", "B", "C", "D", "E", "finetune", "iterative"]
 
 
-def test_fine_tuning_preset_reuses_the_default_models():
+@pytest.mark.parametrize("name", ["finetune", "iterative"])
+def test_fine_tuning_presets_reuse_the_default_models(name):
     from prunelab.plan import training_specs
 
     default = validate_config(load("config.yaml"))
-    finetune = validate_config(merged(load("config.yaml"), load("presets/finetune.yaml")))
+    finetune = validate_config(merged(load("config.yaml"), load(f"presets/{name}.yaml")))
     assert set(training_specs(finetune)) <= set(training_specs(default))
 
 
