@@ -1,7 +1,7 @@
 import pytest
 
 from prunelab.config import validate_config
-from prunelab.plan import finetune_ids, format_number, model_label, training_specs, trainings
+from prunelab.plan import finetune_ids, format_number, latency_id, model_label, training_specs, trainings
 
 
 @pytest.mark.parametrize("value, text", [(0, "0"), (0.25, "0.25"), (0.995, "0.995"), (1e-5, "0.00001"),
@@ -48,3 +48,11 @@ def test_fine_tuning_ids_name_epochs_rounds_and_optimizer():
     assert list(ids) == ["ft2-lr0.0001-b128", "ft2r2-lr0.0001-b128", "ft4-lr0.0001-b128", "ft4r2-lr0.0001-b128"]
     assert ids["ft4r2-lr0.0001-b128"] == {"epochs": 4, "rounds": 2, "learning_rate": 0.0001, "batch_size": 128}
     assert finetune_ids(validate_config({})) == {}  # one-shot only by default
+
+
+def test_latency_records_are_named_by_what_they_time():
+    default = latency_id(validate_config({}))
+    assert default.startswith("weight_unit-k12-") and default == latency_id(validate_config({}))
+    others = [{"pruning": {"k": [0, 0.5]}}, {"pruning": {"methods": ["weight"]}},
+              {"efficiency": {"latency_repeats": 3}}, {"efficiency": {"latency_batch_sizes": [1]}}]
+    assert len({default, *(latency_id(validate_config(change)) for change in others)}) == 5

@@ -100,6 +100,9 @@ def test_adding_one_k_schedules_only_the_new_prune_jobs_and_what_summarizes_them
     }
     new = planned_outputs(result.stdout, "prune")
     assert len(new) == 8 and all(path.endswith("/k0.7.json") for path in new)
+    # the new k grid is timed into new latency records, beside (not over) the old ones
+    timed = planned_outputs(result.stdout, "latency")
+    assert len(timed) == 4 and not any((smoke / path).exists() for path in timed)
 
 
 def test_changing_one_lambda_retrains_only_those_models(smoke, tmp_path):

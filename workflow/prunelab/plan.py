@@ -46,6 +46,16 @@ def layer_scope(selection: str | list[int]) -> str:
     return selection if isinstance(selection, str) else "layers_" + "_".join(map(str, sorted(selection)))
 
 
+def latency_id(config: dict) -> str:
+    """Name of a trained model's latency record, e.g. 'weight_unit-k12-1a2b3c4d': the methods
+    and number of k it times, and a hash of every timing setting, so configs that time other
+    pruned models keep their records side by side instead of overwriting one another's."""
+    pruning, efficiency = config["pruning"], config["efficiency"]
+    settings = {"methods": pruning["methods"], "k": pruning["k"],
+                "batch_sizes": efficiency["latency_batch_sizes"], "repeats": efficiency["latency_repeats"]}
+    return f"{'_'.join(pruning['methods'])}-k{len(pruning['k'])}-{spec_digest(settings)}"
+
+
 def finetune_ids(config: dict) -> dict[str, dict]:
     """Fine-tuning settings by id, one per non-zero epoch count and number of rounds:
     'ft3-lr0.0001-b128' retrains 3 epochs after pruning once, 'ft3r3-lr0.0001-b128' spends

@@ -6,7 +6,7 @@ sys.path.insert(0, str(Path(workflow.basedir) / "workflow"))
 
 from prunelab.config import validate_config
 from prunelab.datasets import DATASETS, SPLIT_FILES
-from prunelab.plan import finetune_ids, format_number, layer_scope, training_specs, trainings
+from prunelab.plan import finetune_ids, format_number, latency_id, layer_scope, training_specs, trainings
 from prunelab.runtime import pin_threads
 
 
@@ -25,7 +25,8 @@ SCOPE = layer_scope(LAYERS)
 DATA = "results/data/{dataset}"
 MODEL = "results/models/{dataset}/{train_id}/seed{seed}"
 PRUNED = "results/pruned/{dataset}/{train_id}/seed{seed}/{scope}/{method}/k{k}.json"
-LATENCY_RECORD = "results/latency/{dataset}/{train_id}/seed{seed}/{scope}.json"
+LATENCY_ID = latency_id(config)
+LATENCY_RECORD = f"results/latency/{{dataset}}/{{train_id}}/seed{{seed}}/{{scope}}/{LATENCY_ID}.json"
 FINETUNED = "results/finetuned/{dataset}/{train_id}/seed{seed}/{scope}/{method}/k{k}/{finetune_id}"
 EXPORTED = "results/exported/{dataset}/{train_id}/seed{seed}/{scope}/{method}/k{k}"
 FINETUNES = finetune_ids(config)

@@ -63,7 +63,7 @@ rule latency:
         weights=f"{MODEL}/weights.npz",
         record=f"{MODEL}/train.json",
     output:
-        f"{LATENCY_RECORD}",
+        LATENCY_RECORD,
     params:
         methods=METHODS,
         k=[float(k) for k in K_VALUES],
@@ -71,9 +71,9 @@ rule latency:
         batch_sizes=config["efficiency"]["latency_batch_sizes"],
         repeats=config["efficiency"]["latency_repeats"],
     log:
-        f"{LOGS}/latency/{{dataset}}/{{train_id}}/seed{{seed}}/{{scope}}.log",
+        f"{LOGS}/latency/{{dataset}}/{{train_id}}/seed{{seed}}/{{scope}}/{LATENCY_ID}.log",
     benchmark:
-        f"{BENCHMARKS}/latency/{{dataset}}/{{train_id}}/seed{{seed}}/{{scope}}.tsv",
+        f"{BENCHMARKS}/latency/{{dataset}}/{{train_id}}/seed{{seed}}/{{scope}}/{LATENCY_ID}.tsv",
     threads: 1
     resources:
         mem_mb=500,
