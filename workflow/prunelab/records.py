@@ -8,6 +8,10 @@ from .efficiency import efficiency_stats
 from .evaluation import classification_metrics, sparsity_stats
 from .network import Network, logits
 
+RECORD_FORMAT = 2
+"""Version of a record's columns. The prune and fine-tune rules pass it as a param, so
+raising it when the columns change makes Snakemake remake older records."""
+
 
 def identity(trained: dict, scope: str, method: str, k: float, finetune: dict | None = None) -> dict:
     """The columns that say which pruned model a row is about."""

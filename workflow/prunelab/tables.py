@@ -30,7 +30,8 @@ def metrics_frame(records: list[dict]) -> pd.DataFrame:
     missing = [c for c in METRIC_COLUMNS if c not in frame.columns]
     if missing:
         raise ValueError(f"pruning records lack the columns {missing}: they were written by an older version "
-                         f"of the workflow; remake them with: snakemake --forcerun prune finetune")
+                         f"of the workflow (records.RECORD_FORMAT not raised?); remake them with: "
+                         f"snakemake --forcerun prune finetune")
     return frame[METRIC_COLUMNS].sort_values(IDENTITY, kind="stable").reset_index(drop=True)
 
 

@@ -7,6 +7,7 @@ sys.path.insert(0, str(Path(workflow.basedir) / "workflow"))
 from prunelab.config import validate_config
 from prunelab.datasets import DATASETS, SPLIT_FILES
 from prunelab.plan import finetune_ids, format_number, latency_id, layer_scope, training_specs, trainings
+from prunelab.records import RECORD_FORMAT
 from prunelab.runtime import pin_threads
 
 

@@ -10,6 +10,7 @@ rule prune:
         method="{method}",
         k=lambda wildcards: float(wildcards.k),
         layers=LAYERS,
+        record_format=RECORD_FORMAT,
     log:
         f"{LOGS}/prune/{{dataset}}/{{train_id}}/seed{{seed}}/{{scope}}/{{method}}-k{{k}}.log",
     benchmark:
@@ -40,6 +41,7 @@ rule finetune:
         k=lambda wildcards: float(wildcards.k),
         layers=LAYERS,
         settings=lambda wildcards: FINETUNES[wildcards.finetune_id],
+        record_format=RECORD_FORMAT,
     log:
         f"{LOGS}/finetune/{{dataset}}/{{train_id}}/seed{{seed}}/{{scope}}/{{method}}-k{{k}}-{{finetune_id}}.log",
     benchmark:
