@@ -41,7 +41,7 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "workflow"))
 
-from prunelab.config import validate_config  # noqa: E402
+from prunelab.config import merge_config, validate_config  # noqa: E402
 from prunelab.efficiency import dense_flops  # noqa: E402
 from prunelab.network import zeros_like_architecture  # noqa: E402
 from prunelab.plan import training_specs, trainings  # noqa: E402
@@ -69,14 +69,9 @@ def gemm_rate(threads: int) -> float:
 
 def merged_config(configfile: Path) -> dict:
     """config.yaml with ``configfile`` merged in, as Snakemake does, then validated."""
-    def merge(base, override):
-        for key, value in override.items():
-            base[key] = merge(base.get(key, {}), value) if isinstance(value, dict) else value
-        return base
-
     config = yaml.safe_load((REPO / "config.yaml").read_text())
     if configfile != REPO / "config.yaml":
-        config = merge(config, yaml.safe_load(configfile.read_text()))
+        config = merge_config(config, yaml.safe_load(configfile.read_text()))
     return validate_config(config)
 
 

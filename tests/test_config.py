@@ -1,25 +1,12 @@
-import copy
-
 import pytest
 import yaml
 
-from prunelab.config import ConfigError, validate_config
+from prunelab.config import ConfigError, merge_config, validate_config
 from conftest import REPO
 
 
 def load(name):
     return yaml.safe_load((REPO / name).read_text())
-
-
-def merged(base, override):
-    """Snakemake's --configfile semantics: nested dicts merge, everything else replaces."""
-    result = copy.deepcopy(base)
-    for key, value in override.items():
-        if isinstance(value, dict) and isinstance(result.get(key), dict):
-            result[key] = merged(result[key], value)
-        else:
-            result[key] = value
-    return result
 
 
 def test_empty_config_gets_experiment_c_defaults():
@@ -38,7 +25,7 @@ def test_empty_config_gets_experiment_c_defaults():
 def test_shipped_configs_are_valid_and_default_matches_schema_defaults():
     default = validate_config(load("config.yaml"))
     assert default == validate_config({})
-    validate_config(merged(load("config.yaml"), load("tests/smoke.yaml")))
+    validate_config(merge_config(load("config.yaml"), load("tests/smoke.yaml")))
 
 
 @pytest.mark.parametrize("config, expected", [
@@ -77,3 +64,10 @@ def test_all_problems_are_reported_at_once():
     with pytest.raises(ConfigError) as error:
         validate_config({"datasets": ["x"], "training": {"epochs": 0}})
     assert "datasets[0]" in str(error.value) and "training.epochs" in str(error.value)
+
+
+def test_merge_config_merges_nested_keys_like_snakemake_and_copies():
+    base = {"training": {"epochs": 20, "batch_size": 128}, "datasets": ["digits", "fashion"]}
+    override = {"training": {"epochs": 2}, "datasets": ["digits"]}
+    assert merge_config(base, override) == {"training": {"epochs": 2, "batch_size": 128}, "datasets": ["digits"]}
+    assert base["training"]["epochs"] == 20 and override == {"training": {"epochs": 2}, "datasets": ["digits"]}

@@ -4,8 +4,8 @@ import pytest
 import yaml
 
 from conftest import REPO, planned_jobs, snakemake
-from prunelab.config import validate_config
-from test_config import load, merged
+from prunelab.config import merge_config, validate_config
+from test_config import load
 
 PRESETS = sorted((REPO / "presets").glob("*.yaml"))
 
@@ -19,13 +19,13 @@ def test_fine_tuning_presets_reuse_the_default_models(name):
     from prunelab.plan import training_specs
 
     default = validate_config(load("config.yaml"))
-    finetune = validate_config(merged(load("config.yaml"), load(f"presets/{name}.yaml")))
+    finetune = validate_config(merge_config(load("config.yaml"), load(f"presets/{name}.yaml")))
     assert set(training_specs(finetune)) <= set(training_specs(default))
 
 
 def test_preset_c_is_the_default_config():
     default = load("config.yaml")
-    preset, expected = validate_config(merged(default, load("presets/C.yaml"))), validate_config(default)
+    preset, expected = validate_config(merge_config(default, load("presets/C.yaml"))), validate_config(default)
     assert (preset.pop("name"), expected.pop("name")) == ("preset-C", "")
     assert preset == expected
 
@@ -33,7 +33,7 @@ def test_preset_c_is_the_default_config():
 
 @pytest.mark.parametrize("preset", PRESETS, ids=lambda p: p.stem)
 def test_preset_is_valid_and_plans_the_expected_jobs(preset, tmp_path):
-    config = validate_config(merged(load("config.yaml"), yaml.safe_load(preset.read_text())))
+    config = validate_config(merge_config(load("config.yaml"), yaml.safe_load(preset.read_text())))
     result = snakemake(tmp_path, "--dry-run", configfiles=(preset,))
     assert result.returncode == 0, result.stderr[-3000:]
     trainings = len(config["datasets"]) * len(config["models"]) * len(config["regularizers"]) * len(config["seeds"])

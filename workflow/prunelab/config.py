@@ -124,6 +124,18 @@ def _semantic_problems(config: dict) -> list[str]:
     return problems
 
 
+def merge_config(base: dict, override: dict) -> dict:
+    """``base`` with ``override`` merged in, as Snakemake's ``--configfile`` does: nested
+    dicts merge, everything else replaces. Neither argument is modified."""
+    result = copy.deepcopy(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(result.get(key), dict):
+            result[key] = merge_config(result[key], value)
+        else:
+            result[key] = value
+    return result
+
+
 def validate_config(config: dict, schema: dict | None = None) -> dict:
     """Fill defaults into ``config`` in place and return it; raise :class:`ConfigError` if invalid."""
     schema = load_schema() if schema is None else schema

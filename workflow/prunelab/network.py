@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from .datasets import IMAGE_SHAPE
+from .datasets import IMAGE_SHAPE, NUM_CLASSES
 from .fileio import load_arrays, save_arrays
 
 CONV_BATCH = 500  # images per im2col batch: bounds memory to about 100 MB
@@ -68,7 +68,7 @@ class Network:
         return cls(architecture, kernels, biases)
 
 
-def kernel_shapes(architecture: dict, num_classes: int = 10) -> list[tuple[int, ...]]:
+def kernel_shapes(architecture: dict, num_classes: int = NUM_CLASSES) -> list[tuple[int, ...]]:
     """The kernel shape of every weighted layer of an architecture, on 28x28 images."""
     shapes, size, channels = [], IMAGE_SIZE, 1
     for filters, pool in zip(architecture.get("conv", []), architecture.get("pool", [])):
@@ -83,7 +83,7 @@ def kernel_shapes(architecture: dict, num_classes: int = 10) -> list[tuple[int, 
     return shapes
 
 
-def zeros_like_architecture(architecture: dict, num_classes: int = 10) -> "Network":
+def zeros_like_architecture(architecture: dict, num_classes: int = NUM_CLASSES) -> "Network":
     """An all-zero network of the architecture (for shape and FLOP bookkeeping)."""
     shapes = kernel_shapes(architecture, num_classes)
     biases = [np.zeros(s[-1], np.float32) for s in shapes] if architecture.get("bias") else None

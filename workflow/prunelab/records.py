@@ -9,8 +9,9 @@ from .evaluation import classification_metrics, sparsity_stats
 from .network import Network, logits
 
 RECORD_FORMAT = 2
-"""Version of a record's columns. The prune and fine-tune rules pass it as a param, so
-raising it when the columns change makes Snakemake remake older records."""
+"""Version of a record's columns. The prune, fine-tune and latency rules (whose rows share
+:func:`identity`) pass it as a param, so raising it when the columns change makes Snakemake
+remake older records."""
 
 
 def identity(trained: dict, scope: str, method: str, k: float, finetune: dict | None = None) -> dict:

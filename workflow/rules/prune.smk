@@ -72,6 +72,7 @@ rule latency:
         layers=LAYERS,
         batch_sizes=config["efficiency"]["latency_batch_sizes"],
         repeats=config["efficiency"]["latency_repeats"],
+        record_format=RECORD_FORMAT,
     log:
         f"{LOGS}/latency/{{dataset}}/{{train_id}}/seed{{seed}}/{{scope}}/{LATENCY_ID}.log",
     benchmark:
