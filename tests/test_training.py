@@ -1,12 +1,15 @@
 import logging
 import math
+from fractions import Fraction
 
 import numpy as np
 import pytest
 
 from prunelab.network import features
-from prunelab.training import (DivergedError, EpochTracker, finetune_model, prune_and_finetune, round_schedule,
-                               split_train_validation, train_model)
+from prunelab.training import (DivergedError, EpochTracker, finetune_model, gradual_prune, initial_network,
+                               lottery_round, prune_and_finetune, reinit_seed, rewind_point, round_schedule,
+                               split_train_validation, train_at_init, train_model, train_scratch, train_with_masks,
+                               training_sample)
 
 DENSE = {"type": "dense", "hidden": [32, 16], "bias": False}
 SPEC = {"model": "dense", "architecture": DENSE, "regularizer": "l1",
@@ -85,8 +88,8 @@ def test_fine_tuning_keeps_pruned_weights_exactly_zero(tensorflow, method):
     network, _ = train_model(images, labels, spec, seed=0, log=logging.getLogger("test"))
     pruned, masks = prune(network, method, 0.6, [0, 1])
     settings = {"epochs": 2, "learning_rate": 0.01, "batch_size": 32}
-    finetuned, history = finetune_model(images, labels, spec, 0, logging.getLogger("test"), pruned, masks, settings,
-                                        unit_level=method == "unit")
+    finetuned, history = finetune_model(images, labels, spec=spec, seed=0, log=logging.getLogger("test"),
+                                        pruned=pruned, masks=masks, settings=settings, unit_level=method == "unit")
     assert len(history) == 2
     for index in (0, 1):
         assert not finetuned.kernels[index][~masks[index]].any()
@@ -98,8 +101,8 @@ def test_fine_tuning_keeps_pruned_weights_exactly_zero(tensorflow, method):
 
 
 def test_round_schedule_raises_k_linearly_and_splits_the_epochs():
-    assert round_schedule(0.9, 3, 1) == [(0.9, 3)]
-    assert round_schedule(0.9, 5, 3) == [(0.3, 2), (0.6, 2), (0.9, 1)]
+    assert round_schedule(0.9, 3, 1) == [(Fraction(9, 10), 3)]
+    assert round_schedule(0.9, 5, 3) == [(Fraction(3, 10), 2), (Fraction(6, 10), 2), (Fraction(9, 10), 1)]
     with pytest.raises(ValueError, match="2 rounds need between 1 and 1 epochs"):
         round_schedule(0.9, 1, 2)
 
@@ -113,8 +116,8 @@ def test_iterative_pruning_reaches_exactly_k_and_keeps_every_pruned_weight_prune
     spec = {**SPEC, "architecture": {**DENSE, "bias": True}, "epochs": 1}
     network, _ = train_model(images, labels, spec, seed=0, log=log)
     settings = {"epochs": 2, "rounds": 2, "learning_rate": 0.01, "batch_size": 32}
-    finetuned, masks, history = prune_and_finetune(images, labels, spec, 0, log, network, method, 0.75, [0, 1],
-                                                   settings)
+    finetuned, masks, history = prune_and_finetune(images, labels, spec=spec, seed=0, log=log, network=network,
+                                                   method=method, k=0.75, layers=[0, 1], settings=settings)
     assert [(row["round"], row["epoch"]) for row in history] == [(1, 1), (2, 1)]
     _, one_shot_masks = prune(network, method, 0.75, [0, 1])
     for index in (0, 1):
@@ -134,8 +137,116 @@ def test_one_round_is_pruning_once_then_fine_tuning(tensorflow):
     spec = {**SPEC, "epochs": 1}
     network, _ = train_model(images, labels, spec, seed=0, log=log)
     settings = {"epochs": 1, "rounds": 1, "learning_rate": 0.01, "batch_size": 32}
-    iterative, _, _ = prune_and_finetune(images, labels, spec, 0, log, network, "weight", 0.5, [0, 1], settings)
+    iterative, _, _ = prune_and_finetune(images, labels, spec=spec, seed=0, log=log, network=network, method="weight",
+                                         k=0.5, layers=[0, 1], settings=settings)
     pruned, masks = prune(network, "weight", 0.5, [0, 1])
-    once, _ = finetune_model(images, labels, spec, 0, log, pruned, masks, settings, unit_level=False)
+    once, _ = finetune_model(images, labels, spec=spec, seed=0, log=log, pruned=pruned, masks=masks, settings=settings,
+                             unit_level=False)
     for a, b in zip(iterative.kernels, once.kernels):
         np.testing.assert_array_equal(a, b)
+
+
+def assert_same_network(a, b):
+    for x, y in zip(a.kernels + (a.biases or []), b.kernels + (b.biases or [])):
+        np.testing.assert_array_equal(x, y)
+
+
+def test_all_ones_masks_from_the_initialization_train_exactly_like_the_dense_model(tensorflow):
+    """Why k = 0 of every method that trains is the trained model itself."""
+    images, labels = synthetic_digits()
+    log = logging.getLogger("test")
+    spec = {**SPEC, "architecture": {**DENSE, "bias": True}, "epochs": 2}
+    dense, _ = train_model(images, labels, spec, seed=5, log=log)
+    ones = [np.ones(k.shape, dtype=bool) for k in dense.kernels]
+    masked, _, _ = train_with_masks(images, labels, spec=spec, seed=5, log=log, start=initial_network(spec, 5),
+                                    masks=ones)
+    assert_same_network(dense, masked)
+
+
+def test_the_rewind_point_replays_the_dense_trainings_first_steps_exactly(tensorflow):
+    images, labels = synthetic_digits()
+    log = logging.getLogger("test")
+    spec = {**SPEC, "epochs": 3, "validation_size": 0}  # 300 images in batches of 32: 10 steps per epoch
+    after_one_epoch, _ = train_model(images, labels, {**spec, "epochs": 1}, seed=2, log=log)
+    assert_same_network(rewind_point(images, labels, spec=spec, seed=2, log=log, steps=10), after_one_epoch)
+    assert_same_network(rewind_point(images, labels, spec=spec, seed=2, log=log, steps=0), initial_network(spec, 2))
+    with pytest.raises(ValueError, match="only 30 steps, not 31"):
+        rewind_point(images, labels, spec=spec, seed=2, log=log, steps=31)
+
+
+def test_a_lottery_round_prunes_the_previous_round_and_rewinds_the_survivors_exactly(tensorflow):
+    from prunelab.pruning import lottery_masks
+
+    images, labels = synthetic_digits()
+    log = logging.getLogger("test")
+    spec = {**SPEC, "architecture": {**DENSE, "bias": True}, "epochs": 1}
+    trained, _ = train_model(images, labels, spec, seed=0, log=log)
+    rewind = initial_network(spec, 0)
+    first, first_masks, _ = lottery_round(images, labels, spec=spec, seed=0, log=log, trained=trained,
+                                          previous_masks=None, rewind=rewind, layers=[0, 1], rate=0.2, output_rate=0.1)
+    assert [int((~m).sum()) for m in first_masks] == [round(0.2 * 784 * 32), round(0.2 * 32 * 16), 16]
+    # round 2 reads round 1's weights and masks; with a learning rate too small to move a float32
+    # weight, what comes out is exactly what training started from: the rewound survivors
+    frozen = {**spec, "learning_rate": 1e-30}
+    second, second_masks, _ = lottery_round(images, labels, spec=frozen, seed=0, log=log, trained=first,
+                                            previous_masks=first_masks, rewind=rewind, layers=[0, 1], rate=0.2,
+                                            output_rate=0.1)
+    expected = lottery_masks(first, first_masks, layers=[0, 1], rate=0.2, output_rate=0.1)
+    for index, (mask, kernel) in enumerate(zip(second_masks, second.kernels)):
+        np.testing.assert_array_equal(mask, expected[index])
+        np.testing.assert_array_equal(kernel, np.where(mask, rewind.kernels[index], 0))
+    np.testing.assert_allclose(second.biases[0], rewind.biases[0], atol=1e-25)  # zeros moved by about 1e-30
+
+
+def test_reinitialization_draws_other_initial_values(tensorflow):
+    spec = {**SPEC, "architecture": DENSE}
+    assert reinit_seed(0, 1) != reinit_seed(0, 2) != 0
+    assert not np.array_equal(initial_network(spec, reinit_seed(0, 1)).kernels[0], initial_network(spec, 0).kernels[0])
+
+
+def test_gradual_pruning_reaches_exactly_k_and_holds_pruned_weights_at_zero(tensorflow, caplog):
+    from prunelab.pruning import count_to_prune
+
+    images, labels = synthetic_digits()
+    log = logging.getLogger("test")
+    spec = {**SPEC, "architecture": {**DENSE, "bias": True}, "epochs": 1}
+    trained, _ = train_model(images, labels, spec, seed=0, log=log)
+    settings = {"epochs": 3, "learning_rate": 0.003, "batch_size": 32, "initial_sparsity": 0.0, "begin_step": 0,
+                "end_step": 15, "frequency": 4, "power": 3}  # 10 steps per epoch: updates at 0, 4, 8, 12, 15
+    with caplog.at_level(logging.INFO):
+        network, masks, history = gradual_prune(images, labels, spec=spec, seed=0, log=log, network=trained, k=0.8,
+                                                layers=[0, 1], settings=settings)
+    assert "5 mask updates from step 0 to 15" in caplog.text
+    assert [int((~m).sum()) for m in masks[:2]] == [count_to_prune(0.8, 784 * 32), count_to_prune(0.8, 32 * 16)]
+    assert masks[2] is None and not network.kernels[0][~masks[0]].any()
+    # the schedule ends in epoch 2, so only epochs 2 and 3 (at the final sparsity) can be kept
+    assert len(history) == 3 and not history[0]["best"]
+
+
+def test_pruning_at_initialization_trains_the_masked_initial_network(tensorflow):
+    from prunelab.pruning import PruningInputs, prune
+
+    images, labels = synthetic_digits()
+    log = logging.getLogger("test")
+    spec = {**SPEC, "epochs": 1}
+    x, y = training_sample(images, labels, spec, 50, seed=0)
+    assert len(x) == 50 and set(np.flatnonzero(np.isin(images.reshape(400, -1)[:100], x).all(axis=1))) == set()
+    for method, inputs in (("snip", PruningInputs(x=x, labels=y)), ("synflow", PruningInputs(synflow_rounds=5))):
+        network, masks, history = train_at_init(images, labels, spec=spec, seed=0, log=log, method=method, k=0.9,
+                                                layers=[0, 1], inputs=inputs)
+        _, expected = prune(initial_network(spec, 0), method, 0.9, [0, 1], inputs=inputs)
+        for mask, want, kernel in zip(masks, expected, network.kernels):
+            assert (mask is None and want is None) or (np.array_equal(mask, want) and not kernel[~mask].any())
+        assert len(history) == 1
+
+
+def test_scratch_trains_the_architecture_unit_pruning_leaves_in_the_dense_shapes(tensorflow):
+    images, labels = synthetic_digits()
+    log = logging.getLogger("test")
+    spec = {**SPEC, "architecture": {**DENSE, "bias": True}, "epochs": 1}
+    trained, _ = train_model(images, labels, spec, seed=0, log=log)
+    network, masks, _ = train_scratch(images, labels, spec=spec, seed=0, log=log, trained=trained, k=0.5,
+                                      layers=[0, 1])
+    assert [k.shape for k in network.kernels] == [k.shape for k in trained.kernels]
+    assert [int(m.sum()) for m in masks[:2]] == [784 * 16, 16 * 8] and masks[2] is None
+    assert np.count_nonzero(network.kernels[0][:, 16:]) == 0 and np.count_nonzero(network.biases[1][8:]) == 0

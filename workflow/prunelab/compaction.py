@@ -69,3 +69,31 @@ def compact(network: Network) -> Network:
             kernels[index + 1] = _drop_inputs(kernels[index + 1], units, ~removable)
             changed = True
     return Network(_architecture_after(network.architecture, kernels), kernels, biases)
+
+
+def embed(small: Network, full: Network) -> tuple[Network, list[np.ndarray]]:
+    """``small`` (a narrower network of ``full``'s kind, e.g. trained from scratch) placed in
+    ``full``'s shapes: its units first in every layer, zeros for the missing units and their
+    inputs. It computes the same function, and counts (non-zeros, FLOPs, bytes) compare
+    with pruned versions of ``full``. Also returns each layer's mask of the occupied block."""
+    kernels, masks, channels = [], [], 1
+    for index, (kernel, target) in enumerate(zip(small.kernels, full.kernels)):
+        block = np.zeros(target.shape, dtype=bool)
+        if kernel.ndim == 4:
+            block[:, :, : kernel.shape[2], : kernel.shape[3]] = True
+        elif index and small.kernels[index - 1].ndim == 4:  # flattened NHWC: channels fastest
+            positions = target.shape[0] // full.kernels[index - 1].shape[-1]
+            grid = block.reshape(positions, -1, target.shape[1])
+            grid[:, :channels, : kernel.shape[1]] = True
+        else:
+            block[: kernel.shape[0], : kernel.shape[1]] = True
+        placed = np.zeros(target.shape, dtype=kernel.dtype)
+        placed[block] = kernel.ravel()  # the block's entries in row-major order are the kernel's
+        kernels.append(placed)
+        masks.append(block)
+        channels = kernel.shape[-1]
+    biases = None
+    if small.biases is not None:
+        biases = [np.concatenate([b, np.zeros(t.shape[-1] - b.size, b.dtype)]) for b, t in zip(small.biases, full.kernels)]
+    return full.with_weights(kernels, biases), masks
+

@@ -7,12 +7,16 @@ the workflow stops before any job is scheduled.
 from __future__ import annotations
 
 import copy
+import math
 from pathlib import Path
 
 import jsonschema
 import yaml
 
-from .datasets import IMAGE_SHAPE, SPLIT_SIZES
+from .datasets import SPLIT_SIZES
+from .network import conv_sizes, kernel_shapes
+from .plan import gradual_settings, steps_per_epoch
+from .pruning import layer_indices, load_custom_method
 
 SCHEMA_PATH = Path(__file__).resolve().parents[1] / "schemas" / "config.schema.yaml"
 
@@ -78,11 +82,8 @@ def _architecture_problems(name: str, architecture: dict) -> list[str]:
     if len(architecture["pool"]) != len(architecture["conv"]):
         problems.append(f"architectures.{name}.pool: needs one entry per convolution "
                         f"({len(architecture['conv'])}), got {len(architecture['pool'])}")
-    size = IMAGE_SHAPE[0]
-    for filters, pool in zip(architecture["conv"], architecture["pool"]):
-        size = size - architecture["kernel_size"] + 1
-        size = size // 2 if pool else size
-    if size < 1:
+    sizes = conv_sizes([architecture["kernel_size"]] * len(architecture["conv"]), architecture["pool"])
+    if any(side < 1 for pair in sizes for side in pair):
         problems.append(f"architectures.{name}: the convolutions and poolings shrink the images to nothing")
     return problems
 
@@ -99,6 +100,41 @@ def _layer_selection_problems(config: dict) -> list[str]:
     return problems
 
 
+def _method_problems(config: dict) -> list[str]:
+    """Settings of the selected methods that cannot work with this config's models and training."""
+    pruning, training, problems = config["pruning"], config["training"], []
+    methods = set(pruning["methods"])
+    for name, target in pruning["custom_methods"].items():
+        try:
+            load_custom_method(name, target)
+        except Exception as error:  # the user's file: whatever it raises is the problem to report
+            problems.append(f"pruning.custom_methods.{name}: {type(error).__name__}: {error}")
+    n, m = pruning["n_of_m"]
+    if n >= m:
+        problems.append(f"pruning.n_of_m: [{n}, {m}] keeps n of every m weights, so n must be smaller than m")
+    elif "n_of_m" in methods:
+        for model in config["models"]:
+            architecture = config["architectures"][model]
+            shapes = kernel_shapes(architecture)
+            for index in layer_indices(layer_kinds(architecture), pruning["layers"]):
+                fan_in = math.prod(shapes[index][:-1])
+                if fan_in % m:
+                    problems.append(f"pruning.n_of_m: m = {m} does not divide the fan-in {fan_in} of layer {index} "
+                                    f"of model {model!r}; choose an m that does, or other pruning.layers")
+    total_steps = training["epochs"] * steps_per_epoch(training, training["batch_size"])
+    if methods & {"lottery", "lottery_reinit"} and pruning["lottery"]["rewind"] > total_steps:
+        problems.append(f"pruning.lottery.rewind: step {pruning['lottery']['rewind']} is beyond the training's "
+                        f"{total_steps} steps")
+    if "gradual" in methods:
+        gradual = gradual_settings(config)
+        if not gradual["begin_step"] <= gradual["end_step"] < gradual["total_steps"]:
+            problems.append(f"pruning.gradual.end_step: the schedule from begin_step {gradual['begin_step']} to end_step "
+                            f"{gradual['end_step']} must end within its {gradual['total_steps']} training steps "
+                            f"(0..{gradual['total_steps'] - 1}: {gradual['epochs']} epochs of "
+                            f"{gradual['total_steps'] // gradual['epochs']})")
+    return problems
+
+
 def _semantic_problems(config: dict) -> list[str]:
     problems = []
     undefined = [m for m in config["models"] if m not in config["architectures"]]
@@ -108,6 +144,8 @@ def _semantic_problems(config: dict) -> list[str]:
     for name in config["models"]:
         problems += _architecture_problems(name, config["architectures"][name])
     problems += _layer_selection_problems(config)
+    if not problems:
+        problems += _method_problems(config)
     finetune_k = config["finetune"]["k"]
     if finetune_k is not None and not set(finetune_k) <= set(config["pruning"]["k"]):
         extra = sorted(set(finetune_k) - set(config["pruning"]["k"]))
@@ -136,9 +174,20 @@ def merge_config(base: dict, override: dict) -> dict:
     return result
 
 
+def _with_custom_method_names(schema: dict, config: dict) -> dict:
+    """The schema with the config's custom method names allowed in ``pruning.methods``."""
+    custom = config.get("pruning", {}).get("custom_methods", {}) if isinstance(config.get("pruning"), dict) else {}
+    if not isinstance(custom, dict) or not custom:
+        return schema
+    schema = copy.deepcopy(schema)
+    items = schema["properties"]["pruning"]["properties"]["methods"]["items"]
+    items["enum"] = items["enum"] + [name for name in custom if name not in items["enum"]]
+    return schema
+
+
 def validate_config(config: dict, schema: dict | None = None) -> dict:
     """Fill defaults into ``config`` in place and return it; raise :class:`ConfigError` if invalid."""
-    schema = load_schema() if schema is None else schema
+    schema = _with_custom_method_names(load_schema() if schema is None else schema, config)
     errors = sorted(DefaultingValidator(schema).iter_errors(config), key=lambda e: list(map(str, e.absolute_path)))
     problems = [_describe(e) for e in errors]
     if not problems:

@@ -17,13 +17,16 @@ def regularizer(keras, name: str, strength: float):
 
 
 def fixed_mask(keras, mask):
-    """A Keras constraint keeping masked-out entries at exactly zero after every update."""
+    """A Keras constraint keeping masked-out entries at exactly zero after every update.
+    ``mask`` is a boolean array, or a float ``keras.Variable`` that a callback may change
+    during training (gradual pruning)."""
     if mask is None:
         return None
 
     class FixedMask(keras.constraints.Constraint):
         def __init__(self, keep):
-            self.keep = keras.ops.convert_to_tensor(keep.astype("float32"))
+            self.keep = keep if isinstance(keep, keras.Variable) else keras.ops.convert_to_tensor(
+                keep.astype("float32"))
 
         def __call__(self, weights):
             return weights * self.keep

@@ -39,17 +39,16 @@ class Network:
     def is_conv(self, index: int) -> bool:
         return len(self.kernels[index].shape) == 4
 
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        """One input as the first layer takes it: (28, 28, channels) for conv nets, (fan-in,) otherwise."""
+        return (*IMAGE_SHAPE, self.kernels[0].shape[2]) if self.is_conv(0) else (self.kernels[0].shape[0],)
+
     def output_positions(self) -> list[int]:
         """Per layer, how many times its kernel is applied per image (conv: output pixels)."""
-        positions, size, pools = [], IMAGE_SIZE, self.architecture.get("pool", [])
-        for index, kernel in enumerate(self.kernels):
-            if self.is_conv(index):
-                size -= kernel.shape[0] - 1
-                positions.append(size * size)
-                size = size // 2 if pools[index] else size
-            else:
-                positions.append(1)
-        return positions
+        convs = [k.shape[0] for i, k in enumerate(self.kernels) if self.is_conv(i)]
+        sides = [side for side, _ in conv_sizes(convs, pools_of(self))]
+        return [side * side for side in sides] + [1] * (self.num_layers - len(sides))
 
     def with_weights(self, kernels: list[np.ndarray], biases: list[np.ndarray] | None) -> "Network":
         return replace(self, kernels=kernels, biases=biases)
@@ -68,15 +67,32 @@ class Network:
         return cls(architecture, kernels, biases)
 
 
+def conv_sizes(kernel_sizes: list[int], pools: list[bool], side: int = IMAGE_SIZE) -> list[tuple[int, int]]:
+    """For each 'valid' stride-1 convolution of a square image: the side of its output, and
+    the side after its 2x2 max-pooling (if any). The one place this geometry is computed."""
+    sizes = []
+    for kernel, pool in zip(kernel_sizes, pools):
+        side = side - kernel + 1
+        sizes.append((side, side // 2 if pool else side))
+        side = sizes[-1][1]
+    return sizes
+
+
+def pools_of(network: Network) -> list[bool]:
+    """Whether a 2x2 max-pooling follows each layer (only convolutions are ever pooled)."""
+    pools = network.architecture.get("pool", [])
+    return [network.is_conv(i) and i < len(pools) and bool(pools[i]) for i in range(network.num_layers)]
+
+
 def kernel_shapes(architecture: dict, num_classes: int = NUM_CLASSES) -> list[tuple[int, ...]]:
     """The kernel shape of every weighted layer of an architecture, on 28x28 images."""
-    shapes, size, channels = [], IMAGE_SIZE, 1
-    for filters, pool in zip(architecture.get("conv", []), architecture.get("pool", [])):
-        kernel = architecture["kernel_size"]
-        shapes.append((kernel, kernel, channels, filters))
-        size = size - kernel + 1
-        size, channels = (size // 2 if pool else size), filters
-    fan_in = size * size * channels
+    filters = architecture.get("conv", [])
+    kernel = architecture.get("kernel_size", 0)
+    sizes = conv_sizes([kernel] * len(filters), architecture.get("pool", []))
+    channels = [1, *filters]
+    shapes = [(kernel, kernel, channels[i], f) for i, f in enumerate(filters)]
+    side = sizes[-1][1] if sizes else IMAGE_SIZE
+    fan_in = side * side * channels[-1]
     for width in [*architecture["hidden"], num_classes]:
         shapes.append((fan_in, width))
         fan_in = width
@@ -99,6 +115,15 @@ def features(architecture: dict, images: np.ndarray) -> np.ndarray:
     return scaled.reshape(len(images), -1)
 
 
+def im2col(x: np.ndarray, window: tuple[int, int]) -> tuple[np.ndarray, tuple[int, int, int]]:
+    """Every (height x width x channels) window of the NHWC images ``x`` as one row, in the
+    order of a Keras kernel's flattened rows; and the output grid (n, out height, out width)."""
+    kh, kw = window
+    windows = np.lib.stride_tricks.sliding_window_view(x, (kh, kw), axis=(1, 2))  # n, ho, wo, c, kh, kw
+    n, ho, wo, channels = windows.shape[:4]
+    return windows.transpose(0, 1, 2, 4, 5, 3).reshape(n * ho * wo, kh * kw * channels), (n, ho, wo)
+
+
 def conv2d_valid(x: np.ndarray, kernel) -> np.ndarray:
     """Stride-1 'valid' convolution (Keras Conv2D's cross-correlation) by im2col and one matmul.
 
@@ -106,9 +131,7 @@ def conv2d_valid(x: np.ndarray, kernel) -> np.ndarray:
     ``(height * width * in, filters)`` matrix (a sparse kernel, say).
     """
     kh, kw, channels, filters = kernel.shape
-    windows = np.lib.stride_tricks.sliding_window_view(x, (kh, kw), axis=(1, 2))  # n, ho, wo, c, kh, kw
-    n, ho, wo = windows.shape[:3]
-    patches = windows.transpose(0, 1, 2, 4, 5, 3).reshape(n * ho * wo, kh * kw * channels)
+    patches, (n, ho, wo) = im2col(x, (kh, kw))
     matrix = kernel.reshape(kh * kw * channels, filters) if isinstance(kernel, np.ndarray) else kernel.as_matrix()
     return (patches @ matrix).reshape(n, ho, wo, filters)
 
@@ -133,13 +156,13 @@ def logits(network: Network, x: np.ndarray) -> np.ndarray:
     the architecture says; flattened (in Keras's NHWC order) before the first dense layer."""
     if any(network.is_conv(i) for i in range(network.num_layers)) and len(x) > CONV_BATCH:
         return np.concatenate([logits(network, x[i:i + CONV_BATCH]) for i in range(0, len(x), CONV_BATCH)])
-    pools = network.architecture.get("pool", [])
+    pools = pools_of(network)
     for index in range(network.num_layers):
         if not network.is_conv(index) and x.ndim > 2:
             x = x.reshape(len(x), -1)
         x = _layer_output(network, index, x)
         if index < network.num_layers - 1:
             x = np.maximum(x, 0.0, out=x)
-            if network.is_conv(index) and pools[index]:
+            if pools[index]:
                 x = max_pool_2x2(x)
     return x

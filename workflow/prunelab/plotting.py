@@ -10,10 +10,16 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, NullFormatter, NullLocator
 
 from .network import Network
-from .pruning import GRANULARITY, prune, unit_norms
-from .tables import RETRAINING, method_order, one_shot_with_latency
+from .pruning import METHODS, prune, unit_norms
+from .tables import RETRAINING, method_order, one_shot_with_latency, variant_label
 
-METHOD_COLORS = {"weight": "tab:red", "unit": "tab:blue", "global_weight": "tab:orange", "random": "tab:gray"}
+# Each built-in its own colour; a control in a light shade of the method it controls.
+_TAB20 = [tuple(c) for c in sns.color_palette("tab20")]
+METHOD_COLORS = {"weight": "tab:red", "unit": "tab:blue", "scratch": _TAB20[1], "global_weight": "tab:orange",
+                 "random": "tab:gray", "magnitude_gradient": _TAB20[8], "global_magnitude_gradient": _TAB20[9],
+                 "n_of_m": _TAB20[12], "snip": _TAB20[16], "synflow": _TAB20[17], "gradual": _TAB20[4],
+                 "lottery": _TAB20[10], "lottery_reinit": _TAB20[11]}
+OTHER_COLORS = [_TAB20[18], _TAB20[19], "black", _TAB20[5], _TAB20[13], _TAB20[3]]
 
 
 def _removed_scale(k: np.ndarray) -> np.ndarray:
@@ -70,7 +76,8 @@ def _configurations(data: pd.DataFrame) -> list[str]:
 
 
 def _palette(data: pd.DataFrame) -> dict:
-    return {m: METHOD_COLORS.get(m, f"C{i}") for i, m in enumerate(method_order(data["method"]))}
+    others = iter(OTHER_COLORS * 4)
+    return {m: METHOD_COLORS[m] if m in METHOD_COLORS else next(others) for m in method_order(data["method"])}
 
 
 def sweep(metrics: pd.DataFrame, dataset: str) -> Figure:
@@ -102,6 +109,56 @@ def sweep(metrics: pd.DataFrame, dataset: str) -> Figure:
     axes[0, 0].get_legend().remove()
     figure.legend(handles, labels, loc="outside right upper", fontsize=8, frameon=False)
     figure.suptitle(f"{dataset}: pruning sweep", fontsize=11)
+    return figure
+
+
+COMPRESSION_TICKS = [1, 2, 4, 8, 16, 32, 64, 128, 256]
+
+
+def comparison(metrics: pd.DataFrame, dataset: str) -> Figure:
+    """Every method on one axes per training configuration (Blalock et al. 2020): test accuracy
+    against compression ratio (all parameters / non-zero parameters, ShrinkBench's definition)
+    on a log scale; mean and ±1 std over seeds; ``random`` drawn as the floor to beat."""
+    data = metrics[metrics["dataset"] == dataset].copy()
+    data["compression"] = data["total_params"] / data["nonzero_params"]
+    data["variant"] = [variant_label(*v) for v in data[["method", *RETRAINING]].itertuples(index=False)]
+    configurations = _configurations(data)
+    figure = Figure(figsize=(5.2 * len(configurations) + 2.4, 4.2), layout="constrained")
+    axes = figure.subplots(1, len(configurations), squeeze=False)[0]
+    palette = _palette(data)
+    variants = data[["variant", "method", *RETRAINING]].drop_duplicates()
+    order = method_order(variants["method"])
+    variants = variants.assign(rank=variants["method"].map(order.index)).sort_values(["rank", *RETRAINING])
+    for ax, train_id in zip(axes, configurations):
+        subset = data[data["train_id"] == train_id]
+        for row in variants.itertuples(index=False):
+            points = subset[subset["variant"] == row.variant].groupby("k").agg(
+                compression=("compression", "mean"), accuracy=("accuracy", "mean"),
+                spread=("accuracy", "std")).sort_values("compression")
+            if points.empty:
+                continue
+            style = {"linestyle": "--" if row.finetune_epochs else "-", "marker": "o", "markersize": 4,
+                     "color": palette[row.method], "label": row.variant, "capsize": 2}
+            if row.method == "random" and not row.finetune_epochs:
+                style.update(linewidth=2.5, linestyle=":", zorder=1)
+                ax.fill_between(points["compression"], 0, points["accuracy"], color=palette["random"], alpha=0.12,
+                                linewidth=0, label="below random: no better than chance removal")
+            ax.errorbar(points["compression"], points["accuracy"], yerr=points["spread"].fillna(0), **style)
+        ax.set_xscale("log", base=2)
+        top = max(2.0, float(subset["compression"].max()) * 1.2)
+        ax.set_xticks([t for t in COMPRESSION_TICKS if t <= top])
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}x"))
+        ax.xaxis.set_minor_formatter(NullFormatter())
+        ax.set_xlim(0.9, top)
+        ax.set_ylim(0, 1)
+        ax.set_xlabel("compression ratio (all parameters / non-zero)")
+        ax.set_ylabel("test accuracy")
+        ax.set_title(train_id, fontsize=9)
+    handles, labels = axes[0].get_legend_handles_labels()
+    figure.legend(handles, labels, loc="outside right upper", fontsize=7, frameon=False)
+    seeds = data["seed"].nunique()
+    figure.suptitle(f"{dataset}: methods compared" + (f" (mean ± std over {seeds} seeds)" if seeds > 1 else ""),
+                    fontsize=11)
     return figure
 
 
@@ -155,7 +212,7 @@ def surviving_scores(network: Network, layers: list[int], method: str, k: float,
     pruned, _ = prune(network, method, k, layers, seed)
     scores = []
     for index in layers:
-        if GRANULARITY[method] == "unit":
+        if METHODS[method].granularity == "unit":
             norms = unit_norms(pruned.kernels[index])
             scores.append(norms[norms > 0])
         else:
@@ -181,7 +238,7 @@ def distributions(network: Network, layers: list[int], methods: list[str], ks: l
     colors = sns.color_palette("viridis", len(layers))
     for column, method in enumerate(methods):
         unpruned = np.concatenate(surviving_scores(network, layers, method, 0.0))
-        by_unit = GRANULARITY[method] == "unit"
+        by_unit = METHODS[method].granularity == "unit"
         # uniform bins (in log10 |w| for weights) take numpy's fast histogram path
         transform = (lambda v: v) if by_unit else np.log10
         low = 0.0 if by_unit else np.log10(max(float(np.percentile(unpruned, 0.5)), 1e-8))

@@ -33,9 +33,10 @@ def identity(trained: dict, scope: str, method: str, k: float, finetune: dict | 
     }
 
 
-def pruning_record(trained: dict, scope: str, method: str, k: float, network: Network, pruned: Network,
+def pruning_record(*, trained: dict, scope: str, method: str, k: float, network: Network, pruned: Network,
                    masks: list, x: np.ndarray, labels: np.ndarray, finetune: dict | None = None) -> dict:
-    """The row of ``metrics.csv`` for ``pruned`` (fine-tuned when ``finetune`` is given).
+    """The row of ``metrics.csv`` for ``pruned`` (retrained when ``finetune`` is given), and
+    per layer, which layers were pruned and the fraction of each kernel left.
 
     ``trained`` is the training job's record, ``network`` the unpruned model. Everything
     here is exactly reproducible; measured latencies are recorded apart."""
@@ -44,4 +45,6 @@ def pruning_record(trained: dict, scope: str, method: str, k: float, network: Ne
         **classification_metrics(logits(pruned, x), labels),
         **sparsity_stats(pruned, masks),
         **efficiency_stats(network, pruned, masks),
+        "pruned_layers": [index for index, mask in enumerate(masks) if mask is not None],
+        "layer_density": [np.count_nonzero(kernel) / kernel.size for kernel in pruned.kernels],
     }

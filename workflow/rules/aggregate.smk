@@ -2,6 +2,7 @@ rule aggregate:
     input:
         pruned=pruned_paths(),
         finetuned=finetuned_paths(),
+        trained=trained_method_paths(),
         latency=latency_paths(),
     output:
         metrics=report(

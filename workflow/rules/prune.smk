@@ -1,6 +1,7 @@
 rule prune:
     input:
         split_files("test"),
+        train=prune_training_files,
         data=f"{DATA}/provenance.json",
         weights=f"{MODEL}/weights.npz",
         record=f"{MODEL}/train.json",
@@ -10,6 +11,7 @@ rule prune:
         method="{method}",
         k=lambda wildcards: float(wildcards.k),
         layers=LAYERS,
+        settings=settings_of,
         record_format=RECORD_FORMAT,
     log:
         f"{LOGS}/prune/{{dataset}}/{{train_id}}/seed{{seed}}/{{scope}}/{{method}}-k{{k}}.log",
@@ -40,7 +42,8 @@ rule finetune:
         method="{method}",
         k=lambda wildcards: float(wildcards.k),
         layers=LAYERS,
-        settings=lambda wildcards: FINETUNES[wildcards.finetune_id],
+        finetune=lambda wildcards: FINETUNES[wildcards.finetune_id],
+        settings=settings_of,
         record_format=RECORD_FORMAT,
     log:
         f"{LOGS}/finetune/{{dataset}}/{{train_id}}/seed{{seed}}/{{scope}}/{{method}}-k{{k}}-{{finetune_id}}.log",
@@ -67,7 +70,7 @@ rule latency:
     output:
         LATENCY_RECORD,
     params:
-        methods=METHODS,
+        methods=DATA_FREE,
         k=[float(k) for k in K_VALUES],
         layers=LAYERS,
         batch_sizes=config["efficiency"]["latency_batch_sizes"],

@@ -15,6 +15,12 @@ rule plot_sweep:
             category="Pruning sweeps",
             labels={"dataset": "{dataset}", "figure": "real savings"},
         ),
+        comparison=report(
+            COMPARISON_PLOT,
+            caption="../../report/comparison.rst",
+            category="Pruning sweeps",
+            labels={"dataset": "{dataset}", "figure": "methods compared"},
+        ),
     log:
         f"{LOGS}/plot_sweep/{EXPERIMENT}/{{dataset}}.log",
     benchmark:
@@ -42,7 +48,7 @@ rule plot_distributions:
             labels={"model": "{train_id}", "seed": "{seed}"},
         ),
     params:
-        methods=METHODS,
+        methods=DATA_FREE,
         k=[float(k) for k in K_VALUES],
         layers=LAYERS,
     log:
@@ -66,7 +72,7 @@ rule report:
         latency=LATENCY,
         tables=table_paths(),
         histories=per_training(f"{MODEL}/history.csv"),
-        distributions=per_training(DISTRIBUTIONS),
+        distributions=per_training(DISTRIBUTIONS) if DATA_FREE else [],
     output:
         notebook=f"{REPORT}.ipynb",
         html=f"{REPORT}.html",

@@ -5,7 +5,7 @@ from prunelab.runtime import script_logger
 from prunelab.tables import latency_frame, metrics_frame, summarize, table_document
 
 log = script_logger(snakemake.log[0])
-metrics = metrics_frame([read_json(path) for path in [*snakemake.input.pruned, *snakemake.input.finetuned]])
+metrics = metrics_frame([read_json(path) for path in [*snakemake.input.pruned, *snakemake.input.finetuned, *snakemake.input.trained]])
 latency = latency_frame([row for path in snakemake.input.latency for row in read_json(path)["rows"]])
 for frame, path in ((metrics, snakemake.output.metrics), (latency, snakemake.output.latency)):
     with atomic_output(path, "w") as handle:
