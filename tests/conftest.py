@@ -18,6 +18,7 @@ def tensorflow():
 
 SMOKE = REPO / "tests" / "smoke.yaml"
 CNN_SMOKE = REPO / "tests" / "smoke-cnn.yaml"
+METHODS_SMOKE = REPO / "tests" / "smoke-methods.yaml"
 
 
 def snakemake(workdir, *args, configfiles=(SMOKE,)):
@@ -59,3 +60,8 @@ def smoke(tmp_path_factory):
 @pytest.fixture(scope="session")
 def cnn_smoke(tmp_path_factory):
     return run_to_completion(tmp_path_factory.mktemp("cnn-smoke"), CNN_SMOKE)
+
+
+@pytest.fixture(scope="session")
+def methods_smoke(tmp_path_factory):
+    return run_to_completion(tmp_path_factory.mktemp("methods-smoke"), METHODS_SMOKE)

@@ -1,7 +1,8 @@
 import pandas as pd
 import pytest
 
-from prunelab.tables import (IDENTITY, METRIC_COLUMNS, PRUNED_MODEL, findings, largest_safe_k, latency_frame, markdown_table,
+from prunelab.report import findings
+from prunelab.tables import (IDENTITY, METRIC_COLUMNS, PRUNED_MODEL, largest_safe_k, latency_frame, markdown_table,
                              metrics_frame, summarize)
 
 

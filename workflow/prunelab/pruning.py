@@ -372,8 +372,6 @@ def method_masks(network: Network, method: Method, k: float, layers: list[int], 
                  inputs: PruningInputs = PruningInputs()) -> list[np.ndarray]:
     """The keep-masks of ``method`` at ``k`` for the kernels of ``layers``."""
     weights = [network.kernels[i] for i in layers]
-    if exact_fraction(k) == 0:
-        return [np.ones(w.shape, dtype=bool) for w in weights]
     if method.masks is None:
         raise ValueError(f"method {method.name!r} ({method.kind}) has no one-shot mask; it runs as its own job")
     missing = [need for need, value in (("gradients", inputs.x), ("network", inputs.synflow_rounds),
@@ -412,10 +410,14 @@ def prune(network: Network, method: str, k: float, layers: list[int], seed: int 
     k = 0 is the network itself, whatever the method. Unit-level methods also zero the
     biases of the units they remove; weight-level methods leave biases alone.
     """
+    masks: list[np.ndarray | None] = [None] * network.num_layers
+    if exact_fraction(k) == 0:  # the network itself: no method (nor its settings) is needed
+        for index in layers:
+            masks[index] = np.ones(network.kernels[index].shape, dtype=bool)
+        return apply_masks(network, masks), masks
     if method not in METHODS:
         raise KeyError(f"unknown pruning method {method!r}; registered: {', '.join(METHODS)}")
     chosen = METHODS[method]
-    masks: list[np.ndarray | None] = [None] * network.num_layers
     for index, mask in zip(layers, method_masks(network, chosen, k, layers, seed, inputs)):
         masks[index] = mask
     return apply_masks(network, masks, unit_level=chosen.granularity == "unit"), masks

@@ -1,11 +1,15 @@
-"""Execute the report notebook with papermill and render it to self-contained HTML."""
+"""The report: findings in words, computed from the results, and the notebook executed with
+papermill and rendered to self-contained HTML."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
+import pandas as pd
+
 from .fileio import atomic_output
+from .tables import largest_safe_k, one_shot_with_latency, summarize, variant_order
 
 PACKAGE_PARENT = str(Path(__file__).resolve().parents[1])
 OFFLINE_TEMPLATE = Path(PACKAGE_PARENT) / "notebooks" / "offline"
@@ -30,3 +34,119 @@ def render_report(template: str, executed: str, html: str, parameters: dict) -> 
     body, _ = exporter.from_filename(executed)
     with atomic_output(html, "w") as handle:
         handle.write(body)
+
+
+def findings(summary: pd.DataFrame, tolerance: float) -> list[str]:
+    """Sentences a reader can take away, computed from the results."""
+    sentences = []
+    safe = largest_safe_k(summary, tolerance)
+    order = variant_order(summary)
+    for (dataset, train_id), group in safe.groupby(["dataset", "train_id"], sort=True):
+        group = group.assign(rank=group["variant"].map(order.index)).sort_values("rank")
+        parts = [f"**{dataset}, {train_id}**: unpruned test accuracy {group['baseline'].iloc[0]:.4f}."]
+        points = f"{tolerance * 100:g} point{'' if tolerance == 0.01 else 's'}"
+        for row in group.itertuples():
+            reach = f"reaches {row.accuracy_at_max_k:.4f} at k = {row.max_k:g}"
+            if pd.isna(row.safe_k) or row.safe_k == 0:
+                parts.append(f"{row.variant} loses more than {points} already at k = {row.first_failing_k:g} "
+                             f"and {reach}.")
+            else:
+                parts.append(f"{row.variant} stays within {points} up to k = {row.safe_k:g} and {reach}.")
+        candidates = group[group["safe_k"] > 0]
+        if len(group) > 1 and len(candidates):
+            best = candidates.sort_values(["safe_k", "accuracy_at_max_k"], ascending=False).iloc[0]
+            parts.append(f"{best['variant']} pruning tolerates the most.")
+        sentences.append(" ".join(parts))
+    return sentences
+
+
+def savings_findings(metrics: pd.DataFrame, latency: pd.DataFrame, tolerance: float) -> list[str]:
+    """Per configuration and method, what the largest harmless k saves for real: bytes on
+    disk and measured latency of the compacted and the sparse model against the dense one."""
+    one_shot = one_shot_with_latency(metrics, latency)
+    safe = largest_safe_k(summarize(one_shot), tolerance)
+    latency = sorted((c for c in one_shot.columns if c.startswith("latency_masked_b")),
+                     key=lambda c: int(c.removeprefix("latency_masked_b").removesuffix("_ms")))
+    sentences = []
+    for row in safe[safe["safe_k"] > 0].itertuples():
+        chosen = one_shot[(one_shot["train_id"] == row.train_id) & (one_shot["dataset"] == row.dataset)
+                          & (one_shot["method"] == row.variant) & (one_shot["k"] == row.safe_k)]
+        unpruned = one_shot[(one_shot["train_id"] == row.train_id) & (one_shot["dataset"] == row.dataset)
+                            & (one_shot["k"] == 0)]
+        text = (f"**{row.dataset}, {row.train_id}, {row.variant} pruning at k = {row.safe_k:g}** "
+                f"(within {tolerance * 100:g} point(s)): {chosen['size_bytes'].mean() / 1e6:.2f} MB on disk "
+                f"instead of {chosen['dense_size_bytes'].mean() / 1e6:.2f} MB "
+                f"({chosen['dense_size_bytes'].mean() / chosen['size_bytes'].mean():.1f}x smaller), "
+                f"theoretical speedup {chosen['theoretical_speedup'].mean():.1f}x")
+        measured = [c for c in latency if chosen[c].notna().any()]
+        if measured:
+            column = measured[-1]
+            batch = column.removeprefix("latency_masked_b").removesuffix("_ms")
+            dense = unpruned[column].median()
+            forms = {form: dense / chosen[column.replace("masked", form)].median()
+                     for form in ("masked", "sparse", "compact")}
+            text += (f"; measured at batch {batch}: masked {forms['masked']:.1f}x, sparse {forms['sparse']:.1f}x, "
+                     f"compacted {forms['compact']:.1f}x the speed of the unpruned model")
+        sentences.append(text + ".")
+    return sentences
+
+
+CONTROLS = (("lottery", "lottery_reinit", "the same masks from fresh random values"),
+            ("gradual", "weight", "one-shot pruning fine-tuned as many epochs"),
+            ("scratch", "unit", "the same architecture by unit pruning"))
+"""Method, the method it is judged against, and what that comparison holds fixed."""
+
+
+def method_findings(summary: pd.DataFrame) -> list[str]:
+    """Per configuration: which variants fall below the random floor, and how each method
+    fares against its control at the k both reached (Frankle & Carbin's re-initialization,
+    Zhu & Gupta's one-shot + fine-tuning at equal epochs, Liu et al.'s training from scratch)."""
+    sentences = []
+    for (dataset, train_id), group in summary.groupby(["dataset", "train_id"], sort=True):
+        accuracy = group[group["k"] > 0].pivot_table(index="k", columns="variant", values="accuracy")
+        parts = []
+        if "random" in accuracy:
+            below = {variant: sorted(accuracy.index[accuracy[variant] < accuracy["random"]])
+                     for variant in variant_order(group) if variant in accuracy and not variant.startswith("random")}
+            below = {variant: ks for variant, ks in below.items() if ks}
+            parts.append("Below the random floor: " + "; ".join(f"{v} at k = {', '.join(f'{k:g}' for k in ks)}"
+                                                             for v, ks in below.items()) + "."
+                         if below else "Every method stays above the random floor at every k.")
+        for method, control, held in CONTROLS:
+            for variant in [v for v in accuracy if v.split(" ")[0] == method]:
+                epochs = variant.removeprefix(method).strip()
+                against = control if method != "gradual" else f"{control} {epochs}".strip()
+                if method == "scratch":
+                    against = next((v for v in accuracy if v.startswith("unit +ft")), "unit")
+                if against not in accuracy:
+                    continue
+                both = accuracy[[variant, against]].dropna()
+                if both.empty:
+                    continue
+                gap = (both[variant] - both[against]) * 100
+                ahead = ", ".join(f"{k:g}" for k in gap.index[gap > 0])
+                parts.append(f"{variant} against {against} ({held}): ahead at {len(ahead.split(', ')) if ahead else 0}"
+                             f" of {len(gap)} k{f' ({ahead})' if ahead else ''}, by {gap.min():+.1f} to "
+                             f"{gap.max():+.1f} points.")
+        if parts:
+            sentences.append(f"**{dataset}, {train_id}**: " + " ".join(parts))
+    return sentences
+
+
+def published_beside_ours(metrics: pd.DataFrame, published: list[dict]) -> pd.DataFrame:
+    """A table of the published figures a preset aims at, each beside our mean ± std over seeds
+    for the same dataset, method, k and fine-tuning epochs."""
+    rows = []
+    for entry in published:
+        match = metrics[(metrics["dataset"] == entry["dataset"]) & (metrics["method"] == entry["method"])
+                        & ((metrics["k"] - entry["k"]).abs() < 1e-9)
+                        & (metrics["finetune_epochs"] == entry.get("finetune_epochs", 0))]
+        if entry.get("model"):
+            match = match[match["model"] == entry["model"]]
+        ours = match["accuracy"]
+        rows.append({"result": entry["label"], "published": entry["published"],
+                     "ours (test accuracy)": (f"{ours.mean():.4f}" + (f" ± {ours.std():.4f}" if len(ours) > 1 else "")
+                                              if len(ours) else "not run"),
+                     "ours (test error)": f"{100 * (1 - ours.mean()):.2f} %" if len(ours) else "",
+                     "seeds": len(ours), "source": entry["source"]})
+    return pd.DataFrame(rows)

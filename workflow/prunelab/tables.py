@@ -37,15 +37,19 @@ def metrics_frame(records: list[dict]) -> pd.DataFrame:
 
 def latency_frame(rows: list[dict]) -> pd.DataFrame:
     """Measured latencies (ms) per one-shot pruned model: identity, then one column per form and batch."""
-    frame = pd.DataFrame.from_records(rows)
+    frame = pd.DataFrame.from_records(rows, columns=None if rows else PRUNED_MODEL)
     measured = sorted((c for c in frame.columns if c.startswith("latency_")),
                       key=lambda c: (int(c.rsplit("_b", 1)[1].removesuffix("_ms")), c))
     return frame[PRUNED_MODEL + measured].sort_values(PRUNED_MODEL, kind="stable").reset_index(drop=True)
 
 
 def one_shot_with_latency(metrics: pd.DataFrame, latency: pd.DataFrame) -> pd.DataFrame:
-    """The one-shot rows of ``metrics`` with their measured latencies alongside."""
-    return metrics[metrics["finetune_epochs"] == 0].merge(latency, on=PRUNED_MODEL, how="left")
+    """The one-shot rows of ``metrics`` with their measured latencies alongside (none where a
+    method's pruned models are not timed)."""
+    one_shot = metrics[metrics["finetune_epochs"] == 0]
+    if latency.empty:
+        return one_shot.copy()
+    return one_shot.merge(latency, on=PRUNED_MODEL, how="left")
 
 
 RETRAINING = ["finetune_epochs", "finetune_rounds"]
@@ -138,57 +142,3 @@ def largest_safe_k(summary: pd.DataFrame, tolerance: float) -> pd.DataFrame:
                          "first_failing_k": float(failing.min()) if len(failing) else float("nan"),
                          "max_k": float(group["k"].max()), "accuracy_at_max_k": float(group["accuracy"].iloc[-1])})
     return pd.DataFrame(rows)
-
-
-def findings(summary: pd.DataFrame, tolerance: float) -> list[str]:
-    """Sentences a reader can take away, computed from the results."""
-    sentences = []
-    safe = largest_safe_k(summary, tolerance)
-    order = variant_order(summary)
-    for (dataset, train_id), group in safe.groupby(["dataset", "train_id"], sort=True):
-        group = group.assign(rank=group["variant"].map(order.index)).sort_values("rank")
-        parts = [f"**{dataset}, {train_id}**: unpruned test accuracy {group['baseline'].iloc[0]:.4f}."]
-        points = f"{tolerance * 100:g} point{'' if tolerance == 0.01 else 's'}"
-        for row in group.itertuples():
-            reach = f"reaches {row.accuracy_at_max_k:.4f} at k = {row.max_k:g}"
-            if pd.isna(row.safe_k) or row.safe_k == 0:
-                parts.append(f"{row.variant} loses more than {points} already at k = {row.first_failing_k:g} "
-                             f"and {reach}.")
-            else:
-                parts.append(f"{row.variant} stays within {points} up to k = {row.safe_k:g} and {reach}.")
-        candidates = group[group["safe_k"] > 0]
-        if len(group) > 1 and len(candidates):
-            best = candidates.sort_values(["safe_k", "accuracy_at_max_k"], ascending=False).iloc[0]
-            parts.append(f"{best['variant']} pruning tolerates the most.")
-        sentences.append(" ".join(parts))
-    return sentences
-
-
-def savings_findings(metrics: pd.DataFrame, latency: pd.DataFrame, tolerance: float) -> list[str]:
-    """Per configuration and method, what the largest harmless k saves for real: bytes on
-    disk and measured latency of the compacted and the sparse model against the dense one."""
-    one_shot = one_shot_with_latency(metrics, latency)
-    safe = largest_safe_k(summarize(one_shot), tolerance)
-    latency = sorted((c for c in one_shot.columns if c.startswith("latency_masked_b")),
-                     key=lambda c: int(c.removeprefix("latency_masked_b").removesuffix("_ms")))
-    sentences = []
-    for row in safe[safe["safe_k"] > 0].itertuples():
-        chosen = one_shot[(one_shot["train_id"] == row.train_id) & (one_shot["dataset"] == row.dataset)
-                          & (one_shot["method"] == row.variant) & (one_shot["k"] == row.safe_k)]
-        unpruned = one_shot[(one_shot["train_id"] == row.train_id) & (one_shot["dataset"] == row.dataset)
-                            & (one_shot["k"] == 0)]
-        text = (f"**{row.dataset}, {row.train_id}, {row.variant} pruning at k = {row.safe_k:g}** "
-                f"(within {tolerance * 100:g} point(s)): {chosen['size_bytes'].mean() / 1e6:.2f} MB on disk "
-                f"instead of {chosen['dense_size_bytes'].mean() / 1e6:.2f} MB "
-                f"({chosen['dense_size_bytes'].mean() / chosen['size_bytes'].mean():.1f}x smaller), "
-                f"theoretical speedup {chosen['theoretical_speedup'].mean():.1f}x")
-        if latency:
-            column = latency[-1]
-            batch = column.removeprefix("latency_masked_b").removesuffix("_ms")
-            dense = unpruned[column].median()
-            forms = {form: dense / chosen[column.replace("masked", form)].median()
-                     for form in ("masked", "sparse", "compact")}
-            text += (f"; measured at batch {batch}: masked {forms['masked']:.1f}x, sparse {forms['sparse']:.1f}x, "
-                     f"compacted {forms['compact']:.1f}x the speed of the unpruned model")
-        sentences.append(text + ".")
-    return sentences

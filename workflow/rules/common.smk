@@ -203,7 +203,8 @@ def prune_training_files(wildcards):
 
 
 def settings_of(wildcards):
-    return method_settings(config, wildcards.method)
+    """The method's own settings; none at k = 0, which is the trained model whatever the method."""
+    return method_settings(config, wildcards.method) if float(wildcards.k) > 0 else {}
 
 
 def previous_round(wildcards):

@@ -78,6 +78,8 @@ rule report:
         html=f"{REPORT}.html",
     params:
         tolerance=config["report"]["tolerance"],
+        published=config["report"]["published"],
+        method_summaries={method: REGISTRY[method].summary for method in METHODS},
     log:
         f"{LOGS}/report/{EXPERIMENT}.log",
     benchmark:

@@ -14,6 +14,8 @@ parameters = {
     "history_paths": absolute(snakemake.input.histories),
     "distribution_paths": absolute(snakemake.input.distributions),
     "tolerance": snakemake.params.tolerance,
+    "published": snakemake.params.published,
+    "method_summaries": snakemake.params.method_summaries,
 }
 render_report(snakemake.input.notebook, snakemake.output.notebook, snakemake.output.html, parameters)
 log.info("wrote %s and %s", snakemake.output.notebook, snakemake.output.html)
