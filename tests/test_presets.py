@@ -10,8 +10,27 @@ from test_config import load
 PRESETS = sorted((REPO / "presets").glob("*.yaml"))
 
 
-def test_there_is_one_preset_per_earlier_experiment_and_two_for_fine_tuning():
-    assert [p.stem for p in PRESETS] == ["A", "B", "C", "D", "E", "finetune", "iterative"]
+PAPERS = {  # the jobs of each paper preset beyond its trainings, prune jobs and summaries
+    "frankle2019": {"lottery": 9, "lottery_reinit": 9},
+    "han2015": {"finetune": 3 * 3 * 5},  # seeds x methods x fine-tuned k
+    "snip2019": {"prune_at_init": 3 * 2 * 5},  # seeds x methods x k > 0
+    "zhu2017": {"gradual": 2 * 6, "finetune": 2 * 2 * 5},  # models x k; models x methods x fine-tuned k
+}
+
+
+def test_there_is_one_preset_per_earlier_experiment_two_for_fine_tuning_and_one_per_paper():
+    assert [p.stem for p in PRESETS] == ["A", "B", "C", "D", "E", "finetune", "frankle2019", "han2015",
+                                         "iterative", "snip2019", "zhu2017"]
+
+
+@pytest.mark.parametrize("name", sorted(PAPERS))
+def test_paper_presets_plan_every_method_and_name_the_published_figures(name, tmp_path):
+    config = validate_config(merge_config(load("config.yaml"), load(f"presets/{name}.yaml")))
+    result = snakemake(tmp_path, "--dry-run", configfiles=(REPO / "presets" / f"{name}.yaml",))
+    assert result.returncode == 0, result.stderr[-3000:]
+    jobs = planned_jobs(result.stdout)
+    assert {rule: jobs.get(rule, 0) for rule in PAPERS[name]} == PAPERS[name]
+    assert config["name"] == name and (config["report"]["published"] or name == "zhu2017")
 
 
 @pytest.mark.parametrize("name", ["finetune", "iterative"])
@@ -31,7 +50,7 @@ def test_preset_c_is_the_default_config():
 
 
 
-@pytest.mark.parametrize("preset", PRESETS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("preset", [p for p in PRESETS if p.stem not in PAPERS], ids=lambda p: p.stem)
 def test_preset_is_valid_and_plans_the_expected_jobs(preset, tmp_path):
     config = validate_config(merge_config(load("config.yaml"), yaml.safe_load(preset.read_text())))
     result = snakemake(tmp_path, "--dry-run", configfiles=(preset,))

@@ -79,7 +79,7 @@ wildcard_constraints:
     dataset="|".join(DATASETS),
     train_id=r"[^/]+",
     seed=r"\d+",
-    method=r"[a-z_]+",
+    method=r"[a-z][a-z0-9_]*",
     scope=r"[a-z0-9_]+",
     finetune_id=r"ft\d+(?:r\d+)?-[^/]+",
     at_init_id=r"[a-z]\d+",
