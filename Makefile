@@ -5,7 +5,7 @@ BIN := $(abspath $(VENV))/bin
 STAMP := $(VENV)/.installed-$(shell sha256sum requirements.txt | cut -c1-16)
 export PATH := $(BIN):$(PATH)
 
-.PHONY: setup browser slurm run test report lint benchmark
+.PHONY: setup browser slurm run test unit report lint benchmark config
 setup: $(STAMP)
 
 $(STAMP): requirements.txt
@@ -16,8 +16,11 @@ $(STAMP): requirements.txt
 run: setup  ## the main job: the default sweep (config.yaml)
 	snakemake --cores 4 $(ARGS)
 
-test: setup browser slurm  ## the test suite (offline, a quarter of an hour on 2 cores)
+test: setup browser slurm  ## the whole test suite (offline, about 20 minutes on 2 cores)
 	python -m pytest $(ARGS)
+
+unit: setup  ## the fast loop: every test that neither trains nor runs the workflow (seconds)
+	python -m pytest -m "not integration and not slow and not needs_root" $(ARGS)
 
 # Debian's Chromium and ChromeDriver, for the test that opens the reports as a reader would.
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
@@ -35,8 +38,12 @@ slurm: /usr/sbin/slurmctld
 report: setup  ## snakemake's own HTML report of the last run
 	snakemake --report results/report/snakemake-report.html $(ARGS)
 
-lint: setup
+lint: setup  ## the Snakemake catalog's checks: snakemake --lint and the snakefmt formatter
 	snakemake --lint
+	snakefmt --check Snakefile workflow/rules
 
 benchmark: setup  ## speed and memory against this machine's limits (about an hour; ARGS=--quick: minutes)
 	python benchmarks/run.py $(ARGS)
+
+config: setup  ## the complete default configuration, from the schema's defaults
+	PYTHONPATH=workflow python -m prunelab.config

@@ -24,10 +24,11 @@ include: "workflow/rules/report.smk"
 
 
 rule all:
+    default_target: True
     input:
         METRICS,
         table_paths(),
         sweep_plot_paths(),
         f"{REPORT}.html",
+        per_training(f"{MODEL}/curves.png"),
         exported_paths(),
-    default_target: True

@@ -16,6 +16,20 @@ def tensorflow():
     return import_tensorflow(1, False)
 
 
+WORKFLOW_RUNS = {"smoke", "cnn_smoke", "methods_smoke"}
+
+
+def pytest_collection_modifyitems(items):
+    """Marks from what a test uses: TensorFlow training is slow, a finished workflow run is an
+    integration test (``make unit`` runs the rest in seconds)."""
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if "tensorflow" in fixtures:
+            item.add_marker(pytest.mark.slow)
+        if fixtures & WORKFLOW_RUNS:
+            item.add_marker(pytest.mark.integration)
+
+
 SMOKE = REPO / "tests" / "smoke.yaml"
 CNN_SMOKE = REPO / "tests" / "smoke-cnn.yaml"
 METHODS_SMOKE = REPO / "tests" / "smoke-methods.yaml"

@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 
 from prunelab import datasets
-from prunelab.datasets import DataUnavailableError, IDXFile, fetch_dataset, load_split
+from prunelab.datasets import IDXFile
+from prunelab.fetch import DataUnavailableError, fetch_dataset
+from prunelab.loading import load_split
 from prunelab.idx import encode_idx
 
 
@@ -111,7 +113,7 @@ def make_deb(path, members):
 
 
 def test_debian_packages_unpack_into_the_target(tmp_path):
-    from prunelab.datasets import unpack_deb
+    from prunelab.debian import unpack_deb
 
     make_deb(tmp_path / "ok.deb", {"./usr/share/datasets/x/file.gz": b"data"})
     unpack_deb(tmp_path / "ok.deb", tmp_path / "out")
@@ -120,16 +122,16 @@ def test_debian_packages_unpack_into_the_target(tmp_path):
 
 @pytest.mark.parametrize("name", ["../escaped", "a/../../escaped"])
 def test_a_malicious_package_cannot_write_outside_its_target(tmp_path, name):
-    from prunelab.datasets import SourceError, unpack_deb
+    from prunelab.debian import PackageError, unpack_deb
 
     make_deb(tmp_path / "evil.deb", {name: b"owned"})
-    with pytest.raises(SourceError, match="cannot extract"):
+    with pytest.raises(PackageError, match="cannot extract"):
         unpack_deb(tmp_path / "evil.deb", tmp_path / "sandbox" / "out")
     assert not (tmp_path / "sandbox" / "escaped").exists() and not (tmp_path / "escaped").exists()
 
 
 def test_absolute_names_are_kept_inside_the_target(tmp_path):
-    from prunelab.datasets import unpack_deb
+    from prunelab.debian import unpack_deb
 
     outside = tmp_path / "outside"
     make_deb(tmp_path / "evil.deb", {str(outside): b"owned"})
@@ -139,8 +141,8 @@ def test_absolute_names_are_kept_inside_the_target(tmp_path):
 
 
 def test_a_file_that_is_not_a_package_is_rejected(tmp_path):
-    from prunelab.datasets import SourceError, unpack_deb
+    from prunelab.debian import PackageError, unpack_deb
 
     (tmp_path / "fake.deb").write_bytes(b"PK\x03\x04 not an ar archive")
-    with pytest.raises(SourceError, match="no ar header"):
+    with pytest.raises(PackageError, match="no ar header"):
         unpack_deb(tmp_path / "fake.deb", tmp_path / "out")

@@ -7,7 +7,11 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from conftest import REPO, SMOKE, extra_config, run_to_completion, snakemake
+
+pytestmark = pytest.mark.integration
 
 SMALL_DIGITS = "datasets: [digits]\nregularizers: [none]\n"
 

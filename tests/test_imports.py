@@ -9,7 +9,9 @@ import pytest
 from conftest import REPO
 
 SCRIPTS = REPO / "workflow" / "scripts"
-TRAINING_SCRIPTS = {"train.py"}
+TRAINING_SCRIPTS = {"train.py", "finetune.py", "gradual.py", "prune_at_init.py", "lottery.py", "lottery_reinit.py",
+                    "scratch.py"}
+pytestmark = pytest.mark.slow  # a Python process per script
 
 
 def prunelab_imports(script):

@@ -13,7 +13,7 @@ from prunelab.network import Network, logits
 from prunelab.pruning import (METHODS, PruningInputs, check_masks, count_to_prune, custom_method, gradual_schedule,
                               load_custom_method, lottery_k, lottery_masks, magnitude_gradient_masks, n_of_m_mask,
                               n_of_m_masks, prune, synflow_masks)
-from prunelab.training import round_schedule
+from prunelab.sparse_training import round_schedule
 
 TWO_LAYER = {"type": "dense", "hidden": [2], "bias": False}
 

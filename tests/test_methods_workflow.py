@@ -95,6 +95,7 @@ def test_editing_a_custom_method_reruns_exactly_its_results(methods_smoke, tmp_p
     assert all("/smallest_rows/" in path for path in planned_outputs(edited.stdout, "prune"))
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("settings, message", [
     ("pruning: {n_of_m: [2, 3]}", "pruning.n_of_m: m = 3 does not divide the fan-in 784 of layer 0"),
     ("pruning: {n_of_m: [4, 4]}", "pruning.n_of_m: [4, 4] keeps n of every m weights, so n must be smaller than m"),

@@ -7,6 +7,8 @@ from conftest import REPO, planned_jobs, snakemake
 from prunelab.config import merge_config, validate_config
 from test_config import load
 
+pytestmark = pytest.mark.integration
+
 PRESETS = sorted((REPO / "presets").glob("*.yaml"))
 
 

@@ -7,6 +7,8 @@ import pytest
 
 from conftest import REPO, SMOKE, snakemake
 
+pytestmark = [pytest.mark.integration, pytest.mark.needs_root]
+
 CLUSTER = REPO / "tests" / "slurm" / "cluster.sh"
 
 

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 from prunelab.network import features
-from prunelab.training import (DivergedError, EpochTracker, finetune_model, gradual_prune, initial_network,
-                               lottery_round, prune_and_finetune, reinit_seed, rewind_point, round_schedule,
-                               split_train_validation, train_at_init, train_model, train_scratch, train_with_masks,
-                               training_sample)
+from prunelab.loading import split_train_validation, training_sample
+from prunelab.sparse_training import (finetune_model, gradual_prune, lottery_round, prune_and_finetune, reinit_seed,
+                                      rewind_point, round_schedule, train_at_init, train_scratch, train_with_masks)
+from prunelab.training import DivergedError, EpochTracker, initial_network, train_model
 
 DENSE = {"type": "dense", "hidden": [32, 16], "bias": False}
 SPEC = {"model": "dense", "architecture": DENSE, "regularizer": "l1",

@@ -190,7 +190,7 @@ def test_fine_tuning_kept_the_pruned_weights_at_zero(smoke):
 
 def test_an_exported_model_loads_into_keras_and_predicts_like_the_pruned_one(smoke, tensorflow):
     from prunelab import export
-    from prunelab.datasets import load_split
+    from prunelab.loading import load_split
     from prunelab.network import features
 
     metrics = pd.read_csv(smoke / "results" / "metrics.csv")
@@ -234,3 +234,24 @@ def test_snakemake_report_renders_in_headless_chromium(smoke, tmp_path):
     assert not [image for image in page["images"] if not (image["complete"] and image["width"] > 0)]
     assert "Training" in page["text"] and "Metrics" in page["text"]
     assert (ARTIFACTS / "snakemake-report.png").stat().st_size > 10_000
+
+
+def test_compaction_predicts_like_the_masked_model_on_the_10000_test_images(smoke):
+    import numpy as np
+
+    from prunelab.compaction import compact
+    from prunelab.loading import load_split
+    from prunelab.network import Network, features, logits
+    from prunelab.pruning import prune, select_layers
+
+    for dataset in ("digits", "fashion"):
+        images, _ = load_split(smoke / "results" / "data" / dataset, dataset, "test")
+        for model_dir in sorted((smoke / "results" / "models" / dataset).glob("*/seed0")):
+            spec = json.loads((model_dir / "train.json").read_text())["spec"]
+            network = Network.load(model_dir / "weights.npz", spec["architecture"])
+            x = features(spec["architecture"], images)
+            for method, k in (("unit", 0.5), ("unit", 0.9), ("weight", 0.9)):
+                pruned, _ = prune(network, method, k, select_layers(network, "all_but_output"))
+                masked, compacted = logits(pruned, x), logits(compact(pruned), x)
+                assert len(x) == 10_000 and (masked.argmax(1) == compacted.argmax(1)).all()
+                np.testing.assert_allclose(compacted, masked, rtol=1e-4, atol=1e-4)

@@ -195,3 +195,7 @@ def validate_config(config: dict, schema: dict | None = None) -> dict:
     if problems:
         raise ConfigError("invalid configuration:\n" + "\n".join(f"  - {p}" for p in problems))
     return config
+
+
+if __name__ == "__main__":  # print the complete default configuration: python -m prunelab.config
+    print(yaml.safe_dump(validate_config({}), sort_keys=False, width=100), end="")

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .datasets import load_split
+from .loading import load_split, training_sample
 from .fileio import atomic_output, load_arrays, read_json, save_arrays, write_json
 from .network import Network, features
-from .pruning import load_custom_method, select_layers
+from .pruning import METHODS, PruningInputs, load_custom_method, select_layers
 from .records import pruning_record
 from .runtime import script_logger
 
@@ -41,6 +41,17 @@ class PruningJob:
 
     def split(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         return load_split(self.data_dir, self.dataset, name)
+
+    def inputs(self, method: str, images: np.ndarray | None = None, labels: np.ndarray | None = None
+               ) -> PruningInputs:
+        """What ``method``'s mask function needs beyond the weights, from its settings
+        (:func:`prunelab.plan.method_settings`) and, for gradients, the training images."""
+        x = y = None
+        if "gradients" in METHODS[method].needs:
+            x, y = training_sample(images, labels, self.spec, self.settings["samples"], self.seed)
+        n_of_m = self.settings.get("n_of_m")
+        return PruningInputs(x=x, labels=y, n_of_m=None if n_of_m is None else tuple(n_of_m),
+                             synflow_rounds=self.settings.get("rounds"))
 
     def record(self, *, method: str, k: float, pruned: Network, masks: list, finetune: dict | None = None,
                **details) -> dict:

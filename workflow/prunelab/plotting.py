@@ -11,7 +11,7 @@ from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, NullForma
 
 from .network import Network
 from .pruning import METHODS, prune, unit_norms
-from .tables import RETRAINING, method_order, one_shot_with_latency, variant_label
+from .tables import RETRAINING, method_order, one_shot_with_latency, retraining_label, variant_label
 
 # Each built-in its own colour; a control in a light shade of the method it controls.
 _TAB20 = [tuple(c) for c in sns.color_palette("tab20")]
@@ -66,9 +66,7 @@ def training_curves(history: pd.DataFrame, title: str) -> Figure:
 
 
 def _training_label(epochs: int, rounds: int) -> str:
-    if epochs == 0:
-        return "one-shot"
-    return f"fine-tuned {epochs} ep." + (f" in {rounds} rounds" if rounds > 1 else "")
+    return retraining_label(epochs, rounds) or "one-shot"
 
 
 def _configurations(data: pd.DataFrame) -> list[str]:

@@ -4,33 +4,18 @@ from __future__ import annotations
 
 import numpy as np
 
+from .columns import IDENTITY
 from .efficiency import efficiency_stats
 from .evaluation import classification_metrics, sparsity_stats
 from .network import Network, logits
 
-RECORD_FORMAT = 2
-"""Version of a record's columns. The prune, fine-tune and latency rules (whose rows share
-:func:`identity`) pass it as a param, so raising it when the columns change makes Snakemake
-remake older records."""
-
-
 def identity(trained: dict, scope: str, method: str, k: float, finetune: dict | None = None) -> dict:
-    """The columns that say which pruned model a row is about."""
+    """The columns that say which pruned model a row is about (:data:`prunelab.columns.IDENTITY`)."""
     spec = trained["spec"]
-    return {
-        "dataset": trained["dataset"],
-        "model": spec["model"],
-        "regularizer": spec["regularizer"],
-        "strength": spec["strength"],
-        "train_id": trained["train_id"],
-        "seed": trained["seed"],
-        "layers": scope,
-        "method": method,
-        "k": k,
-        "finetune_epochs": finetune["epochs"] if finetune else 0,
-        "finetune_rounds": finetune["rounds"] if finetune else 0,
-        "finetune_learning_rate": finetune["learning_rate"] if finetune else 0.0,
-    }
+    values = [trained["dataset"], spec["model"], spec["regularizer"], spec["strength"], trained["train_id"],
+              trained["seed"], scope, method, k, finetune["epochs"] if finetune else 0,
+              finetune["rounds"] if finetune else 0, finetune["learning_rate"] if finetune else 0.0]
+    return dict(zip(IDENTITY, values, strict=True))
 
 
 def pruning_record(*, trained: dict, scope: str, method: str, k: float, network: Network, pruned: Network,

@@ -12,10 +12,11 @@ from .fileio import atomic_output
 from .tables import largest_safe_k, one_shot_with_latency, summarize, variant_order
 
 PACKAGE_PARENT = str(Path(__file__).resolve().parents[1])
+NOTEBOOK = Path(PACKAGE_PARENT) / "notebooks" / "report.ipynb"
 OFFLINE_TEMPLATE = Path(PACKAGE_PARENT) / "notebooks" / "offline"
 
 
-def render_report(template: str, executed: str, html: str, parameters: dict) -> None:
+def render_report(executed: str, html: str, parameters: dict, template: str | Path = NOTEBOOK) -> None:
     """Run ``template`` with ``parameters`` into ``executed``, then write ``html`` (code hidden,
     images embedded) so the page reads the same offline."""
     import nbformat
@@ -25,7 +26,7 @@ def render_report(template: str, executed: str, html: str, parameters: dict) -> 
     # The kernel is a separate process: it finds this package through PYTHONPATH.
     os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [PACKAGE_PARENT, os.environ.get("PYTHONPATH")]))
     with atomic_output(executed, "w") as handle:
-        notebook = papermill.execute_notebook(template, None, parameters=parameters, kernel_name="python3",
+        notebook = papermill.execute_notebook(str(template), None, parameters=parameters, kernel_name="python3",
                                               progress_bar=False, cwd=os.getcwd())
         nbformat.write(notebook, handle)
     exporter = HTMLExporter(template_name=OFFLINE_TEMPLATE.name, extra_template_basedirs=[str(OFFLINE_TEMPLATE.parent)],

@@ -6,15 +6,8 @@ import pandas as pd
 
 from .pruning import METHODS
 
-IDENTITY = ["dataset", "model", "regularizer", "strength", "train_id", "seed", "layers", "method", "k",
-            "finetune_epochs", "finetune_rounds", "finetune_learning_rate"]
-METRIC_COLUMNS = IDENTITY + ["accuracy", "loss", "correct", "total", "sparsity", "nonzero_params",
-                             "prunable_params", "total_params", "compression_ratio", "flops", "dense_flops",
-                             "theoretical_speedup", "compact_params", "compact_flops", "size_bytes",
-                             "dense_size_bytes"]
+from .columns import IDENTITY, METRIC_COLUMNS, PRUNED_MODEL, RETRAINING
 
-PRUNED_MODEL = [c for c in IDENTITY if not c.startswith("finetune_")]
-"""Identity of a one-shot pruned model: the key of latency.csv (fine-tuning keeps the structure)."""
 CONFIGURATION = ["dataset", "train_id", "model", "regularizer", "strength", "layers"]
 
 
@@ -29,9 +22,8 @@ def metrics_frame(records: list[dict]) -> pd.DataFrame:
     frame = pd.DataFrame.from_records(records)
     missing = [c for c in METRIC_COLUMNS if c not in frame.columns]
     if missing:
-        raise ValueError(f"pruning records lack the columns {missing}: they were written by an older version "
-                         f"of the workflow (records.RECORD_FORMAT not raised?); remake them with: "
-                         f"snakemake --forcerun prune finetune")
+        raise ValueError(f"pruning records lack the columns {missing}: they were written by another version "
+                         f"of the workflow; remake them with: snakemake --forcerun prune finetune")
     return frame[METRIC_COLUMNS].sort_values(IDENTITY, kind="stable").reset_index(drop=True)
 
 
@@ -50,10 +42,6 @@ def one_shot_with_latency(metrics: pd.DataFrame, latency: pd.DataFrame) -> pd.Da
     if latency.empty:
         return one_shot.copy()
     return one_shot.merge(latency, on=PRUNED_MODEL, how="left")
-
-
-RETRAINING = ["finetune_epochs", "finetune_rounds"]
-"""How a pruned model was retrained: epochs (0 = one-shot) and the prune-retrain rounds they took."""
 
 
 def retraining_label(finetune_epochs: int, finetune_rounds: int) -> str:

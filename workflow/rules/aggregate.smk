@@ -16,17 +16,18 @@ rule aggregate:
             category="Metrics",
         ),
         tables=table_paths(),
-    params:
-        table_pattern=lambda wildcards: TABLE,
     log:
         f"{LOGS}/aggregate/{EXPERIMENT}.log",
     benchmark:
-        f"{BENCHMARKS}/aggregate/{EXPERIMENT}.tsv",
+        f"{BENCHMARKS}/aggregate/{EXPERIMENT}.tsv"
+    conda:
+        "../../envs/core.yaml"
     threads: 1
     resources:
         mem_mb=400,
         runtime=5,
-    conda:
-        "../../envs/core.yaml"
+    params:
+        code=CODE["aggregate"],
+        table_pattern=lambda wildcards: TABLE,
     script:
         "../scripts/aggregate.py"

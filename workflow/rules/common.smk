@@ -21,9 +21,9 @@ from prunelab.plan import (
     trainings,
 )
 from prunelab.pruning import METHODS as REGISTRY, lottery_k
-from prunelab.records import RECORD_FORMAT
+from prunelab.codeversion import code_version
+from prunelab.report import NOTEBOOK
 from prunelab.runtime import pin_threads
-
 
 validate_config(config)
 # Jobs declare their threads; numpy-only jobs use one, so their BLAS pools must match
@@ -45,6 +45,7 @@ LAYERS = config["pruning"]["layers"]
 SCOPE = layer_scope(LAYERS)
 
 DATA = "results/data/{dataset}"
+PROVENANCE = f"{DATA}/provenance.json"
 MODEL = "results/models/{dataset}/{train_id}/seed{seed}"
 PRUNED = "results/pruned/{dataset}/{train_id}/seed{seed}/{scope}/{method}/k{k}.json"
 LATENCY_ID = latency_id(config)
@@ -72,7 +73,12 @@ LOGS = "results/logs"
 # Snakemake's per-job benchmark records (seconds, peak RSS, CPU time), one folder per rule,
 # read by benchmarks/run.py.
 BENCHMARKS = "results/benchmarks"
-REPORT_NOTEBOOK = str(Path(workflow.basedir) / "workflow" / "notebooks" / "report.ipynb")
+# What each rule's script runs, as a digest (prunelab.codeversion): a param of every rule, so
+# an edit to the code behind a result reruns exactly the jobs it can change.
+CODE = {
+    script.stem: code_version(script, NOTEBOOK if script.stem == "report" else None)
+    for script in (Path(workflow.basedir) / "workflow" / "scripts").glob("*.py")
+}
 
 
 wildcard_constraints:
@@ -88,8 +94,10 @@ wildcard_constraints:
 
 
 def split_files(split):
-    """The IDX files of one split of the dataset named by the wildcard."""
-    return [f"{DATA}/{name}" for name in SPLIT_FILES[split]]
+    """The IDX files of one split of the dataset named by the wildcard. A dataset is its
+    checksums (fixed in prunelab.datasets, part of the code versions), so its files are
+    ancient: touching or re-fetching them reruns nothing."""
+    return [ancient(f"{DATA}/{name}") for name in SPLIT_FILES[split]]
 
 
 def training_spec(wildcards):
@@ -149,8 +157,9 @@ def trained_method_paths():
     if "gradual" in METHODS:
         paths += trained_paths(f"{GRADUAL}/metrics.json", k=K_VALUES)
     for method in AT_INIT:
-        paths += trained_paths(f"{AT_INIT_RESULT}/metrics.json", method=[method], k=pruning_k(),
-                               at_init_id=[at_init_id(config, method)])
+        paths += trained_paths(
+            f"{AT_INIT_RESULT}/metrics.json", method=[method], k=pruning_k(), at_init_id=[at_init_id(config, method)]
+        )
     rounds = range(1, LOTTERY_SETTINGS["rounds"] + 1)
     if "lottery" in METHODS:
         paths += trained_paths(f"{LOTTERY}/metrics.json", round=rounds)

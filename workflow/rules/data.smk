@@ -7,12 +7,14 @@ rule fetch_data:
     log:
         f"{LOGS}/fetch_data/{{dataset}}.log",
     benchmark:
-        f"{BENCHMARKS}/fetch_data/{{dataset}}.tsv",
+        f"{BENCHMARKS}/fetch_data/{{dataset}}.tsv"
+    conda:
+        "../../envs/core.yaml"
     threads: 1
     resources:
         mem_mb=300,
         runtime=15,
-    conda:
-        "../../envs/core.yaml"
+    params:
+        code=CODE["fetch_data"],
     script:
         "../scripts/fetch_data.py"

@@ -10,20 +10,21 @@ rule export_pruned:
         record=f"{MODEL}/train.json",
     output:
         f"{EXPORTED}.npz",
-    params:
-        method="{method}",
-        k=lambda wildcards: float(wildcards.k),
-        layers=LAYERS,
     log:
         f"{LOGS}/export/{{dataset}}/{{train_id}}/seed{{seed}}/{{scope}}/{{method}}-k{{k}}.log",
     benchmark:
-        f"{BENCHMARKS}/export/{{dataset}}/{{train_id}}/seed{{seed}}/{{scope}}/{{method}}-k{{k}}.tsv",
+        f"{BENCHMARKS}/export/{{dataset}}/{{train_id}}/seed{{seed}}/{{scope}}/{{method}}-k{{k}}.tsv"
+    conda:
+        "../../envs/core.yaml"
     threads: 1
     resources:
         mem_mb=500,
         runtime=5,
-    conda:
-        "../../envs/core.yaml"
+    params:
+        code=CODE["export_model"],
+        method="{method}",
+        k=lambda wildcards: float(wildcards.k),
+        layers=LAYERS,
     script:
         "../scripts/export_model.py"
 
@@ -34,19 +35,20 @@ rule export_finetuned:
         record=f"{MODEL}/train.json",
     output:
         f"{EXPORTED}/{{finetune_id}}.npz",
-    params:
-        method=None,  # the fine-tuned weights are already pruned
-        k=None,
-        layers=None,
     log:
         f"{LOGS}/export/{{dataset}}/{{train_id}}/seed{{seed}}/{{scope}}/{{method}}-k{{k}}-{{finetune_id}}.log",
     benchmark:
-        f"{BENCHMARKS}/export/{{dataset}}/{{train_id}}/seed{{seed}}/{{scope}}/{{method}}-k{{k}}-{{finetune_id}}.tsv",
+        f"{BENCHMARKS}/export/{{dataset}}/{{train_id}}/seed{{seed}}/{{scope}}/{{method}}-k{{k}}-{{finetune_id}}.tsv"
+    conda:
+        "../../envs/core.yaml"
     threads: 1
     resources:
         mem_mb=500,
         runtime=5,
-    conda:
-        "../../envs/core.yaml"
+    params:
+        code=CODE["export_model"],
+        method=None,  # the fine-tuned weights are already pruned
+        k=None,
+        layers=None,
     script:
         "../scripts/export_model.py"

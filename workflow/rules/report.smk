@@ -24,13 +24,15 @@ rule plot_sweep:
     log:
         f"{LOGS}/plot_sweep/{EXPERIMENT}/{{dataset}}.log",
     benchmark:
-        f"{BENCHMARKS}/plot_sweep/{EXPERIMENT}/{{dataset}}.tsv",
+        f"{BENCHMARKS}/plot_sweep/{EXPERIMENT}/{{dataset}}.tsv"
+    conda:
+        "../../envs/report.yaml"
     threads: 1
     resources:
         mem_mb=500,
         runtime=5,
-    conda:
-        "../../envs/report.yaml"
+    params:
+        code=CODE["plot_sweep"],
     script:
         "../scripts/plot_sweep.py"
 
@@ -47,27 +49,27 @@ rule plot_distributions:
             subcategory="{dataset}",
             labels={"model": "{train_id}", "seed": "{seed}"},
         ),
-    params:
-        methods=DATA_FREE,
-        k=[float(k) for k in K_VALUES],
-        layers=LAYERS,
     log:
         f"{LOGS}/plot_distributions/{EXPERIMENT}/{{dataset}}/{{train_id}}/seed{{seed}}.log",
     benchmark:
-        f"{BENCHMARKS}/plot_distributions/{EXPERIMENT}/{{dataset}}/{{train_id}}/seed{{seed}}.tsv",
+        f"{BENCHMARKS}/plot_distributions/{EXPERIMENT}/{{dataset}}/{{train_id}}/seed{{seed}}.tsv"
+    conda:
+        "../../envs/report.yaml"
     threads: 1
     resources:
         mem_mb=500,
         runtime=5,
-    conda:
-        "../../envs/report.yaml"
+    params:
+        code=CODE["plot_distributions"],
+        methods=DATA_FREE,
+        k=[float(k) for k in K_VALUES],
+        layers=LAYERS,
     script:
         "../scripts/plot_distributions.py"
 
 
 rule report:
     input:
-        notebook=REPORT_NOTEBOOK,
         metrics=METRICS,
         latency=LATENCY,
         tables=table_paths(),
@@ -76,19 +78,20 @@ rule report:
     output:
         notebook=f"{REPORT}.ipynb",
         html=f"{REPORT}.html",
-    params:
-        tolerance=config["report"]["tolerance"],
-        published=config["report"]["published"],
-        method_summaries={method: REGISTRY[method].summary for method in METHODS},
     log:
         f"{LOGS}/report/{EXPERIMENT}.log",
     benchmark:
-        f"{BENCHMARKS}/report/{EXPERIMENT}.tsv",
+        f"{BENCHMARKS}/report/{EXPERIMENT}.tsv"
+    conda:
+        "../../envs/report.yaml"
     threads: 1
     resources:
         mem_mb=1000,
         runtime=10,
-    conda:
-        "../../envs/report.yaml"
+    params:
+        code=CODE["report"],
+        tolerance=config["report"]["tolerance"],
+        published=config["report"]["published"],
+        method_summaries={method: REGISTRY[method].summary for method in METHODS},
     script:
         "../scripts/report.py"

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from prunelab.datasets import fetch_dataset
+from prunelab.fetch import fetch_dataset
 from prunelab.fileio import write_json
 from prunelab.runtime import script_logger
 

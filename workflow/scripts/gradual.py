@@ -1,7 +1,7 @@
 """Prune one trained model gradually while training it (Zhu & Gupta), and evaluate it."""
 
 from prunelab.jobs import PruningJob
-from prunelab.training import gradual_prune
+from prunelab.sparse_training import gradual_prune
 
 job = PruningJob(snakemake)
 k, settings = snakemake.params.k, snakemake.params.gradual

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from prunelab.datasets import load_split
+from prunelab.loading import load_split
 from prunelab.efficiency import latencies
 from prunelab.fileio import read_json, write_json
 from prunelab.network import Network, features

@@ -3,7 +3,7 @@
 from prunelab.jobs import PruningJob, load_masks
 from prunelab.network import Network
 from prunelab.pruning import lottery_k
-from prunelab.training import lottery_round, rewind_point
+from prunelab.sparse_training import lottery_round, rewind_point
 
 job = PruningJob(snakemake)
 round_number, settings = int(snakemake.wildcards.round), snakemake.params.lottery

@@ -2,7 +2,8 @@
 
 from prunelab.jobs import PruningJob, load_masks
 from prunelab.pruning import lottery_k
-from prunelab.training import initial_network, reinit_seed, train_with_masks
+from prunelab.sparse_training import reinit_seed, train_with_masks
+from prunelab.training import initial_network
 
 job = PruningJob(snakemake)
 round_number, settings = int(snakemake.wildcards.round), snakemake.params.lottery

@@ -2,13 +2,12 @@
 
 from prunelab.jobs import PruningJob
 from prunelab.pruning import PruningInputs, prune
-from prunelab.training import pruning_inputs
 
 job = PruningJob(snakemake)
 method, k = snakemake.wildcards.method, snakemake.params.k
 inputs = PruningInputs()
 if k > 0:
     images, labels = job.split("train") if snakemake.input.train else (None, None)
-    inputs = pruning_inputs(method, job.settings, spec=job.spec, seed=job.seed, images=images, labels=labels)
+    inputs = job.inputs(method, images, labels)
 pruned, masks = prune(job.network, method, k, job.layers, seed=job.seed, inputs=inputs)
 job.save(job.record(method=method, k=k, pruned=pruned, masks=masks))

@@ -1,7 +1,7 @@
 """Train the architecture that unit pruning leaves at one k from scratch (Liu et al.'s control)."""
 
 from prunelab.jobs import PruningJob
-from prunelab.training import train_scratch
+from prunelab.sparse_training import train_scratch
 
 job = PruningJob(snakemake)
 k = snakemake.params.k

@@ -5,10 +5,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from prunelab.datasets import load_split
-from prunelab.fileio import atomic_output, read_json, save_figure, write_json
-from prunelab.plan import model_label
-from prunelab.plotting import training_curves
+from prunelab.fileio import atomic_output, read_json, write_json
+from prunelab.loading import load_split
 from prunelab.runtime import environment_record, script_logger
 from prunelab.training import train_model
 
@@ -27,7 +25,6 @@ log.info("kept epoch %d after %.1fs", kept["epoch"], seconds)
 network.save(snakemake.output.weights)
 with atomic_output(snakemake.output.history, "w") as handle:
     history.to_csv(handle, index=False)
-save_figure(training_curves(history, model_label(snakemake.output.curves)), snakemake.output.curves)
 write_json(snakemake.output.record, {
     "dataset": dataset,
     "train_id": snakemake.wildcards.train_id,

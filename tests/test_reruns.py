@@ -1,0 +1,104 @@
+"""Results follow the code and the data's identity, not file times or locations: on a finished
+smoke run, copied with a copy of the project (so the repository is never edited), dry runs
+after each change schedule exactly the jobs that change can affect."""
+
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from conftest import REPO, SMOKE, extra_config, planned_jobs
+
+pytestmark = pytest.mark.integration
+
+SUMMARIES = {"aggregate", "plot_sweep", "report", "all"}
+
+
+@pytest.fixture(scope="module")
+def moved(smoke, tmp_path_factory):
+    """The project and the finished smoke run, both copied elsewhere."""
+    root = tmp_path_factory.mktemp("moved")
+    project = root / "project"
+    shutil.copytree(REPO, project, ignore=shutil.ignore_patterns(".git", ".venv", "results", ".snakemake",
+                                                                  "test-artifacts", "__pycache__", ".pytest_cache"))
+    work = root / "work"
+    for name in ("results", ".snakemake"):
+        shutil.copytree(smoke / name, work / name, symlinks=True)
+    return project, work
+
+
+def dry_run(project, work, *configfiles):
+    command = [sys.executable, "-m", "snakemake", "-s", str(project / "Snakefile"), "--directory", str(work),
+               "--dry-run", "--configfile", str(SMOKE), *map(str, configfiles)]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return planned_jobs(result.stdout)
+
+
+@pytest.fixture
+def edit(moved):
+    """Edit a module of the copied package for one test; restored afterwards."""
+    project, _ = moved
+    originals = {}
+
+    def change(module, old, new):
+        path = project / "workflow" / "prunelab" / module
+        originals.setdefault(path, path.read_text())
+        text = path.read_text()
+        assert old in text
+        path.write_text(text.replace(old, new, 1))
+
+    yield change
+    for path, text in originals.items():
+        path.write_text(text)
+
+
+def test_a_moved_project_reruns_nothing(moved):
+    assert dry_run(*moved) == {}
+
+
+def test_comments_docstrings_and_formatting_rerun_nothing(moved, edit):
+    edit("evaluation.py", '"""Accuracy (as a correct count', '"""The accuracy (as a correct count')
+    edit("evaluation.py", "    predictions = np.argmax(logits, axis=1)\n",
+         "    # the predicted class\n    predictions = np.argmax(  logits, axis=1 )\n")
+    edit("training.py", "import logging\n", "import logging  # per-epoch progress\n")
+    assert dry_run(*moved) == {}
+
+
+def test_an_edit_to_evaluation_code_reruns_pruning_and_summaries_but_no_training(moved, edit):
+    edit("evaluation.py", "def log_softmax(", "def unused_helper():\n    return 1\n\n\ndef log_softmax(")
+    jobs = dry_run(*moved)
+    assert "train" not in jobs and "fetch_data" not in jobs and "plot_training" not in jobs
+    assert jobs["prune"] == 2 * 2 * 2 * 3 and jobs["finetune"] == 2 * 2 * 2 * 2
+    assert set(jobs) - {"prune", "finetune", "latency"} <= SUMMARIES | {"plot_distributions"}
+
+
+def test_an_edit_to_plotting_reruns_figures_and_the_report_only(moved, edit):
+    edit("plotting.py", "def _removed_scale(", "def unused_helper():\n    return 1\n\n\ndef _removed_scale(")
+    jobs = dry_run(*moved)
+    assert set(jobs) == {"plot_sweep", "plot_distributions", "plot_training", "report", "all"}
+
+
+def test_an_edit_to_training_code_retrains(moved, edit):
+    edit("training.py", "def train_model(", "def unused_helper():\n    return 1\n\n\ndef train_model(")
+    jobs = dry_run(*moved)
+    assert jobs["train"] == 2 * 2 and jobs["prune"] == 2 * 2 * 2 * 3 and "fetch_data" not in jobs
+
+
+def test_touched_or_refetched_data_reruns_nothing(moved, tmp_path):
+    project, work = moved
+    for path in (work / "results" / "data").rglob("*"):
+        os.utime(path)  # touch: same bytes, newer time
+    assert dry_run(project, work) == {}
+    # fetch digits again (from a folder holding the same files): only the fetch runs
+    mirror = tmp_path / "mirror"
+    shutil.copytree(work / "results" / "data" / "digits", mirror)
+    sources = extra_config(tmp_path, f"data: {{sources: {{digits: [{{kind: directory, path: '{mirror}'}}]}}}}\n")
+    command = [sys.executable, "-m", "snakemake", "-s", str(project / "Snakefile"), "--directory", str(work),
+               "--cores", "1", "--forcerun", "fetch_data", "--configfile", str(SMOKE), str(sources)]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert planned_jobs(result.stdout or result.stderr) == {"fetch_data": 2, "all": 1}
+    assert dry_run(project, work) == {}
