@@ -13,8 +13,11 @@ working directory with the data already fetched:
 4. a no-op rerun (everything up to date);
 5. the training stage with --cores 1 vs --cores 2 (threads pinned per job);
 6. the peak RSS of every rule, from Snakemake's benchmark records;
-7. inference latencies on a quiet machine: the latency jobs rerun one at a time, alone
-   (copied to benchmarks/latency.csv; latencies measured inside a busy sweep are noisy).
+7. inference latencies: the latency jobs rerun (they always run alone; copied to
+   benchmarks/latency.csv);
+8. the plain script a user would write without the workflow (benchmarks/plain_script.py: one
+   process, TensorFlow's default threads, the same trainings and evaluations), timed in the
+   same run as the sweep, and workflow / plain script.
 
 Writes benchmarks/latest.json and benchmarks/latest.md. ``--parts prune,latency`` re-measures only
 those parts, reusing the working directory of the last run; the other figures are carried over
@@ -46,7 +49,7 @@ from prunelab.efficiency import dense_flops  # noqa: E402
 from prunelab.network import zeros_like_architecture  # noqa: E402
 from prunelab.plan import training_specs, trainings  # noqa: E402
 
-PARTS = ("sweep", "noop", "prune", "latency", "scaling")
+PARTS = ("sweep", "plain", "noop", "prune", "latency", "scaling")
 GEMM_SIZE = 2048
 TEST_IMAGES = 10000
 TRAIN_IMAGES = 60000
@@ -178,6 +181,20 @@ def main() -> None:
         memory = records.groupby("rule")["max_rss"].max()
         out["peak_rss_mb"] = {rule: round(float(v), 1) for rule, v in memory.items()}
 
+    if "plain" in parts:
+        print("plain script ...", flush=True)
+        command = [sys.executable, str(REPO / "benchmarks" / "plain_script.py"), str(workdir / "results" / "data"),
+                   str(workdir / "plain.json")] + (["--config", str(configfile)] if options.quick else [])
+        started = time.perf_counter()
+        subprocess.run(command, check=True)
+        plain = time.perf_counter() - started
+        accuracies = pd.DataFrame(json.loads((workdir / "plain.json").read_text())["results"])
+        if not (accuracies.loc[accuracies["k"] == 0, "accuracy"] > 0.6).all():
+            raise BenchmarkError("the plain script's unpruned models are implausible")
+        out["plain_script"] = {"wall_s": plain}
+        if "sweep" in parts:
+            out["plain_script"]["workflow_over_plain"] = out["sweep"]["wall_s"] / plain
+
     if "noop" in parts:
         print("no-op rerun ...", flush=True)
         out["noop_rerun_s"] = statistics.median(snakemake(workdir, configfile, "--cores", "4") for _ in range(3))
@@ -231,6 +248,14 @@ def write_results(out: dict) -> None:
         f"| its floor ({sweep['train_tflop']:.1f} TFLOP training + {sweep['evaluate_tflop']:.1f} TFLOP evaluation "
         f"at {(sweep['train_tflop'] + sweep['evaluate_tflop']) * 1e3 / sweep['floor_s']:.0f} GFLOP/s, the all-core GEMM rate measured with the sweep) | {sweep['floor_s']:.0f} s | |",
         f"| sweep / floor | {sweep['ratio_to_floor']:.2f}x | at most 1.5x |",
+    ]
+    if "plain_script" in out:
+        plain = out["plain_script"]
+        ratio = (f"{plain['workflow_over_plain']:.2f}x" if "workflow_over_plain" in plain
+                 else "not measured in the same run")
+        lines += [f"| plain script (benchmarks/plain_script.py: one process, TensorFlow's default threads) | "
+                  f"{plain['wall_s']:.0f} s | |", f"| workflow / plain script, same run | {ratio} | under 1 |"]
+    lines += [
         f"| median dense prune job | {prune['median_job_s']:.2f} s | under 1 s |",
         f"| prune stage ({prune['jobs']} jobs) | {prune['stage_wall_s']:.0f} s vs floor {prune['floor_s']:.0f} s "
         f"(at {sweep['evaluate_tflop'] * 1e3 / prune['floor_s']:.0f} GFLOP/s) = {prune['ratio_to_floor']:.2f}x | at most 2x |",

@@ -54,8 +54,8 @@ def planned_outputs(output: str, rule: str) -> list[str]:
     return re.findall(rf"^(?:local)?rule {rule}:\n(?:    .*\n)*?    output: (.+)$", output, re.M)
 
 
-def run_to_completion(workdir, configfile):
-    result = snakemake(workdir, "--cores", "2", configfiles=(configfile,))
+def run_to_completion(workdir, configfile, cores=4):
+    result = snakemake(workdir, "--cores", str(cores), configfiles=(configfile,))
     assert result.returncode == 0, result.stderr[-5000:]
     return workdir
 

@@ -5,7 +5,8 @@ import pytest
 
 from prunelab import export
 from prunelab.compaction import compact
-from prunelab.efficiency import dense_flops, efficiency_stats, flops, latencies, sparse_form
+from prunelab.efficiency import dense_flops, efficiency_stats, flops
+from prunelab.latency import RUNTIMES, latency_rows, measurably_different, sparse_form, time_call
 from prunelab.network import Network, features, logits
 from prunelab.pruning import prune, select_layers
 
@@ -109,10 +110,30 @@ def test_efficiency_stats_of_a_unit_pruned_model():
     assert stats["flops"] == 784 * 15 + 30 * 10 + 200
     assert stats["compact_params"] == stats["compact_flops"] == 784 * 15 + 15 * 10 + 10 * 10
     assert stats["size_bytes"] < stats["dense_size_bytes"] / 1.8
-    measured = latencies(pruned, x, [1, 8], repeats=2)
-    assert sorted(measured) == sorted(f"latency_{form}_b{b}_ms" for form in ("masked", "sparse", "compact")
-                                      for b in (1, 8))
-    assert all(value > 0 for value in measured.values())
+    rows = latency_rows(pruned, x, [1, 8], repeats=3)
+    assert sorted((r["runtime"], r["form"], r["batch_size"]) for r in rows) == sorted(
+        (runtime, form, b) for runtime, forms in RUNTIMES.items() for form in forms for b in (1, 8))
+    assert all(0 < r["q1_ms"] <= r["median_ms"] <= r["q3_ms"] and r["repeats"] == 3 for r in rows)
+
+
+def test_timings_report_median_and_spread_and_differences_only_beyond_it():
+    calls = iter([5, 1, 2, 3, 4, 9])  # warm-up values are not timed; repeats sleep 1..4 ms in order
+    import time
+
+    timing = time_call(lambda: time.sleep(next(calls) / 1000), repeats=4, warmup=1)
+    assert timing["repeats"] == 4 and 2 <= timing["median_ms"] <= 4 and timing["q1_ms"] < timing["q3_ms"]
+    fast, slow = {"q1_ms": 1.0, "q3_ms": 2.0}, {"q1_ms": 2.5, "q3_ms": 3.0}
+    assert measurably_different(fast, slow) and not measurably_different(fast, {"q1_ms": 1.9, "q3_ms": 3.0})
+
+
+def test_onnx_runtime_predicts_like_the_numpy_model():
+    from prunelab.onnx_export import run, session
+
+    for architecture in (DENSE, {**DENSE, "bias": True}, CNN):
+        network = random_network(architecture)
+        for pruned in (network, compact(prune(network, "unit", 0.5, [0, 1])[0])):
+            x = features(architecture, images(100))
+            np.testing.assert_allclose(run(session(pruned), x), logits(pruned, x), rtol=1e-5, atol=1e-5)
 
 
 def test_keras_model_from_an_exported_file_predicts_like_numpy(tensorflow, tmp_path):

@@ -2,6 +2,7 @@ import pandas as pd
 import pytest
 
 from prunelab.report import findings
+from prunelab.columns import LATENCY_COLUMNS
 from prunelab.tables import (IDENTITY, METRIC_COLUMNS, PRUNED_MODEL, largest_safe_k, latency_frame, markdown_table,
                              metrics_frame, summarize)
 
@@ -22,10 +23,13 @@ def test_metrics_frame_has_the_documented_columns_in_a_stable_order():
     records = [record("weight", 0.5, 0.9), record("unit", 0.0, 0.95), record("weight", 0.0, 0.95)]
     frame = metrics_frame(records)
     assert list(frame.columns) == METRIC_COLUMNS
-    latency = latency_frame([{**{c: r[c] for c in IDENTITY}, "latency_masked_b16_ms": 0.5,
-                              "latency_masked_b1_ms": 0.1} for r in records])
-    assert list(latency.columns) == PRUNED_MODEL + ["latency_masked_b1_ms", "latency_masked_b16_ms"]
-    assert latency[["method", "k"]].equals(frame[["method", "k"]])
+    timing = {"median_ms": 0.5, "q1_ms": 0.4, "q3_ms": 0.6, "repeats": 10}
+    latency = latency_frame([{**{c: r[c] for c in IDENTITY}, "runtime": runtime, "form": "masked", "batch_size": b,
+                              **timing} for r in records for b in (16, 1) for runtime in ("onnxruntime", "numpy")])
+    assert list(latency.columns) == LATENCY_COLUMNS and len(latency) == 3 * 2 * 2
+    assert list(latency["batch_size"][:4]) == [1, 16, 1, 16] and list(latency["runtime"][:2]) == ["numpy"] * 2
+    assert latency[["method", "k"]].drop_duplicates().reset_index(drop=True).equals(frame[["method", "k"]])
+    assert list(latency_frame([]).columns) == LATENCY_COLUMNS
     assert list(zip(frame["method"], frame["k"])) == [("unit", 0.0), ("weight", 0.0), ("weight", 0.5)]
     assert metrics_frame(records[::-1]).equals(frame)
     with pytest.raises(ValueError, match="lack the columns"):
@@ -83,3 +87,13 @@ def test_iterative_fine_tuning_is_a_variant_of_its_own():
     text = findings(summary, 0.01)[0]
     assert "weight +ft3 (3 rounds) stays within 1 point up to k = 0.9 and reaches 0.9460" in text
     assert "weight +ft3 (3 rounds) pruning tolerates the most." in text
+
+
+def test_speed_is_claimed_only_outside_the_spread_of_both_timings():
+    from prunelab.report import speed_change
+
+    dense = pd.DataFrame([{"median_ms": 10.0, "q1_ms": 9.0, "q3_ms": 11.0}])
+    assert speed_change(pd.DataFrame([{"median_ms": 4.0, "q1_ms": 3.8, "q3_ms": 4.3}]), dense) == "2.5x faster"
+    assert speed_change(pd.DataFrame([{"median_ms": 13.0, "q1_ms": 12.0, "q3_ms": 14.0}]), dense) == "1.3x slower"
+    overlapping = pd.DataFrame([{"median_ms": 8.0, "q1_ms": 6.0, "q3_ms": 9.5}])  # 1.25x by medians, inside the noise
+    assert speed_change(overlapping, dense) == "no measurable change"

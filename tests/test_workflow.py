@@ -19,9 +19,13 @@ def test_metrics_table_is_complete_and_plausible(smoke):
     iterative = metrics[(metrics["finetune_epochs"] == 2) & (metrics["finetune_rounds"] == 2)]
     metrics = metrics[metrics["finetune_epochs"] == 0]
     latency = pd.read_csv(smoke / "results" / "latency.csv")
-    assert len(latency) == len(metrics) and latency.notna().all().all()  # every one-shot pruned model
-    for form in ("masked", "sparse", "compact"):
-        assert (latency[f"latency_{form}_b1_ms"] > 0).all() and (latency[f"latency_{form}_b256_ms"] > 0).all()
+    # every one-shot pruned model, in numpy (3 forms) and ONNX Runtime (2), at batch 1 and 256
+    assert len(latency) == len(metrics) * 5 * 2 and latency.notna().all().all()
+    assert set(map(tuple, latency[["runtime", "form"]].drop_duplicates().values)) == {
+        ("numpy", "masked"), ("numpy", "sparse"), ("numpy", "compact"), ("onnxruntime", "masked"),
+        ("onnxruntime", "compact")}
+    assert (latency["q1_ms"] <= latency["median_ms"]).all() and (latency["median_ms"] <= latency["q3_ms"]).all()
+    assert (latency["q1_ms"] > 0).all() and set(latency["batch_size"]) == {1, 256}
     assert len(metrics) == 2 * 2 * 2 * 3  # datasets x regularizers x methods x k
     assert len(finetuned) == len(iterative) == 2 * 2 * 2 and set(finetuned["k"]) == set(iterative["k"]) == {0.9}
     assert set(metrics["regularizer"]) == {"none", "l2"} and set(metrics["method"]) == {"weight", "unit"}
@@ -255,3 +259,21 @@ def test_compaction_predicts_like_the_masked_model_on_the_10000_test_images(smok
                 masked, compacted = logits(pruned, x), logits(compact(pruned), x)
                 assert len(x) == 10_000 and (masked.argmax(1) == compacted.argmax(1)).all()
                 np.testing.assert_allclose(compacted, masked, rtol=1e-4, atol=1e-4)
+
+
+def test_latency_jobs_ran_with_the_machine_to_themselves(smoke):
+    """From Snakemake's own log: while a latency job ran, no other job did."""
+    log = max((smoke / ".snakemake" / "log").glob("*.snakemake.log")).read_text()
+    running, rules, alone = set(), {}, []
+    for block in re.split(r"\n(?=\[\w{3} \w{3} )", log):
+        started = re.search(r"^(?:local)?rule (\w+):\n(?:.*\n)*?    jobid: (\d+)", block, re.M)
+        finished = re.search(r"^Finished jobid: (\d+)", block, re.M)
+        if started:
+            rules[started[2]] = started[1]
+            running.add(started[2])
+        if finished:
+            running.discard(finished[1])
+        latency = [job for job in running if rules[job] == "latency"]
+        if latency:
+            alone.append(running == set(latency[:1]))
+    assert len(alone) >= 4 and all(alone)  # one check per latency job start at least

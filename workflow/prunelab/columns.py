@@ -12,3 +12,5 @@ PRUNED_MODEL = [c for c in IDENTITY if not c.startswith("finetune_")]
 """Identity of a one-shot pruned model: the key of latency.csv (fine-tuning keeps the structure)."""
 RETRAINING = ["finetune_epochs", "finetune_rounds"]
 """How a pruned model was retrained: epochs (0 = one-shot) and the prune-retrain rounds they took."""
+LATENCY_COLUMNS = PRUNED_MODEL + ["runtime", "form", "batch_size", "median_ms", "q1_ms", "q3_ms", "repeats"]
+"""The columns of latency.csv: one row per one-shot pruned model, runtime, form and batch size."""

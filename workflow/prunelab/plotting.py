@@ -11,7 +11,7 @@ from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, NullForma
 
 from .network import Network
 from .pruning import METHODS, prune, unit_norms
-from .tables import RETRAINING, method_order, one_shot_with_latency, retraining_label, variant_label
+from .tables import RETRAINING, method_order, retraining_label, variant_label
 
 # Each built-in its own colour; a control in a light shade of the method it controls.
 _TAB20 = [tuple(c) for c in sns.color_palette("tab20")]
@@ -160,17 +160,21 @@ def comparison(metrics: pd.DataFrame, dataset: str) -> Figure:
     return figure
 
 
+LATENCY_STYLES = {("numpy", "masked"): ":", ("numpy", "sparse"): "--", ("numpy", "compact"): "-",
+                  ("onnxruntime", "masked"): (0, (1, 3)), ("onnxruntime", "compact"): "-."}
+"""How each runtime and form is drawn in the latency panels."""
+
+
 def savings(metrics: pd.DataFrame, latency: pd.DataFrame, dataset: str) -> Figure:
     """What pruning really saves, one column per training configuration (one-shot pruning):
     accuracy against bytes on disk (best format) and against theoretical speedup, and the
-    measured latency of the masked, sparse and compacted model at the largest batch."""
-    data = one_shot_with_latency(metrics, latency)
-    data = data[data["dataset"] == dataset]
+    measured latency (median, interquartile band) of each form in each runtime at the largest
+    batch size."""
+    data = metrics[(metrics["dataset"] == dataset) & (metrics["finetune_epochs"] == 0)]
+    timed = latency[latency["dataset"] == dataset]
     configurations = _configurations(data)
-    latency_columns = sorted((c for c in data.columns if c.startswith("latency_") and data[c].notna().any()),
-                             key=lambda c: int(c.rsplit("_b", 1)[1].removesuffix("_ms")))
-    rows = 3 if latency_columns else 2
-    figure = Figure(figsize=(3.8 * len(configurations), 3.2 * rows), layout="constrained")
+    rows = 3 if len(timed) else 2
+    figure = Figure(figsize=(3.8 * len(configurations) + 1.6, 3.2 * rows), layout="constrained")
     axes = figure.subplots(rows, len(configurations), squeeze=False)
     palette, hue_order = _palette(data), method_order(data["method"])
     for column, train_id in enumerate(configurations):
@@ -184,22 +188,25 @@ def savings(metrics: pd.DataFrame, latency: pd.DataFrame, dataset: str) -> Figur
             ax.set_xlabel(label)
             ax.set_ylabel("test accuracy")
             ax.set_ylim(0, 1)
-        if latency_columns:
-            batch = latency_columns[-1].rsplit("_b", 1)[1].removesuffix("_ms")
+        if len(timed):
+            batch = int(timed["batch_size"].max())
             ax = axes[2, column]
-            for method in hue_order:
-                rows_of_method = subset[subset["method"] == method].groupby("k")
-                for form, dash in (("masked", ":"), ("sparse", "--"), ("compact", "-")):
-                    series = rows_of_method[f"latency_{form}_b{batch}_ms"].median()
-                    ax.plot(series.index, series.values, dash, marker=".", color=palette[method],
-                            label=f"{method}, {form}")
+            measured = timed[(timed["train_id"] == train_id) & (timed["batch_size"] == batch)]
+            for (method, runtime, form), series in measured.groupby(["method", "runtime", "form"], sort=False):
+                series = series.groupby("k")[["median_ms", "q1_ms", "q3_ms"]].median()
+                ax.plot(series.index, series["median_ms"], linestyle=LATENCY_STYLES[runtime, form], marker=".",
+                        color=palette[method], label=f"{method}, {runtime} {form}")
+                ax.fill_between(series.index, series["q1_ms"], series["q3_ms"], color=palette[method], alpha=0.15,
+                                linewidth=0)
             set_k_axis(ax, subset["k"])
             plain_log_scale(ax.yaxis)
             ax.set_ylabel(f"latency, batch {batch} (ms)")
-            if column == 0:
-                ax.legend(fontsize=6)
         axes[0, column].set_title(train_id, fontsize=9)
-    figure.suptitle(f"{dataset}: real savings of one-shot pruning", fontsize=11)
+    if len(timed):
+        handles, labels = axes[2, 0].get_legend_handles_labels()
+        figure.legend(handles, labels, loc="outside right lower", fontsize=6, frameon=False)
+    figure.suptitle(f"{dataset}: real savings of one-shot pruning (latency: median and interquartile range, "
+                    f"one thread)", fontsize=10)
     return figure
 
 

@@ -9,7 +9,8 @@ from pathlib import Path
 import pandas as pd
 
 from .fileio import atomic_output
-from .tables import largest_safe_k, one_shot_with_latency, summarize, variant_order
+from .latency import RUNTIMES, measurably_different
+from .tables import largest_safe_k, summarize, variant_order
 
 PACKAGE_PARENT = str(Path(__file__).resolve().parents[1])
 NOTEBOOK = Path(PACKAGE_PARENT) / "notebooks" / "report.ipynb"
@@ -61,33 +62,50 @@ def findings(summary: pd.DataFrame, tolerance: float) -> list[str]:
     return sentences
 
 
+FORM_NAMES = {"masked": "masked", "sparse": "sparse (CSR)", "compact": "compacted"}
+RUNTIME_NAMES = {"numpy": "numpy", "onnxruntime": "ONNX Runtime"}
+
+
+def speed_change(pruned: pd.DataFrame, dense: pd.DataFrame) -> str:
+    """'2.6x faster', '1.3x slower' or 'no measurable change': a change is claimed only where the
+    two timings' interquartile ranges (medians over seeds) do not overlap."""
+    a, b = pruned[["median_ms", "q1_ms", "q3_ms"]].median(), dense[["median_ms", "q1_ms", "q3_ms"]].median()
+    if not measurably_different(a.to_dict(), b.to_dict()):
+        return "no measurable change"
+    ratio = b["median_ms"] / a["median_ms"]
+    return f"{ratio:.1f}x faster" if ratio > 1 else f"{1 / ratio:.1f}x slower"
+
+
 def savings_findings(metrics: pd.DataFrame, latency: pd.DataFrame, tolerance: float) -> list[str]:
-    """Per configuration and method, what the largest harmless k saves for real: bytes on
-    disk and measured latency of the compacted and the sparse model against the dense one."""
-    one_shot = one_shot_with_latency(metrics, latency)
+    """Per configuration and method, what the largest harmless k saves for real: bytes on disk,
+    and the measured speed of each form in each runtime against the unpruned model in the same
+    runtime, at the largest batch timed."""
+    one_shot = metrics[metrics["finetune_epochs"] == 0]
     safe = largest_safe_k(summarize(one_shot), tolerance)
-    latency = sorted((c for c in one_shot.columns if c.startswith("latency_masked_b")),
-                     key=lambda c: int(c.removeprefix("latency_masked_b").removesuffix("_ms")))
     sentences = []
     for row in safe[safe["safe_k"] > 0].itertuples():
-        chosen = one_shot[(one_shot["train_id"] == row.train_id) & (one_shot["dataset"] == row.dataset)
-                          & (one_shot["method"] == row.variant) & (one_shot["k"] == row.safe_k)]
-        unpruned = one_shot[(one_shot["train_id"] == row.train_id) & (one_shot["dataset"] == row.dataset)
-                            & (one_shot["k"] == 0)]
+        same_model = (one_shot["train_id"] == row.train_id) & (one_shot["dataset"] == row.dataset)
+        chosen = one_shot[same_model & (one_shot["method"] == row.variant) & (one_shot["k"] == row.safe_k)]
         text = (f"**{row.dataset}, {row.train_id}, {row.variant} pruning at k = {row.safe_k:g}** "
                 f"(within {tolerance * 100:g} point(s)): {chosen['size_bytes'].mean() / 1e6:.2f} MB on disk "
                 f"instead of {chosen['dense_size_bytes'].mean() / 1e6:.2f} MB "
                 f"({chosen['dense_size_bytes'].mean() / chosen['size_bytes'].mean():.1f}x smaller), "
                 f"theoretical speedup {chosen['theoretical_speedup'].mean():.1f}x")
-        measured = [c for c in latency if chosen[c].notna().any()]
-        if measured:
-            column = measured[-1]
-            batch = column.removeprefix("latency_masked_b").removesuffix("_ms")
-            dense = unpruned[column].median()
-            forms = {form: dense / chosen[column.replace("masked", form)].median()
-                     for form in ("masked", "sparse", "compact")}
-            text += (f"; measured at batch {batch}: masked {forms['masked']:.1f}x, sparse {forms['sparse']:.1f}x, "
-                     f"compacted {forms['compact']:.1f}x the speed of the unpruned model")
+        timed = latency[(latency["train_id"] == row.train_id) & (latency["dataset"] == row.dataset)]
+        if len(timed):
+            timed = timed[timed["batch_size"] == timed["batch_size"].max()]
+            pruned = timed[(timed["method"] == row.variant) & (timed["k"] == row.safe_k)]
+            dense = timed[(timed["k"] == 0) & (timed["form"] == "masked")]
+            changes = []
+            for runtime, forms in RUNTIMES.items():
+                described = [f"{FORM_NAMES[form]} {speed_change(measured, dense[dense['runtime'] == runtime])}"
+                             for form in forms
+                             if len(measured := pruned[(pruned["runtime"] == runtime) & (pruned["form"] == form)])]
+                if described:
+                    changes.append(f"{RUNTIME_NAMES[runtime]}: " + ", ".join(described))
+            if changes:
+                text += (f"; measured at batch {int(timed['batch_size'].iloc[0])}, one thread, against the unpruned "
+                         f"model in the same runtime: " + "; ".join(changes))
         sentences.append(text + ".")
     return sentences
 

@@ -6,7 +6,7 @@ import pandas as pd
 
 from .pruning import METHODS
 
-from .columns import IDENTITY, METRIC_COLUMNS, PRUNED_MODEL, RETRAINING
+from .columns import IDENTITY, LATENCY_COLUMNS, METRIC_COLUMNS, PRUNED_MODEL, RETRAINING
 
 CONFIGURATION = ["dataset", "train_id", "model", "regularizer", "strength", "layers"]
 
@@ -28,20 +28,10 @@ def metrics_frame(records: list[dict]) -> pd.DataFrame:
 
 
 def latency_frame(rows: list[dict]) -> pd.DataFrame:
-    """Measured latencies (ms) per one-shot pruned model: identity, then one column per form and batch."""
-    frame = pd.DataFrame.from_records(rows, columns=None if rows else PRUNED_MODEL)
-    measured = sorted((c for c in frame.columns if c.startswith("latency_")),
-                      key=lambda c: (int(c.rsplit("_b", 1)[1].removesuffix("_ms")), c))
-    return frame[PRUNED_MODEL + measured].sort_values(PRUNED_MODEL, kind="stable").reset_index(drop=True)
-
-
-def one_shot_with_latency(metrics: pd.DataFrame, latency: pd.DataFrame) -> pd.DataFrame:
-    """The one-shot rows of ``metrics`` with their measured latencies alongside (none where a
-    method's pruned models are not timed)."""
-    one_shot = metrics[metrics["finetune_epochs"] == 0]
-    if latency.empty:
-        return one_shot.copy()
-    return one_shot.merge(latency, on=PRUNED_MODEL, how="left")
+    """Measured latencies, long: one row per one-shot pruned model, runtime, form and batch size."""
+    frame = pd.DataFrame.from_records(rows, columns=LATENCY_COLUMNS)
+    key = PRUNED_MODEL + ["runtime", "form", "batch_size"]
+    return frame[LATENCY_COLUMNS].sort_values(key, kind="stable").reset_index(drop=True)
 
 
 def retraining_label(finetune_epochs: int, finetune_rounds: int) -> str:

@@ -61,7 +61,9 @@ rule finetune:
 
 rule latency:
     # Timings of every pruned model of one trained model (all methods and k, one warm
-    # process); kept apart from the prune jobs, whose results are exactly reproducible.
+    # process); kept apart from the prune jobs, whose results are exactly reproducible. The
+    # job claims every core Snakemake may use, so no other job runs beside it, whatever
+    # --cores says; it times one thread.
     input:
         split_files("test"),
         data=ancient(PROVENANCE),
@@ -75,7 +77,7 @@ rule latency:
         f"{BENCHMARKS}/latency/{{dataset}}/{{train_id}}/seed{{seed}}/{{scope}}/{LATENCY_ID}.tsv"
     conda:
         "../../envs/core.yaml"
-    threads: 1
+    threads: workflow.cores
     resources:
         mem_mb=500,
         runtime=10,

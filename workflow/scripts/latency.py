@@ -1,14 +1,18 @@
-"""Measure the inference latency of every pruned model of one trained model."""
+"""Time every pruned model of one trained model, alone on the machine (see prunelab.latency)."""
 
-from pathlib import Path
+from prunelab.runtime import pin_threads
 
-from prunelab.loading import load_split
-from prunelab.efficiency import latencies
-from prunelab.fileio import read_json, write_json
-from prunelab.network import Network, features
-from prunelab.pruning import prune, select_layers
-from prunelab.records import identity
-from prunelab.runtime import script_logger
+pin_threads(1)  # one thread, whatever Snakemake exported: the job takes every core only to run alone
+
+from pathlib import Path  # noqa: E402
+
+from prunelab.fileio import read_json, write_json  # noqa: E402
+from prunelab.latency import latency_rows  # noqa: E402
+from prunelab.loading import load_split  # noqa: E402
+from prunelab.network import Network, features  # noqa: E402
+from prunelab.pruning import prune, select_layers  # noqa: E402
+from prunelab.records import identity  # noqa: E402
+from prunelab.runtime import script_logger  # noqa: E402
 
 log = script_logger(snakemake.log[0])
 trained = read_json(snakemake.input.record)
@@ -22,7 +26,8 @@ rows = []
 for method in snakemake.params.methods:
     for k in snakemake.params.k:
         pruned, _ = prune(network, method, k, layers, seed=trained["seed"])
-        rows.append({**identity(trained, snakemake.wildcards.scope, method, k),
-                     **latencies(pruned, x, batch_sizes, repeats)})
-        log.info("%s k=%s: %s", method, k, {name: round(ms, 3) for name, ms in rows[-1].items() if "latency" in name})
+        timed = latency_rows(pruned, x, batch_sizes, repeats)
+        rows += [{**identity(trained, snakemake.wildcards.scope, method, k), **row} for row in timed]
+        log.info("%s k=%s: %s", method, k, ", ".join(f"{r['runtime']} {r['form']} b{r['batch_size']} "
+                                                     f"{r['median_ms']:.3f} ms" for r in timed))
 write_json(snakemake.output[0], {"rows": rows})
