@@ -240,12 +240,13 @@ def test_snakemake_report_renders_in_headless_chromium(smoke, tmp_path):
     assert (ARTIFACTS / "snakemake-report.png").stat().st_size > 10_000
 
 
-def test_compaction_predicts_like_the_masked_model_on_the_10000_test_images(smoke):
+def test_compaction_and_onnx_runtime_predict_like_the_masked_model_on_the_10000_test_images(smoke):
     import numpy as np
 
     from prunelab.compaction import compact
     from prunelab.loading import load_split
     from prunelab.network import Network, features, logits
+    from prunelab.onnx_export import run, session
     from prunelab.pruning import prune, select_layers
 
     for dataset in ("digits", "fashion"):
@@ -259,6 +260,10 @@ def test_compaction_predicts_like_the_masked_model_on_the_10000_test_images(smok
                 masked, compacted = logits(pruned, x), logits(compact(pruned), x)
                 assert len(x) == 10_000 and (masked.argmax(1) == compacted.argmax(1)).all()
                 np.testing.assert_allclose(compacted, masked, rtol=1e-4, atol=1e-4)
+                for form in (pruned, compact(pruned)):  # ONNX Runtime, masked and compacted
+                    deployed = run(session(form), x)
+                    assert (deployed.argmax(1) == masked.argmax(1)).all()
+                    np.testing.assert_allclose(deployed, masked, rtol=1e-4, atol=1e-4)
 
 
 def test_latency_jobs_ran_with_the_machine_to_themselves(smoke):
