@@ -116,44 +116,47 @@ COMPRESSION_TICKS = [1, 2, 4, 8, 16, 32, 64, 128, 256]
 def comparison(metrics: pd.DataFrame, dataset: str) -> Figure:
     """Every method on one axes per training configuration (Blalock et al. 2020): test accuracy
     against compression ratio (all parameters / non-zero parameters, ShrinkBench's definition)
-    on a log scale; mean and ±1 std over seeds; ``random`` drawn as the floor to beat."""
+    on a log scale; mean and ±1 std over seeds; ``random`` drawn as the floor to beat. The
+    second row zooms on the 10 points below the unpruned model, where methods differ."""
     data = metrics[metrics["dataset"] == dataset].copy()
     data["compression"] = data["total_params"] / data["nonzero_params"]
     data["variant"] = [variant_label(*v) for v in data[["method", *RETRAINING]].itertuples(index=False)]
     configurations = _configurations(data)
-    figure = Figure(figsize=(5.2 * len(configurations) + 2.4, 4.2), layout="constrained")
-    axes = figure.subplots(1, len(configurations), squeeze=False)[0]
+    figure = Figure(figsize=(5.2 * len(configurations) + 2.4, 7.2), layout="constrained")
+    axes = figure.subplots(2, len(configurations), squeeze=False)
     palette = _palette(data)
     variants = data[["variant", "method", *RETRAINING]].drop_duplicates()
     order = method_order(variants["method"])
     variants = variants.assign(rank=variants["method"].map(order.index)).sort_values(["rank", *RETRAINING])
-    for ax, train_id in zip(axes, configurations):
+    for column, train_id in enumerate(configurations):
         subset = data[data["train_id"] == train_id]
-        for row in variants.itertuples(index=False):
-            points = subset[subset["variant"] == row.variant].groupby("k").agg(
-                compression=("compression", "mean"), accuracy=("accuracy", "mean"),
-                spread=("accuracy", "std")).sort_values("compression")
-            if points.empty:
-                continue
-            style = {"linestyle": "--" if row.finetune_epochs else "-", "marker": "o", "markersize": 4,
-                     "color": palette[row.method], "label": row.variant, "capsize": 2}
-            if row.method == "random" and not row.finetune_epochs:
-                style.update(linewidth=2.5, linestyle=":", zorder=1)
-                ax.fill_between(points["compression"], 0, points["accuracy"], color=palette["random"], alpha=0.12,
-                                linewidth=0, label="below random: no better than chance removal")
-            ax.errorbar(points["compression"], points["accuracy"], yerr=points["spread"].fillna(0), **style)
-        ax.set_xscale("log", base=2)
-        top = max(2.0, float(subset["compression"].max()) * 1.2)
-        ax.set_xticks([t for t in COMPRESSION_TICKS if t <= top])
-        ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}x"))
-        ax.xaxis.set_minor_formatter(NullFormatter())
-        ax.set_xlim(0.9, top)
-        ax.set_ylim(0, 1)
-        ax.set_xlabel("compression ratio (all parameters / non-zero)")
-        ax.set_ylabel("test accuracy")
-        ax.set_title(train_id, fontsize=9)
-    handles, labels = axes[0].get_legend_handles_labels()
-    figure.legend(handles, labels, loc="outside right upper", fontsize=7, frameon=False)
+        unpruned = subset.loc[(subset["k"] == 0) & (subset["finetune_epochs"] == 0), "accuracy"].mean()
+        for row, ax in enumerate(axes[:, column]):
+            for variant in variants.itertuples(index=False):
+                points = subset[subset["variant"] == variant.variant].groupby("k").agg(
+                    compression=("compression", "mean"), accuracy=("accuracy", "mean"),
+                    spread=("accuracy", "std")).sort_values("compression")
+                if points.empty:
+                    continue
+                style = {"linestyle": "--" if variant.finetune_epochs else "-", "marker": "o", "markersize": 4,
+                         "color": palette[variant.method], "label": variant.variant, "capsize": 2}
+                if variant.method == "random" and not variant.finetune_epochs:
+                    style.update(linewidth=2.5, linestyle=":", zorder=1)
+                    ax.fill_between(points["compression"], 0, points["accuracy"], color=palette["random"],
+                                    alpha=0.12, linewidth=0, label="below random: no better than chance removal")
+                ax.errorbar(points["compression"], points["accuracy"], yerr=points["spread"].fillna(0), **style)
+            ax.set_xscale("log", base=2)
+            top = 2.0 ** np.ceil(np.log2(max(2.0, float(subset["compression"].max()) * 1.1)))
+            ax.set_xticks([t for t in COMPRESSION_TICKS if t <= top])
+            ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}x"))
+            ax.xaxis.set_minor_formatter(NullFormatter())
+            ax.set_xlim(0.9, top)
+            ax.set_ylim(*((0, 1) if row == 0 else (max(0.0, unpruned - 0.1), min(1.0, unpruned + 0.02))))
+            ax.set_xlabel("compression ratio (all parameters / non-zero)")
+            ax.set_ylabel("test accuracy" if row == 0 else "test accuracy (zoom)")
+        axes[0, column].set_title(train_id, fontsize=9)
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    figure.legend(handles, labels, loc="outside right center", fontsize=7, frameon=False)
     seeds = data["seed"].nunique()
     figure.suptitle(f"{dataset}: methods compared" + (f" (mean ± std over {seeds} seeds)" if seeds > 1 else ""),
                     fontsize=11)
