@@ -45,9 +45,13 @@ def test_fine_tuning_presets_reuse_the_default_models(name):
 
 
 def test_preset_c_is_the_default_config():
+    from prunelab.plan import training_specs
+
     default = load("config.yaml")
     preset, expected = validate_config(merge_config(default, load("presets/C.yaml"))), validate_config(default)
     assert (preset.pop("name"), expected.pop("name")) == ("preset-C", "")
+    assert training_specs(preset) == training_specs(expected)  # the same models, under the same ids
+    preset.pop("architectures"), expected.pop("architectures")  # C defines only the one it trains
     assert preset == expected
 
 

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from prunelab.network import Network
-from prunelab.pruning import (METHODS, PruningInputs, count_to_prune, global_weight_masks, prune, random_masks, select_layers,
+from prunelab.pruning import (BUILT_IN, METHODS, PruningInputs, count_to_prune, global_weight_masks, prune, random_masks, select_layers,
                               unit_mask, unit_norms, weight_mask)
 
 DENSE = {"type": "dense", "hidden": [10, 8], "bias": False}
@@ -141,7 +141,7 @@ def test_prune_does_not_modify_its_input_and_rejects_unknown_methods():
     network = dense_network(bias=True)
     copies = [k.copy() for k in network.kernels + network.biases]
     inputs = PruningInputs(x=np.random.default_rng(0).random((8, 20)), labels=np.arange(8) % 3, n_of_m=(1, 2), synflow_rounds=3)
-    for method in [m for m in METHODS.values() if m.kind in ("one_shot", "at_init")]:
+    for method in [METHODS[m] for m in BUILT_IN if METHODS[m].kind in ("one_shot", "at_init")]:
         prune(network, method.name, 0.5, [0, 1], inputs=inputs)
     for a, b in zip(network.kernels + network.biases, copies):
         np.testing.assert_array_equal(a, b)

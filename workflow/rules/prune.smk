@@ -77,7 +77,7 @@ rule latency:
         f"{BENCHMARKS}/latency/{{dataset}}/{{train_id}}/seed{{seed}}/{{scope}}/{LATENCY_ID}.tsv"
     conda:
         "../../envs/core.yaml"
-    threads: workflow.cores
+    threads: ALL_CORES
     resources:
         mem_mb=500,
         runtime=10,
