@@ -14,7 +14,7 @@ PRESETS = sorted((REPO / "presets").glob("*.yaml"))
 
 PAPERS = {  # the jobs of each paper preset beyond its trainings, prune jobs and summaries
     "frankle2019": {"lottery": 9, "lottery_reinit": 9},
-    "han2015": {"finetune": 3 * 3 * 5},  # seeds x methods x fine-tuned k
+    "han2015": {"finetune": 3 * 3 * 4},  # seeds x methods x fine-tuned k
     "snip2019": {"prune_at_init": 3 * 2 * 5},  # seeds x methods x k > 0
     "zhu2017": {"gradual": 2 * 6, "finetune": 2 * 2 * 5},  # models x k; models x methods x fine-tuned k
 }
