@@ -97,8 +97,10 @@ def test_touched_or_refetched_data_reruns_nothing(moved, tmp_path):
     shutil.copytree(work / "results" / "data" / "digits", mirror)
     sources = extra_config(tmp_path, f"data: {{sources: {{digits: [{{kind: directory, path: '{mirror}'}}]}}}}\n")
     command = [sys.executable, "-m", "snakemake", "-s", str(project / "Snakefile"), "--directory", str(work),
-               "--cores", "1", "--forcerun", "fetch_data", "--configfile", str(SMOKE), str(sources)]
+               "--cores", "1", "--forcerun", "fetch_data", "results/data/digits/provenance.json",
+               "--configfile", str(SMOKE), str(sources)]
     result = subprocess.run(command, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
-    assert planned_jobs(result.stdout or result.stderr) == {"fetch_data": 2, "all": 1}
+    assert planned_jobs(result.stdout or result.stderr) == {"fetch_data": 1}
+    assert "directory" in (work / "results" / "data" / "digits" / "provenance.json").read_text()
     assert dry_run(project, work) == {}

@@ -69,9 +69,10 @@ COMPARISON_PLOT = f"{SUMMARY}/plots/{{dataset}}/comparison.png"
 REPORT = f"{SUMMARY}/report/report"
 DISTRIBUTIONS = f"{SUMMARY}/distributions/{{dataset}}/{{train_id}}/seed{{seed}}.png"
 EXPERIMENT = config["name"] or "default"
-# Every core Snakemake may use here (1 where --cores is not given, as on a cluster, where each
-# job has its own allocation): what a latency job claims so that nothing runs beside it.
-ALL_CORES = workflow.resource_settings.cores or 1
+# Every core Snakemake may use on this machine: what a latency job claims so that nothing runs
+# beside it. On a cluster (or inside a cluster job) each job has its own allocation: 1.
+LOCAL = workflow.local_exec and not workflow.remote_exec
+ALL_CORES = (workflow.resource_settings.cores or 1) if LOCAL else 1
 LOGS = "results/logs"
 # Snakemake's per-job benchmark records (seconds, peak RSS, CPU time), one folder per rule,
 # read by benchmarks/run.py.
