@@ -97,7 +97,7 @@ def test_touched_or_refetched_data_reruns_nothing(moved, tmp_path):
     shutil.copytree(work / "results" / "data" / "digits", mirror)
     sources = extra_config(tmp_path, f"data: {{sources: {{digits: [{{kind: directory, path: '{mirror}'}}]}}}}\n")
     command = [sys.executable, "-m", "snakemake", "-s", str(project / "Snakefile"), "--directory", str(work),
-               "--cores", "1", "--forcerun", "fetch_data", "results/data/digits/provenance.json",
+               "--cores", "1", "results/data/digits/provenance.json", "--forcerun", "fetch_data",
                "--configfile", str(SMOKE), str(sources)]
     result = subprocess.run(command, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
