@@ -53,8 +53,6 @@ class Method:
     """"weight" removes single weights; "unit" whole output units, whose biases go too."""
     masks: MaskFunction | None = None
     needs: tuple[str, ...] = field(default=())
-    trains: bool = False
-    """Whether producing a pruned model trains (a training job) or only prunes (numpy)."""
     summary: str = ""
 
     def __post_init__(self):
@@ -63,6 +61,11 @@ class Method:
         unknown = set(self.needs) - set(INPUTS)
         if unknown:
             raise ValueError(f"method {self.name!r}: unknown needs {sorted(unknown)}; known: {', '.join(INPUTS)}")
+
+    @property
+    def trains(self) -> bool:
+        """Whether producing a pruned model trains (a training job) or only prunes (numpy)."""
+        return self.kind != "one_shot"
 
     @property
     def data_free_one_shot(self) -> bool:
@@ -261,17 +264,17 @@ register(Method("global_magnitude_gradient", masks=global_magnitude_gradient_mas
                 summary="the smallest saliency |w · ∂L/∂w| of all pruned layers together"))
 register(Method("n_of_m", masks=n_of_m_masks, needs=("n_of_m",),
                 summary="N:M semi-structured: the n largest |w| of every m consecutive inputs"))
-register(Method("snip", kind="at_init", masks=global_magnitude_gradient_masks, needs=("gradients",), trains=True,
+register(Method("snip", kind="at_init", masks=global_magnitude_gradient_masks, needs=("gradients",),
                 summary="at initialization, the smallest |w · ∂L/∂w| on one batch, then trained"))
-register(Method("synflow", kind="at_init", masks=synflow_masks, needs=("network",), trains=True,
+register(Method("synflow", kind="at_init", masks=synflow_masks, needs=("network",),
                 summary="at initialization, data-free iterative synaptic flow, then trained"))
-register(Method("gradual", kind="gradual", masks=layerwise(weight_mask), trains=True,
+register(Method("gradual", kind="gradual",
                 summary="per-layer magnitude pruning while training, sparsity rising on a cubic schedule"))
-register(Method("lottery", kind="lottery", trains=True,
+register(Method("lottery", kind="lottery",
                 summary="lottery tickets: iterative magnitude pruning, survivors rewound and retrained"))
-register(Method("lottery_reinit", kind="lottery", trains=True,
+register(Method("lottery_reinit", kind="lottery",
                 summary="the lottery tickets' masks with fresh random initial values (the control)"))
-register(Method("scratch", kind="scratch", granularity="unit", trains=True,
+register(Method("scratch", kind="scratch", granularity="unit",
                 summary="the architecture unit pruning leaves, trained from scratch (the control)"))
 
 BUILT_IN = tuple(METHODS)
