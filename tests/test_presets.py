@@ -32,7 +32,7 @@ def test_paper_presets_plan_every_method_and_name_the_published_figures(name, tm
     assert result.returncode == 0, result.stderr[-3000:]
     jobs = planned_jobs(result.stdout)
     assert {rule: jobs.get(rule, 0) for rule in PAPERS[name]} == PAPERS[name]
-    assert config["name"] == name and (config["report"]["published"] or name == "zhu2017")
+    assert config["name"] == name and config["report"]["published"]
 
 
 @pytest.mark.parametrize("name", ["finetune", "iterative"])
@@ -53,7 +53,6 @@ def test_preset_c_is_the_default_config():
     assert training_specs(preset) == training_specs(expected)  # the same models, under the same ids
     preset.pop("architectures"), expected.pop("architectures")  # C defines only the one it trains
     assert preset == expected
-
 
 
 @pytest.mark.parametrize("preset", [p for p in PRESETS if p.stem not in PAPERS], ids=lambda p: p.stem)
