@@ -17,11 +17,16 @@ working directory with the data already fetched:
    benchmarks/latency.csv);
 8. the plain script a user would write without the workflow (benchmarks/plain_script.py: one
    process, TensorFlow's default threads, the same trainings and evaluations), timed in the
-   same run as the sweep, and workflow / plain script.
+   same run as the sweep, and workflow / plain script;
+9. one training alone with 1 thread and with every core (training.threads), alternated:
+   epoch seconds and whether the two give the same weights;
+10. the same sweep with the opt-in bfloat16 training (benchmarks/bfloat16.yaml merged on top),
+   in its own working directory: its wall time against the float32 floor, and its accuracy
+   cost, pruned model by pruned model, against the float32 sweep's metrics.
 
 Writes benchmarks/latest.json and benchmarks/latest.md. ``--parts prune,latency`` re-measures only
-those parts, reusing the working directory of the last run; the other figures are carried over
-from benchmarks/latest.json with the date they were measured. Timings are not asserted (a busy
+those parts, reusing the working directory of the last run; the figures of parts not run are
+carried over from benchmarks/latest.json with the date they were measured. Timings are not asserted (a busy
 machine is slow, not wrong), but wrong outputs fail loudly: a sweep that does not produce
 the expected metrics raises.
 """
@@ -49,7 +54,7 @@ from prunelab.efficiency import dense_flops  # noqa: E402
 from prunelab.network import zeros_like_architecture  # noqa: E402
 from prunelab.plan import training_specs, trainings  # noqa: E402
 
-PARTS = ("sweep", "plain", "noop", "prune", "latency", "scaling")
+PARTS = ("sweep", "plain", "bfloat16", "noop", "prune", "latency", "threads", "scaling")
 GEMM_SIZE = 2048
 TEST_IMAGES = 10000
 TRAIN_IMAGES = 60000
@@ -70,11 +75,12 @@ def gemm_rate(threads: int) -> float:
                                 text=True).stdout)
 
 
-def merged_config(configfile: Path) -> dict:
-    """config.yaml with ``configfile`` merged in, as Snakemake does, then validated."""
+def merged_config(*configfiles: Path) -> dict:
+    """config.yaml with ``configfiles`` merged in, in order, as Snakemake does, then validated."""
     config = yaml.safe_load((REPO / "config.yaml").read_text())
-    if configfile != REPO / "config.yaml":
-        config = merge_config(config, yaml.safe_load(configfile.read_text()))
+    for configfile in configfiles:
+        if configfile != REPO / "config.yaml":
+            config = merge_config(config, yaml.safe_load(configfile.read_text()))
     return validate_config(config)
 
 
@@ -95,10 +101,10 @@ def workload_flops(config: dict) -> dict:
     return {"train": train, "evaluate": evaluate}
 
 
-def snakemake(workdir: Path, configfile: Path, *args: str) -> float:
-    """Run Snakemake in ``workdir``; returns wall seconds; raises if it fails."""
+def snakemake(workdir: Path, configfiles: list[Path], *args: str) -> float:
+    """Run Snakemake in ``workdir`` with ``configfiles``; returns wall seconds; raises if it fails."""
     command = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--directory", str(workdir),
-               *args, "--configfile", str(configfile)]
+               *args, "--configfile", *map(str, configfiles)]
     started = time.perf_counter()
     result = subprocess.run(command, capture_output=True, text=True)
     seconds = time.perf_counter() - started
@@ -114,9 +120,13 @@ def benchmark_records(workdir: Path) -> pd.DataFrame:
                          for path in root.rglob("*.tsv")])
 
 
+def sweep_metrics(workdir: Path, config: dict) -> pd.DataFrame:
+    return pd.read_csv(workdir / "results" / (config["name"] or "") / "metrics.csv")
+
+
 def check_outputs(workdir: Path, config: dict) -> None:
     """Fail loudly unless the sweep produced every expected, plausible result."""
-    metrics = pd.read_csv(workdir / "results" / (config["name"] or "") / "metrics.csv")
+    metrics = sweep_metrics(workdir, config)
     one_shot = metrics[metrics["finetune_epochs"] == 0]
     expected = len(trainings(config)) * len(config["pruning"]["methods"]) * len(config["pruning"]["k"])
     if len(one_shot) != expected:
@@ -147,6 +157,7 @@ def main() -> None:
     if options.skip_scaling and "scaling" in parts:
         parts.remove("scaling")
     configfile = REPO / ("benchmarks/quick.yaml" if options.quick else "config.yaml")
+    configfiles = [configfile]
     config = merged_config(configfile)
     workdir = options.workdir
     if "sweep" in parts and (workdir / "results").exists():
@@ -159,21 +170,18 @@ def main() -> None:
     out = {"machine": {"cpu": _cpu(), "cores": cores, "python": platform.python_version()},
            "config": str(configfile.relative_to(REPO)), "measured": {}}
     previous = REPO / "benchmarks" / "latest.json"
-    if "sweep" not in parts and previous.exists():
-        out = {**json.loads(previous.read_text()), **out, "measured": json.loads(previous.read_text())["measured"]}
+    if previous.exists():  # figures of the parts not run now are kept, with the date they were measured
+        earlier = json.loads(previous.read_text())
+        if earlier["config"] == out["config"]:
+            out = {**earlier, **out, "measured": earlier["measured"]}
     print("GEMM rate ...", flush=True)
     out["gemm_gflops"] = {"1 thread": gemm_rate(1), f"{cores} threads": gemm_rate(cores)}
     rate = out["gemm_gflops"][f"{cores} threads"] * 1e9
     flops = workload_flops(config)
 
+    floor = (flops["train"] + flops["evaluate"]) / rate
     if "sweep" in parts:
-        print("fetching data (not timed) ...", flush=True)
-        data = [f"results/data/{d}/provenance.json" for d in config["datasets"]]
-        snakemake(workdir, configfile, "--cores", "2", *data)
-        print("full sweep ...", flush=True)
-        sweep = snakemake(workdir, configfile, "--cores", "4")
-        check_outputs(workdir, config)
-        floor = (flops["train"] + flops["evaluate"]) / rate
+        sweep = timed_sweep(workdir, configfiles, config)
         out["sweep"] = {"wall_s": sweep, "train_tflop": flops["train"] / 1e12,
                         "evaluate_tflop": flops["evaluate"] / 1e12, "floor_s": floor, "ratio_to_floor": sweep / floor}
         records = benchmark_records(workdir)
@@ -195,13 +203,25 @@ def main() -> None:
         if "sweep" in parts:
             out["plain_script"]["workflow_over_plain"] = out["sweep"]["wall_s"] / plain
 
+    if "bfloat16" in parts:
+        bfloat16_files = [*configfiles, REPO / "benchmarks" / "bfloat16.yaml"]
+        bfloat16_config = merged_config(*bfloat16_files)
+        bfloat16_dir = workdir / "bfloat16"
+        if (bfloat16_dir / "results").exists():
+            raise SystemExit(f"{bfloat16_dir}/results exists: remove it for a run from scratch")
+        wall = timed_sweep(bfloat16_dir, bfloat16_files, bfloat16_config)
+        out["bfloat16"] = {"wall_s": wall, "ratio_to_float32_floor": wall / floor,
+                           **accuracy_cost(sweep_metrics(workdir, config), sweep_metrics(bfloat16_dir, bfloat16_config))}
+        if "sweep" in parts:
+            out["bfloat16"]["over_float32_sweep"] = wall / out["sweep"]["wall_s"]
+
     if "noop" in parts:
         print("no-op rerun ...", flush=True)
-        out["noop_rerun_s"] = statistics.median(snakemake(workdir, configfile, "--cores", "4") for _ in range(3))
+        out["noop_rerun_s"] = statistics.median(snakemake(workdir, configfiles, "--cores", "4") for _ in range(3))
 
     if "prune" in parts:
         print("prune stage alone ...", flush=True)
-        prune_wall = snakemake(workdir, configfile, "--cores", str(cores), "--forcerun", "prune", "--until", "prune")
+        prune_wall = snakemake(workdir, configfiles, "--cores", str(cores), "--forcerun", "prune", "--until", "prune")
         prune_jobs = benchmark_records(workdir).query("rule == 'prune'")["s"]
         prune_floor = flops["evaluate"] / rate
         out["prune"] = {"jobs": int(len(prune_jobs)), "median_job_s": float(prune_jobs.median()),
@@ -210,21 +230,78 @@ def main() -> None:
 
     if "latency" in parts:
         print("latency jobs alone, one at a time ...", flush=True)
-        snakemake(workdir, configfile, "--cores", "1", "--forcerun", "latency", "--until", "aggregate")
+        snakemake(workdir, configfiles, "--cores", "1", "--forcerun", "latency", "--until", "aggregate")
         summary = workdir / "results" / (config["name"] or "")
         (REPO / "benchmarks" / "latency.csv").write_text((summary / "latency.csv").read_text())
+
+    if "threads" in parts:
+        out["training_threads"] = training_threads(workdir, configfiles, cores)
 
     if "scaling" in parts:
         out["training_scaling"] = {}
         for n in (1, 2):
             print(f"training stage with --cores {n} ...", flush=True)
-            out["training_scaling"][f"cores {n}"] = snakemake(workdir, configfile, "--cores", str(n), "--forcerun",
+            out["training_scaling"][f"cores {n}"] = snakemake(workdir, configfiles, "--cores", str(n), "--forcerun",
                                                               "train", "--until", "train")
         out["training_scaling"]["speedup"] = out["training_scaling"]["cores 1"] / out["training_scaling"]["cores 2"]
         check_outputs(workdir, config)
 
     out["measured"].update({part: now for part in parts})
     write_results(out)
+
+
+def timed_sweep(workdir: Path, configfiles: list[Path], config: dict) -> float:
+    """Wall seconds of the whole sweep with --cores 4, the data fetched beforehand (not timed);
+    raises unless every expected result is there and plausible."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    print(f"fetching data into {workdir} (not timed) ...", flush=True)
+    snakemake(workdir, configfiles, "--cores", "2", *(f"results/data/{d}/provenance.json" for d in config["datasets"]))
+    print(f"full sweep in {workdir} ...", flush=True)
+    wall = snakemake(workdir, configfiles, "--cores", "4")
+    check_outputs(workdir, config)
+    return wall
+
+
+def training_threads(workdir: Path, configfiles: list[Path], cores: int, repeats: int = 2) -> dict:
+    """One training (digits, dense, no regularizer, 3 epochs) alone on the machine with 1
+    thread and with ``cores`` threads, alternated ``repeats`` times: the seconds of every epoch
+    but the first (which traces the model), and whether both thread counts give equal weights."""
+    import numpy as np
+
+    seconds, weights = {}, {}
+    for _ in range(repeats):
+        for threads in (1, cores):
+            overlay = workdir / f"threads{threads}.yaml"
+            overlay.write_text(yaml.safe_dump({"name": f"threads{threads}", "datasets": ["digits"], "models": ["dense"],
+                                               "regularizers": ["none"], "seeds": [0],
+                                               "training": {"epochs": 3, "threads": threads}}))
+            files = [*configfiles, overlay]
+            print(f"one training with {threads} thread(s) ...", flush=True)
+            snakemake(workdir, files, "--cores", str(threads), "--forcerun", "train", "--until", "train")
+            (train_id,) = training_specs(merged_config(*files))
+            model = workdir / "results" / "models" / "digits" / train_id / "seed0"
+            seconds.setdefault(threads, []).extend(pd.read_csv(model / "history.csv")["seconds"].iloc[1:])
+            with np.load(model / "weights.npz", allow_pickle=False) as archive:
+                weights[threads] = [archive[name] for name in sorted(archive.files)]
+    same = all(np.array_equal(a, b) for a, b in zip(weights[1], weights[cores]))
+    return {"epochs_s": {str(threads): sorted(values) for threads, values in seconds.items()},
+            "median_epoch_s": {str(threads): statistics.median(values) for threads, values in seconds.items()},
+            "same_weights": bool(same)}
+
+
+def accuracy_cost(reference: pd.DataFrame, other: pd.DataFrame) -> dict:
+    """Test accuracy of ``other``'s one-shot pruned models minus ``reference``'s, matched by
+    dataset, regularizer, seed, method and k (their training ids differ): the unpruned
+    models' mean difference, and the mean and the range over every pruned model."""
+    key = ["dataset", "regularizer", "seed", "layers", "method", "k"]
+    one_shot = [table[table["finetune_epochs"] == 0].set_index(key)["accuracy"] for table in (reference, other)]
+    difference = (one_shot[1] - one_shot[0]).dropna()
+    if len(difference) != len(one_shot[0]):
+        raise BenchmarkError(f"only {len(difference)} of {len(one_shot[0])} pruned models match between the sweeps")
+    unpruned = difference[difference.index.get_level_values("k") == 0]
+    return {"models": int(len(difference)), "unpruned_mean_difference": float(unpruned.mean()),
+            "mean_difference": float(difference.mean()), "min_difference": float(difference.min()),
+            "max_difference": float(difference.max())}
 
 
 def _cpu() -> str:
@@ -236,7 +313,7 @@ def _cpu() -> str:
 
 def write_results(out: dict) -> None:
     (REPO / "benchmarks" / "latest.json").write_text(json.dumps(out, indent=2) + "\n")
-    sweep, prune = out["sweep"], out["prune"]
+    sweep = out["sweep"]
     lines = [
         f"# Latest benchmark ({out['config']})", "",
         f"Machine: {out['machine']['cpu']}, {out['machine']['cores']} cores, Python {out['machine']['python']}. "
@@ -255,12 +332,31 @@ def write_results(out: dict) -> None:
                  else "not measured in the same run")
         lines += [f"| plain script (benchmarks/plain_script.py: one process, TensorFlow's default threads) | "
                   f"{plain['wall_s']:.0f} s | |", f"| workflow / plain script, same run | {ratio} | under 1 |"]
-    lines += [
-        f"| median dense prune job | {prune['median_job_s']:.2f} s | under 1 s |",
-        f"| prune stage ({prune['jobs']} jobs) | {prune['stage_wall_s']:.0f} s vs floor {prune['floor_s']:.0f} s "
-        f"(at {sweep['evaluate_tflop'] * 1e3 / prune['floor_s']:.0f} GFLOP/s) = {prune['ratio_to_floor']:.2f}x | at most 2x |",
-        f"| no-op rerun | {out['noop_rerun_s']:.2f} s | under 3 s |",
-    ]
+    if "bfloat16" in out:
+        bf = out["bfloat16"]
+        versus = f", {bf['over_float32_sweep']:.2f}x the float32 sweep's wall time" if "over_float32_sweep" in bf else ""
+        lines += [f"| opt-in bfloat16 training (benchmarks/bfloat16.yaml), same sweep | {bf['wall_s']:.0f} s = "
+                  f"{bf['ratio_to_float32_floor']:.2f}x the float32 floor{versus} | |",
+                  f"| its accuracy cost: bfloat16 minus float32 test accuracy, {bf['models']} one-shot pruned models | "
+                  f"unpruned {100 * bf['unpruned_mean_difference']:+.2f} points (mean); all: mean "
+                  f"{100 * bf['mean_difference']:+.2f}, from {100 * bf['min_difference']:+.2f} to "
+                  f"{100 * bf['max_difference']:+.2f} | |"]
+    if "prune" in out:
+        prune = out["prune"]
+        lines += [
+            f"| median dense prune job | {prune['median_job_s']:.2f} s | under 1 s |",
+            f"| prune stage ({prune['jobs']} jobs) | {prune['stage_wall_s']:.0f} s vs floor {prune['floor_s']:.0f} s "
+            f"(at {sweep['evaluate_tflop'] * 1e3 / prune['floor_s']:.0f} GFLOP/s) = {prune['ratio_to_floor']:.2f}x "
+            "| at most 2x |"]
+    if "noop_rerun_s" in out:
+        lines.append(f"| no-op rerun | {out['noop_rerun_s']:.2f} s | under 3 s |")
+    if "training_threads" in out:
+        threads = out["training_threads"]
+        (one, many), (epochs_one, epochs_many) = threads["median_epoch_s"].values(), threads["epochs_s"].values()
+        lines.append(f"| one training alone (digits, dense, no regularizer), epoch seconds, training.threads 1 vs "
+                     f"{list(threads['median_epoch_s'])[1]} | {one:.2f} s ({min(epochs_one):.2f}-{max(epochs_one):.2f}) "
+                     f"vs {many:.2f} s ({min(epochs_many):.2f}-{max(epochs_many):.2f}) = {one / many:.2f}x; same weights: "
+                     f"{'yes' if threads['same_weights'] else 'no'} | |")
     if "training_scaling" in out:
         scaling = out["training_scaling"]
         lines.append(f"| training stage, --cores 1 vs 2 | {scaling['cores 1']:.0f} s vs {scaling['cores 2']:.0f} s "

@@ -51,6 +51,9 @@ def test_shipped_configs_are_valid_and_default_matches_schema_defaults():
     ({"training": {"validation_size": 50000, "train_size": 20000}}, "exceeds the 60000 training images"),
     ({"data": {"sources": {"digits": [{"kind": "ftp", "base": "x"}]}}}, "is not a valid source"),
     ({"finetune": {"rounds": [0]}}, "finetune.rounds[0]: 0 is less than the minimum of 1"),
+    ({"training": {"precision": "float16"}}, "training.precision: 'float16' is not allowed; allowed values: float32, "
+                                             "bfloat16"),
+    ({"training": {"precision": "bfloat16"}}, "training.precision: bfloat16 needs training.onednn: true"),
     ({"finetune": {"epochs": [0, 2, 5], "rounds": [1, 3]}},
      "finetune.rounds: [3] exceed the fewest fine-tuning epochs (2); every round needs at least one epoch"),
 ])

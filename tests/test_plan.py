@@ -24,11 +24,19 @@ def test_changing_one_lambda_changes_only_that_regularizers_id():
 
 @pytest.mark.parametrize("change", [
     {"training": {"learning_rate": 0.01}}, {"training": {"threads": 2}}, {"training": {"train_size": 100}},
+    {"training": {"precision": "bfloat16", "onednn": True}},
     {"architectures": {"dense": {"type": "dense", "hidden": [10], "bias": False}}},
 ])
 def test_every_training_setting_changes_every_id(change):
     before = set(training_specs(validate_config({})))
     assert before.isdisjoint(training_specs(validate_config(change)))
+
+
+def test_float32_training_ids_are_those_made_before_the_precision_option():
+    specs = training_specs(validate_config({"training": {"precision": "float32"}}))
+    assert "dense-none-e20-271fffeb" in specs and all("precision" not in spec for spec in specs.values())
+    bfloat16 = training_specs(validate_config({"training": {"precision": "bfloat16", "onednn": True}}))
+    assert all(spec["precision"] == "bfloat16" for spec in bfloat16.values())
 
 
 def test_trainings_cover_datasets_regularizers_and_seeds():

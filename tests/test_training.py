@@ -69,6 +69,31 @@ def test_training_is_deterministic_and_learns(tensorflow):
     assert not np.array_equal(first.kernels[0], other.kernels[0])
 
 
+def test_bfloat16_training_keeps_float32_weights_and_is_its_own_deterministic_result(tensorflow):
+    images, labels = synthetic_digits()
+    log = logging.getLogger("test")
+    spec = {**SPEC, "precision": "bfloat16"}
+    first, history = train_model(images, labels, spec, seed=3, log=log)
+    second, _ = train_model(images, labels, spec, seed=3, log=log)
+    full, _ = train_model(images, labels, SPEC, seed=3, log=log)
+    assert all(kernel.dtype == np.float32 for kernel in first.kernels)
+    for a, b in zip(first.kernels, second.kernels):
+        np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(first.kernels[0], full.kernels[0])
+    assert history[-1]["val_accuracy"] > 0.5
+
+
+def test_bfloat16_computes_hidden_layers_in_bfloat16_and_the_output_in_float32(tensorflow):
+    from prunelab.models import build_model
+
+    cnn = {"type": "cnn", "conv": [4], "kernel_size": 3, "pool": [True], "hidden": [8], "bias": True}
+    model = build_model(tensorflow.keras, cnn, 10, precision="bfloat16")
+    weighted = [layer for layer in model.layers if hasattr(layer, "kernel")]
+    assert [layer.compute_dtype for layer in model.layers] == ["bfloat16"] * 4 + ["float32"]
+    assert all(layer.kernel.dtype == "float32" for layer in weighted)
+    assert model(np.zeros((1, 28, 28, 1), np.float32)).dtype == "float32"
+
+
 def test_without_validation_the_last_epoch_is_kept(tensorflow):
     images, labels = synthetic_digits()
     cnn = {"type": "cnn", "conv": [4, 4], "kernel_size": 3, "pool": [True, True], "hidden": [16], "bias": True}

@@ -156,6 +156,9 @@ def _semantic_problems(config: dict) -> list[str]:
         problems.append(f"finetune.rounds: {too_many} exceed the fewest fine-tuning epochs "
                         f"({min(finetune_epochs)}); every round needs at least one epoch")
     training = config["training"]
+    if training["precision"] == "bfloat16" and not training["onednn"]:
+        problems.append("training.precision: bfloat16 needs training.onednn: true (without oneDNN, TensorFlow's "
+                        "bfloat16 kernels are slower than float32)")
     used, available = training["validation_size"] + (training["train_size"] or 1), SPLIT_SIZES["train"]
     if used > available:
         problems.append(f"training: validation_size + train_size = {used} exceeds the {available} training images")

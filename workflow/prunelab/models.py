@@ -34,20 +34,29 @@ def fixed_mask(keras, mask):
     return FixedMask(mask)
 
 
+DEFAULT_PRECISION = "float32"
+PRECISION_POLICIES = {DEFAULT_PRECISION: "float32", "bfloat16": "mixed_bfloat16"}
+"""Keras dtype policy of every layer but the output layer, by ``training.precision``."""
+
+
 def build_model(keras, architecture: dict, num_classes: int, regularizer_name: str = "none",
-                strength: float = 0.0, kernel_masks: list | None = None, bias_masks: list | None = None):
+                strength: float = 0.0, kernel_masks: list | None = None, bias_masks: list | None = None,
+                precision: str = DEFAULT_PRECISION):
     """``dense``: C's MLP (ReLU hidden layers, softmax output). ``cnn``: E's network done right
     (ReLU convolutions, 2x2 max-pooling where ``pool`` says, ReLU hidden dense layers, one
     softmax on the output). Hidden kernels carry the regularizer; the output layer never does.
-    Masks (one per weighted layer, ``None`` for free layers) freeze pruned weights at zero."""
+    Masks (one per weighted layer, ``None`` for free layers) freeze pruned weights at zero.
+    With ``precision`` bfloat16 the hidden layers compute in bfloat16 on float32 weights; the
+    output layer stays float32, so the softmax and the loss keep full precision."""
     bias = architecture.get("bias", False)
+    policy = PRECISION_POLICIES[precision]
     widths = [*architecture.get("conv", []), *architecture["hidden"], num_classes]
     kernel_masks = kernel_masks or [None] * len(widths)
     bias_masks = bias_masks or [None] * len(widths)
 
     def weighted(index, layer_class, *args, **kwargs):
         hidden = index < len(widths) - 1
-        return layer_class(*args, use_bias=bias,
+        return layer_class(*args, use_bias=bias, dtype=policy if hidden else "float32",
                            kernel_regularizer=regularizer(keras, regularizer_name, strength) if hidden else None,
                            kernel_constraint=fixed_mask(keras, kernel_masks[index]),
                            bias_constraint=fixed_mask(keras, bias_masks[index]) if bias else None, **kwargs)
@@ -59,8 +68,8 @@ def build_model(keras, architecture: dict, num_classes: int, regularizer_name: s
             layers.append(weighted(index, keras.layers.Conv2D, filters, architecture["kernel_size"], activation="relu"))
             index += 1
             if pool:
-                layers.append(keras.layers.MaxPooling2D())
-        layers.append(keras.layers.Flatten())
+                layers.append(keras.layers.MaxPooling2D(dtype=policy))
+        layers.append(keras.layers.Flatten(dtype=policy))
     else:
         layers.append(keras.Input(shape=(IMAGE_SHAPE[0] * IMAGE_SHAPE[1],)))
     for width in architecture["hidden"]:

@@ -17,6 +17,7 @@ import math
 import numpy as np
 
 from .datasets import SPLIT_SIZES
+from .models import DEFAULT_PRECISION
 
 
 def format_number(value: float) -> str:
@@ -25,14 +26,18 @@ def format_number(value: float) -> str:
 
 
 def training_spec(config: dict, model: str, regularizer: str) -> dict:
-    """Every setting that affects the trained weights (dataset and seed are wildcards)."""
+    """Every setting that affects the trained weights (dataset and seed are wildcards).
+    ``precision`` enters only when it is not float32, so that float32 models keep the ids
+    (and the results) they had before the option existed."""
     strength = 0.0 if regularizer == "none" else float(config["regularization_strength"][regularizer])
+    training = {key: value for key, value in config["training"].items()
+                if not (key == "precision" and value == DEFAULT_PRECISION)}
     return {
         "model": model,
         "architecture": config["architectures"][model],
         "regularizer": regularizer,
         "strength": strength,
-        **config["training"],
+        **training,
     }
 
 

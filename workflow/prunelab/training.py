@@ -14,7 +14,7 @@ import numpy as np
 
 from .datasets import NUM_CLASSES
 from .loading import split_train_validation
-from .models import assign_weights, build_model, network_of
+from .models import DEFAULT_PRECISION, assign_weights, build_model, network_of
 from .network import Network, features
 from .runtime import import_tensorflow
 
@@ -39,7 +39,7 @@ def initial_network(spec: dict, seed: int) -> Network:
 def _seeded_model(keras, spec: dict, seed: int, architecture: dict, kernel_masks=None, bias_masks=None):
     keras.utils.set_random_seed(seed)
     return build_model(keras, architecture, NUM_CLASSES, spec["regularizer"], spec["strength"],
-                       kernel_masks, bias_masks)
+                       kernel_masks, bias_masks, spec.get("precision", DEFAULT_PRECISION))
 
 
 def fit(images, labels, *, spec: dict, seed: int, log: logging.Logger, epochs: int, learning_rate: float,
