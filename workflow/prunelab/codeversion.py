@@ -11,6 +11,7 @@ jobs whose scripts reach it. The report's notebook is part of its rule's code to
 from __future__ import annotations
 
 import ast
+import functools
 import hashlib
 import json
 from pathlib import Path
@@ -58,7 +59,17 @@ def _without_docstrings(tree: ast.AST) -> ast.AST:
 
 def normalized(source: str) -> str:
     """What the code does: its syntax tree, without docstrings, positions or comments."""
-    return ast.dump(_without_docstrings(ast.parse(source)), include_attributes=False)
+    return _parsed(source)[1]
+
+
+@functools.lru_cache(maxsize=None)
+def _parsed(source: str) -> tuple[frozenset[Path], str]:
+    """The package modules ``source`` imports, and its normalized code: parsed once per distinct
+    source, since every rule's digest reaches the same modules (Snakemake computes them all at
+    each start, a no-op rerun included)."""
+    tree = ast.parse(source)
+    imports = frozenset(imported_modules(tree))
+    return imports, ast.dump(_without_docstrings(tree), include_attributes=False)
 
 
 def _notebook_code(notebook: Path) -> tuple[str, str]:
@@ -72,12 +83,12 @@ def _notebook_code(notebook: Path) -> tuple[str, str]:
 def code_files(script: Path, notebook: Path | None = None) -> list[Path]:
     """The script (and notebook) and every package module they reach, sorted."""
     sources = [script.read_text()] + ([_notebook_code(notebook)[0]] if notebook else [])
-    pending = set().union(*(imported_modules(ast.parse(source)) for source in sources))
+    pending = set().union(*(_parsed(source)[0] for source in sources))
     seen: set[Path] = set()
     while pending:
         path = pending.pop()
         seen.add(path)
-        pending |= imported_modules(ast.parse(path.read_text())) - seen
+        pending |= _parsed(path.read_text())[0] - seen
     return sorted(seen)
 
 
