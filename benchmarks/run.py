@@ -43,6 +43,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import yaml
 
@@ -158,10 +159,12 @@ def main() -> None:
         parts.remove("scaling")
     configfile = REPO / ("benchmarks/quick.yaml" if options.quick else "config.yaml")
     configfiles = [configfile]
-    config = merged_config(configfile)
+    config = merged_config(*configfiles)
     workdir = options.workdir
-    if "sweep" in parts and (workdir / "results").exists():
-        raise SystemExit(f"{workdir}/results exists: remove it for a run from scratch")
+    bfloat16_dir = workdir / "bfloat16"
+    for part, folder in (("sweep", workdir), ("bfloat16", bfloat16_dir)):  # checked before an hour of work
+        if part in parts and (folder / "results").exists():
+            raise SystemExit(f"{folder}/results exists: remove it for a run from scratch")
     if "sweep" not in parts and not (workdir / "results").exists():
         raise SystemExit(f"{workdir}/results is missing: run with the sweep part first")
     workdir.mkdir(parents=True, exist_ok=True)
@@ -206,9 +209,6 @@ def main() -> None:
     if "bfloat16" in parts:
         bfloat16_files = [*configfiles, REPO / "benchmarks" / "bfloat16.yaml"]
         bfloat16_config = merged_config(*bfloat16_files)
-        bfloat16_dir = workdir / "bfloat16"
-        if (bfloat16_dir / "results").exists():
-            raise SystemExit(f"{bfloat16_dir}/results exists: remove it for a run from scratch")
         wall = timed_sweep(bfloat16_dir, bfloat16_files, bfloat16_config)
         out["bfloat16"] = {"wall_s": wall, "ratio_to_float32_floor": wall / floor,
                            **accuracy_cost(sweep_metrics(workdir, config), sweep_metrics(bfloat16_dir, bfloat16_config))}
@@ -266,8 +266,6 @@ def training_threads(workdir: Path, configfiles: list[Path], cores: int, repeats
     """One training (digits, dense, no regularizer, 3 epochs) alone on the machine with 1
     thread and with ``cores`` threads, alternated ``repeats`` times: the seconds of every epoch
     but the first (which traces the model), and whether both thread counts give equal weights."""
-    import numpy as np
-
     seconds, weights = {}, {}
     for _ in range(repeats):
         for threads in (1, cores):
