@@ -4,6 +4,8 @@ VENV ?= .venv
 BIN := $(abspath $(VENV))/bin
 STAMP := $(VENV)/.installed-$(shell sha256sum requirements.txt | cut -c1-16)
 export PATH := $(BIN):$(PATH)
+# The one way the package is found (the Snakefile does the same for what it runs).
+export PYTHONPATH := $(abspath workflow)
 
 .PHONY: setup browser slurm run test unit report lint benchmark config
 setup: $(STAMP)
@@ -46,4 +48,4 @@ benchmark: setup  ## speed and memory against this machine's limits (about an ho
 	python benchmarks/run.py $(ARGS)
 
 config: setup  ## the complete default configuration, from the schema's defaults
-	PYTHONPATH=workflow python -m prunelab.config
+	python -m prunelab.plumbing.config

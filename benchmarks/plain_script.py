@@ -1,6 +1,6 @@
 """The single-process script a user would write without the workflow, for the benchmark.
 
-    python benchmarks/plain_script.py DATA_DIR OUT.json [--config config.yaml]
+    PYTHONPATH=workflow python benchmarks/plain_script.py DATA_DIR OUT.json [--config config.yaml]
 
 Trains the six models of the default config in turn (Keras ``fit``, TensorFlow's default
 threading, the epoch of lowest validation loss kept), then for each method and k sets the
@@ -14,17 +14,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import yaml
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflow"))
-
-from prunelab.config import merge_config, validate_config  # noqa: E402
-from prunelab.loading import load_split  # noqa: E402
+from prunelab.data.loading import load_split
+from prunelab.plumbing.config import merge_config, validate_config
 
 
 def masks(kernels: list[np.ndarray], method: str, k: float) -> list[np.ndarray]:

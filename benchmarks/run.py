@@ -1,6 +1,6 @@
 """Benchmarks of the workflow against this machine's limits (issue: speed).
 
-    python benchmarks/run.py [--quick] [--skip-scaling]      (or: make benchmark)
+    make benchmark [ARGS="--quick --skip-scaling"]   (PYTHONPATH=workflow python benchmarks/run.py ...)
 
 Measures, on the default config (config.yaml; --quick: benchmarks/quick.yaml), in a scratch
 working directory with the data already fetched:
@@ -47,13 +47,12 @@ import numpy as np
 import pandas as pd
 import yaml
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "workflow"))
+from prunelab.measuring.efficiency import dense_flops
+from prunelab.models.network import zeros_like_architecture
+from prunelab.plumbing.config import merge_config, validate_config
+from prunelab.plumbing.plan import trained_models, training_specs
 
-from prunelab.config import merge_config, validate_config  # noqa: E402
-from prunelab.efficiency import dense_flops  # noqa: E402
-from prunelab.network import zeros_like_architecture  # noqa: E402
-from prunelab.plan import training_specs, trainings  # noqa: E402
+REPO = Path(__file__).resolve().parents[1]
 
 PARTS = ("sweep", "plain", "bfloat16", "noop", "prune", "latency", "threads", "scaling")
 GEMM_SIZE = 2048
@@ -129,7 +128,7 @@ def check_outputs(workdir: Path, config: dict) -> None:
     """Fail loudly unless the sweep produced every expected, plausible result."""
     metrics = sweep_metrics(workdir, config)
     one_shot = metrics[metrics["finetune_epochs"] == 0]
-    expected = len(trainings(config)) * len(config["pruning"]["methods"]) * len(config["pruning"]["k"])
+    expected = len(trained_models(config)) * len(config["pruning"]["methods"]) * len(config["pruning"]["k"])
     if len(one_shot) != expected:
         raise BenchmarkError(f"metrics.csv has {len(one_shot)} one-shot rows, expected {expected}")
     unpruned = one_shot[one_shot["k"] == 0]

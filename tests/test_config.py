@@ -1,7 +1,7 @@
 import pytest
 import yaml
 
-from prunelab.config import ConfigError, merge_config, validate_config
+from prunelab.plumbing.config import ConfigError, merge_config, validate_config
 from conftest import REPO
 
 

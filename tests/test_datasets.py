@@ -5,11 +5,11 @@ import hashlib
 import numpy as np
 import pytest
 
-from prunelab import datasets
-from prunelab.datasets import IDXFile
-from prunelab.fetch import DataUnavailableError, fetch_dataset
-from prunelab.loading import load_split
-from prunelab.idx import encode_idx
+from prunelab.data import datasets
+from prunelab.data.datasets import IDXFile
+from prunelab.data.fetch import DataUnavailableError, fetch_dataset
+from prunelab.data.loading import load_split
+from prunelab.data.idx import encode_idx
 
 
 @pytest.fixture
@@ -113,7 +113,7 @@ def make_deb(path, members):
 
 
 def test_debian_packages_unpack_into_the_target(tmp_path):
-    from prunelab.debian import unpack_deb
+    from prunelab.data.debian import unpack_deb
 
     make_deb(tmp_path / "ok.deb", {"./usr/share/datasets/x/file.gz": b"data"})
     unpack_deb(tmp_path / "ok.deb", tmp_path / "out")
@@ -122,7 +122,7 @@ def test_debian_packages_unpack_into_the_target(tmp_path):
 
 @pytest.mark.parametrize("name", ["../escaped", "a/../../escaped"])
 def test_a_malicious_package_cannot_write_outside_its_target(tmp_path, name):
-    from prunelab.debian import PackageError, unpack_deb
+    from prunelab.data.debian import PackageError, unpack_deb
 
     make_deb(tmp_path / "evil.deb", {name: b"owned"})
     with pytest.raises(PackageError, match="cannot extract"):
@@ -131,7 +131,7 @@ def test_a_malicious_package_cannot_write_outside_its_target(tmp_path, name):
 
 
 def test_absolute_names_are_kept_inside_the_target(tmp_path):
-    from prunelab.debian import unpack_deb
+    from prunelab.data.debian import unpack_deb
 
     outside = tmp_path / "outside"
     make_deb(tmp_path / "evil.deb", {str(outside): b"owned"})
@@ -141,7 +141,7 @@ def test_absolute_names_are_kept_inside_the_target(tmp_path):
 
 
 def test_a_file_that_is_not_a_package_is_rejected(tmp_path):
-    from prunelab.debian import PackageError, unpack_deb
+    from prunelab.data.debian import PackageError, unpack_deb
 
     (tmp_path / "fake.deb").write_bytes(b"PK\x03\x04 not an ar archive")
     with pytest.raises(PackageError, match="no ar header"):

@@ -3,12 +3,15 @@ import io
 import numpy as np
 import pytest
 
-from prunelab import export
-from prunelab.compaction import compact
-from prunelab.efficiency import dense_flops, efficiency_stats, flops
-from prunelab.latency import RUNTIMES, latency_rows, measurably_different, sparse_form, time_call
-from prunelab.network import Network, features, logits
-from prunelab.pruning import prune, select_layers
+from prunelab.measuring import export
+from prunelab.measuring.compaction import compact
+from prunelab.measuring.efficiency import dense_flops, efficiency_stats, flops
+from prunelab.measuring.latency import RUNTIMES, latency_rows, measurably_different, sparse_form, time_call
+from prunelab.data.loading import features
+from prunelab.methods.pruning import prune
+from prunelab.methods.registry import BUILT_IN
+from prunelab.methods.scope import pruned_layers
+from prunelab.models.network import Network, logits
 
 DENSE = {"type": "dense", "hidden": [3, 2], "bias": False}
 CNN = {"type": "cnn", "conv": [4, 6], "kernel_size": 3, "pool": [True, False], "hidden": [5], "bias": True}
@@ -54,7 +57,7 @@ def test_stored_size_picks_the_smaller_format_per_layer():
 
 def test_export_round_trip_is_exact(tmp_path):
     network = random_network(CNN)
-    pruned, _ = prune(network, "weight", 0.9, [0, 1, 2])
+    pruned, _ = prune(network, BUILT_IN["weight"], 0.9, [0, 1, 2])
     size = export.save(pruned, tmp_path / "model.npz")
     assert size == (tmp_path / "model.npz").stat().st_size == len(export.to_bytes(pruned))
     loaded = export.load(tmp_path / "model.npz")
@@ -67,7 +70,7 @@ def test_export_round_trip_is_exact(tmp_path):
 @pytest.mark.parametrize("method, k", [("unit", 0.5), ("weight", 0.97), ("global_weight", 0.9)])
 def test_compacted_model_predicts_exactly_like_the_masked_one(architecture, method, k):
     network = random_network(architecture)
-    pruned, _ = prune(network, method, k, select_layers(network, "all_but_output"))
+    pruned, _ = prune(network, BUILT_IN[method], k, pruned_layers(network, "all_but_output"))
     compacted = compact(pruned)
     x = features(architecture, images())
     masked_logits, compact_logits = logits(pruned, x), logits(compacted, x)
@@ -79,11 +82,11 @@ def test_compacted_model_predicts_exactly_like_the_masked_one(architecture, meth
 
 def test_unit_pruning_compacts_to_the_surviving_widths():
     network = random_network({**DENSE, "bias": True})
-    pruned, _ = prune(network, "unit", 0.5, [0, 1])
+    pruned, _ = prune(network, BUILT_IN["unit"], 0.5, [0, 1])
     compacted = compact(pruned)
     assert [k.shape for k in compacted.kernels] == [(784, 15), (15, 10), (10, 10)]
     assert compacted.architecture["hidden"] == [15, 10]
-    cnn = compact(prune(random_network(CNN), "unit", 0.5, [0, 1, 2])[0])
+    cnn = compact(prune(random_network(CNN), BUILT_IN["unit"], 0.5, [0, 1, 2])[0])
     assert [k.shape for k in cnn.kernels] == [(3, 3, 1, 2), (3, 3, 2, 3), (11 * 11 * 3, 2), (2, 10)]
     assert cnn.architecture["conv"] == [2, 3] and cnn.architecture["hidden"] == [2]
 
@@ -102,7 +105,7 @@ def test_constant_units_are_folded_into_the_next_bias():
 
 def test_efficiency_stats_of_a_unit_pruned_model():
     network = random_network(DENSE)
-    pruned, masks = prune(network, "unit", 0.5, [0, 1])
+    pruned, masks = prune(network, BUILT_IN["unit"], 0.5, [0, 1])
     x = features(DENSE, images())
     stats = efficiency_stats(network, pruned, masks)
     assert stats["compression_ratio"] == pytest.approx(2.0)
@@ -127,18 +130,18 @@ def test_timings_report_median_and_spread_and_differences_only_beyond_it():
 
 
 def test_onnx_runtime_predicts_like_the_numpy_model():
-    from prunelab.onnx_export import run, session
+    from prunelab.measuring.onnx_export import run, session
 
     for architecture in (DENSE, {**DENSE, "bias": True}, CNN):
         network = random_network(architecture)
-        for pruned in (network, compact(prune(network, "unit", 0.5, [0, 1])[0])):
+        for pruned in (network, compact(prune(network, BUILT_IN["unit"], 0.5, [0, 1])[0])):
             x = features(architecture, images(100))
             np.testing.assert_allclose(run(session(pruned), x), logits(pruned, x), rtol=1e-5, atol=1e-5)
 
 
 def test_keras_model_from_an_exported_file_predicts_like_numpy(tensorflow, tmp_path):
     network = random_network(CNN)
-    compacted = compact(prune(network, "unit", 0.5, [0, 1, 2])[0])
+    compacted = compact(prune(network, BUILT_IN["unit"], 0.5, [0, 1, 2])[0])
     export.save(compacted, tmp_path / "model.npz")
     model = export.load_keras(tmp_path / "model.npz")
     x = features(CNN, images(200))

@@ -1,9 +1,10 @@
 import numpy as np
 import pytest
 
-from prunelab.evaluation import classification_metrics, log_softmax, sparsity_stats
-from prunelab.network import Network
-from prunelab.pruning import prune
+from prunelab.measuring.evaluation import classification_metrics, log_softmax, sparsity_stats
+from prunelab.models.network import Network
+from prunelab.methods.pruning import prune
+from prunelab.methods.registry import BUILT_IN
 
 
 def test_log_softmax_is_stable_and_normalized():
@@ -30,6 +31,6 @@ def test_all_zero_logits_predict_the_first_class():
 def test_sparsity_counts_prunable_weights_only_and_biases_as_parameters():
     network = Network({"type": "dense", "hidden": [5], "bias": True}, [np.ones((4, 5)), np.ones((5, 2))],
                       [np.ones(5), np.zeros(2)])
-    pruned, masks = prune(network, "weight", 0.5, [0])
+    pruned, masks = prune(network, BUILT_IN["weight"], 0.5, [0])
     stats = sparsity_stats(pruned, masks)
     assert stats == {"sparsity": 0.5, "prunable_params": 20, "total_params": 37, "nonzero_params": 10 + 10 + 5}

@@ -3,7 +3,7 @@ import struct
 import numpy as np
 import pytest
 
-from prunelab.idx import IDXFormatError, encode_idx, parse_idx, read_idx
+from prunelab.data.idx import IDXFormatError, encode_idx, parse_idx, read_idx
 
 
 def test_round_trip_images_and_labels(tmp_path):

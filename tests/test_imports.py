@@ -9,8 +9,7 @@ import pytest
 from conftest import REPO
 
 SCRIPTS = REPO / "workflow" / "scripts"
-TRAINING_SCRIPTS = {"train.py", "finetune.py", "gradual.py", "prune_at_init.py", "lottery.py", "lottery_reinit.py",
-                    "scratch.py"}
+TRAINING_SCRIPTS = {"train.py", "finetune.py", "train_method.py"}
 pytestmark = pytest.mark.slow  # a Python process per script
 
 

@@ -7,13 +7,20 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from prunelab.compaction import compact, embed
-from prunelab.gradients import loss_gradients, synflow_gradients
-from prunelab.network import Network, logits
-from prunelab.pruning import (METHODS, PruningInputs, check_masks, count_to_prune, custom_method, gradual_schedule,
-                              load_custom_method, lottery_k, lottery_masks, magnitude_gradient_masks, n_of_m_mask,
-                              n_of_m_masks, prune, synflow_masks)
-from prunelab.sparse_training import round_schedule
+from prunelab.measuring.compaction import compact, embed
+from prunelab.methods.custom import custom_method, load_custom_method
+from prunelab.methods.finetuning import round_schedule
+from prunelab.methods.gradual import gradual_schedule
+from prunelab.methods.lottery import lottery_k, lottery_masks
+from prunelab.methods.magnitude_gradient import magnitude_gradient_masks
+from prunelab.methods.method import check_masks
+from prunelab.methods.n_of_m import n_of_m_mask, n_of_m_masks
+from prunelab.methods.pruning import PruningData, prune
+from prunelab.methods.registry import BUILT_IN, custom_methods
+from prunelab.methods.selection import count_to_prune
+from prunelab.methods.synflow import synflow_gradients, synflow_masks
+from prunelab.models.gradients import loss_gradients
+from prunelab.models.network import Network, logits
 
 TWO_LAYER = {"type": "dense", "hidden": [2], "bias": False}
 
@@ -44,7 +51,7 @@ def test_n_of_m_keeps_the_n_largest_of_every_m_consecutive_inputs_of_each_unit()
     with pytest.raises(ValueError, match="m dividing the fan-in 8"):
         n_of_m_mask(kernel, 1, 3)
     with pytest.raises(ValueError, match="removes exactly k = 0.5"):
-        n_of_m_masks([kernel], 0.75, n_of_m=(2, 4))
+        n_of_m_masks([kernel], 0.75, settings={"n_of_m": (2, 4)})
 
 
 def test_n_of_m_groups_conv_inputs_along_channels():
@@ -68,7 +75,7 @@ def test_loss_gradients_and_snip_scores_of_a_two_layer_network_by_hand():
     np.testing.assert_allclose(saliency[1], [[2 * s, 0], [0, 3 * s]])
     # SNIP at k = 0.5 removes the 4 smallest of the 8 scores over both layers: both zeros,
     # then the earliest two of the three equal to s
-    _, masks = prune(network, "snip", 0.5, [0, 1], inputs=PruningInputs(x=x, labels=label))
+    _, masks = prune(network, BUILT_IN["snip"], 0.5, [0, 1], data=PruningData(x=x, labels=label))
     assert masks[0].tolist() == [[False, False], [True, True]] and masks[1].tolist() == [[True, False], [False, True]]
     # the per-layer rule removes half of each layer instead
     per_layer = magnitude_gradient_masks(network.kernels, 0.5, gradients=expected)
@@ -82,7 +89,7 @@ def test_synflow_scores_of_a_two_layer_network_by_hand():
     np.testing.assert_allclose(gradients[0], np.ones((2, 2)))  # dR/dW1[i, j] = 1 * (row sums of |W2|)_j
     np.testing.assert_allclose(gradients[1], [[1.5, 1.5], [3.0, 3.0]])  # dR/dW2[i, j] = hidden_i
     scores = [np.abs(g * w) for g, w in zip(gradients, network.kernels)]  # [[1, 1], [.5, 2]], [[1.5, 0], [0, 3]]
-    masks = synflow_masks(network.kernels, 0.5, network=network, layers=[0, 1], rounds=1)
+    masks = synflow_masks(network.kernels, 0.5, network=network, layers=[0, 1], settings={"rounds": 1})
     assert masks[0].tolist() == [[False, True], [False, True]] and masks[1].tolist() == [[True, False], [False, True]]
     assert scores[0][1, 0] == 0.5
 
@@ -90,7 +97,7 @@ def test_synflow_scores_of_a_two_layer_network_by_hand():
 def test_synflow_rounds_shrink_the_kept_fraction_exponentially_to_exactly_k():
     rng = np.random.default_rng(0)
     network = Network(TWO_LAYER | {"hidden": [20]}, [rng.normal(size=(30, 20)), rng.normal(size=(20, 10))])
-    masks = synflow_masks(network.kernels, 0.9, network=network, layers=[0, 1], rounds=10)
+    masks = synflow_masks(network.kernels, 0.9, network=network, layers=[0, 1], settings={"rounds": 10})
     assert sum(int((~m).sum()) for m in masks) == count_to_prune(0.9, 800)
     assert all(m.any() for m in masks)  # no layer collapses
 
@@ -113,7 +120,7 @@ def test_lottery_rounds_prune_a_fraction_of_the_remaining_weights_and_the_output
     network = Network(TWO_LAYER | {"hidden": [10]}, [rng.normal(size=(20, 10)), rng.normal(size=(10, 10))])
     first = lottery_masks(network, None, layers=[0], rate=0.2, output_rate=0.1)
     assert (~first[0]).sum() == 40 and (~first[1]).sum() == 10  # 20 % of 200, 10 % of 100
-    np.testing.assert_array_equal(first[0], prune(network, "weight", 0.2, [0])[1][0])  # smallest |w| first
+    np.testing.assert_array_equal(first[0], prune(network, BUILT_IN["weight"], 0.2, [0])[1][0])  # smallest |w| first
     # the next round prunes from other (retrained) weights, keeping every earlier removal
     retrained = network.with_weights([rng.normal(size=(20, 10)), rng.normal(size=(10, 10))], None)
     second = lottery_masks(retrained, first, layers=[0], rate=0.2, output_rate=0.1)
@@ -129,7 +136,7 @@ def test_embedding_a_narrow_network_keeps_its_function():
     cnn = {"type": "cnn", "conv": [4, 6], "kernel_size": 3, "pool": [True, False], "hidden": [5], "bias": True}
     full = Network(cnn, [rng.normal(size=s) for s in [(3, 3, 1, 4), (3, 3, 4, 6), (11 * 11 * 6, 5), (5, 10)]],
                    [rng.normal(size=n) for n in (4, 6, 5, 10)])
-    narrow, _ = prune(full, "unit", 0.5, [0, 1, 2])
+    narrow, _ = prune(full, BUILT_IN["unit"], 0.5, [0, 1, 2])
     small = compact(narrow)
     assert [k.shape[-1] for k in small.kernels] == [2, 3, 2, 10]
     embedded, blocks = embed(small, full)
@@ -146,32 +153,61 @@ def test_custom_methods_load_from_a_file_and_are_checked(tmp_path, monkeypatch):
                                       "    '''Keep the first half of every layer.'''\n"
                                       "    return [np.arange(w.size).reshape(w.shape) < w.size // 2 for w in weights]\n"
                                       "def wrong(weights, k, seed):\n    return [w > 0 for w in weights[:1]]\n"
-                                      "def two_args(weights, k):\n    return weights\n")
+                                      "def two_args(weights, k):\n    return weights\n"
+                                      "def asks(weights, k, seed, gradients, network, wish=1):\n    return weights\n"
+                                      "def unknown(weights, k, seed, labels):\n    return weights\n")
     method = load_custom_method("keep_first", "mine.py:keep_first")
-    assert METHODS["keep_first"] is method and method.summary == "Keep the first half of every layer."
+    assert method.name == "keep_first" and method.summary == "Keep the first half of every layer."
+    assert method.needs == () and method.data_free and method.source == "mine.py:keep_first"
     network = two_layer()
-    pruned, masks = prune(network, "keep_first", 0.5, [0, 1])
+    pruned, masks = prune(network, method, 0.5, [0, 1])
     assert masks[0].tolist() == [[True, True], [False, False]]
-    load_custom_method("wrong", "mine.py:wrong")
+    wrong = load_custom_method("wrong", "mine.py:wrong")
     with pytest.raises(ValueError, match="expected a list of 2 masks"):
-        prune(network, "wrong", 0.5, [0, 1])
+        prune(network, wrong, 0.5, [0, 1])
     with pytest.raises(TypeError, match=r"must take \(weights, k, seed\)"):
         load_custom_method("two_args", "mine.py:two_args")
+    assert load_custom_method("asks", "mine.py:asks").needs == ("gradients", "network")  # by name; defaults free
+    with pytest.raises(TypeError, match="asks for labels; a mask function can ask for gradients, inputs"):
+        load_custom_method("unknown", "mine.py:unknown")
+    at_init = load_custom_method("asks", "mine.py:asks", "at_init")
+    assert at_init.trains and at_init.rule == "prune_at_init" and at_init.needs == ("gradients", "network")
     with pytest.raises(ValueError, match="built-in method"):
-        load_custom_method("weight", "mine.py:keep_first")
+        custom_methods({"pruning": {"custom_methods": {"weight": "mine.py:keep_first"}}})
     with pytest.raises(FileNotFoundError, match="no file 'missing.py'"):
         load_custom_method("missing", "missing.py:f")
     with pytest.raises(ValueError, match="boolean array of shape"):
         check_masks("m", [np.ones((2, 2))], [np.ones((2, 2))])
     assert custom_method("x", lambda *args: args).name == "x"
-    for name in ("keep_first", "wrong"):
-        METHODS.pop(name)
 
 
 def test_every_built_in_method_is_registered_once_with_how_it_runs():
     expected = {"weight", "unit", "global_weight", "random", "magnitude_gradient", "global_magnitude_gradient",
                 "n_of_m", "snip", "synflow", "gradual", "lottery", "lottery_reinit", "scratch"}
-    assert expected <= set(METHODS)
-    assert {m.name for m in METHODS.values() if m.trains} == {"snip", "synflow", "gradual", "lottery",
-                                                             "lottery_reinit", "scratch"}
-    assert all(m.summary for m in METHODS.values())
+    assert expected <= set(BUILT_IN)
+    assert {m.name for m in BUILT_IN.values() if m.trains} == {"snip", "synflow", "gradual", "lottery",
+                                                              "lottery_reinit", "scratch"}
+    assert all(m.summary and m.paper and m.color for m in BUILT_IN.values())
+
+
+def test_a_method_asking_for_inputs_prunes_layer_by_layer_through_the_layers_already_pruned():
+    from prunelab.models.calibration import LayerInputs
+    from prunelab.models.network import layer_input
+
+    method = load_custom_method("input_weighted", "tests/custom_method.py:input_weighted")
+    assert method.needs == ("inputs",) and method.layer_by_layer and not method.data_free
+    rng = np.random.default_rng(4)
+    network = Network(TWO_LAYER | {"hidden": [6]}, [rng.normal(size=(8, 6)), rng.normal(size=(6, 10))])
+    images = rng.random((20, 8)).astype(np.float32)
+    pruned, masks = prune(network, method, 0.5, [0, 1], data=PruningData(calibration=images))
+    assert [int((~m).sum(axis=0).max()) for m in masks] == [4, 3]  # half of each unit's inputs
+    # layer 1 was scored on its inputs through the pruned layer 0, not the trained one
+    through_pruned = layer_input(network.with_weights([pruned.kernels[0], network.kernels[1]], None), 1, images)
+    x = through_pruned.astype(np.float64)
+    np.testing.assert_allclose(LayerInputs(pruned, 1, images).gram(), x.T @ x, rtol=1e-6)
+    score = np.abs(network.kernels[1]) * np.linalg.norm(x, axis=0)[:, None]
+    expected = np.ones(score.shape, dtype=bool)
+    np.put_along_axis(expected, np.argsort(score, axis=0, kind="stable")[:3], False, axis=0)
+    np.testing.assert_array_equal(masks[1], expected)
+    with pytest.raises(ValueError, match="needs inputs: no calibration images"):
+        prune(network, method, 0.5, [0, 1])

@@ -57,7 +57,7 @@ def test_records_say_which_layers_were_pruned_and_how_much_of_each_is_left(metho
 def test_methods_that_train_held_their_masks_and_reached_k(methods_smoke):
     import numpy as np
 
-    from prunelab.network import Network
+    from prunelab.models.network import Network
 
     paths = list(methods_smoke.glob("results/*/digits/*/seed0/all_but_output/**/k0.9/**/weights.npz"))
     assert {json.loads((p.parent / "metrics.json").read_text())["method"] for p in paths} >= {
@@ -112,3 +112,28 @@ def test_bad_method_settings_fail_before_any_job_naming_the_key(tmp_path, settin
     output = result.stdout + result.stderr
     assert result.returncode != 0 and message in output, output[-3000:]
     assert "Building DAG" not in output
+
+
+def test_a_researchers_method_asks_for_gradients_and_runs_at_initialization_like_a_built_in(methods_smoke, tmp_path):
+    """Written by hand in tests/custom_method.py, per-layer saliency and SNIP's global saliency
+    give exactly magnitude_gradient's and snip's results: a custom method gets the same powers."""
+    work = tmp_path / "work"
+    shutil.copytree(methods_smoke / "results", work / "results", symlinks=True)  # the trained model is reused
+    extra = extra_config(tmp_path, """name: custom
+pruning:
+  methods: [magnitude_gradient, per_layer_saliency, snip, global_saliency]
+  custom_methods:
+    per_layer_saliency: tests/custom_method.py:per_layer_saliency
+    global_saliency: {function: "tests/custom_method.py:global_saliency", runs: at_init}
+  snip: {samples: 128}  # the training images a custom method's gradients are taken on
+""")
+    result = snakemake(work, "--cores", "2", configfiles=(METHODS_SMOKE, extra))
+    assert result.returncode == 0, result.stderr[-5000:]
+    metrics = pd.read_csv(work / "results" / "custom" / "metrics.csv")
+    values = ["k", "finetune_epochs", "accuracy", "loss", "correct", "sparsity", "nonzero_params", "flops"]
+    for built_in, custom in (("magnitude_gradient", "per_layer_saliency"), ("snip", "global_saliency")):
+        ours, theirs = (metrics[metrics["method"] == m][values].reset_index(drop=True) for m in (built_in, custom))
+        assert sorted(set(ours["k"])) == [0, 0.5, 0.9]  # one-shot (and +ft2 at 0.9), or trained from init
+        pd.testing.assert_frame_equal(ours, theirs)
+    trained = sorted(work.glob("results/at_init/digits/*/seed0/all_but_output/global_saliency/k*/n128/metrics.json"))
+    assert len(trained) == 2

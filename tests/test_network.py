@@ -1,8 +1,9 @@
 import numpy as np
 import pytest
 
-from prunelab.evaluation import log_softmax
-from prunelab.network import Network, conv2d_valid, features, kernel_shapes, logits, max_pool_2x2
+from prunelab.measuring.evaluation import log_softmax
+from prunelab.data.loading import features
+from prunelab.models.network import Network, conv2d_valid, kernel_shapes, logits, max_pool_2x2
 
 CNN = {"type": "cnn", "conv": [4, 6, 5], "kernel_size": 3, "pool": [True, True, False], "hidden": [12, 7],
        "bias": True}
@@ -48,7 +49,7 @@ def test_loading_refuses_pickled_arrays(tmp_path):
     CNN,
 ], ids=["dense", "dense-bias", "cnn"])
 def test_numpy_forward_pass_matches_keras(tensorflow, architecture):
-    from prunelab.models import build_model, network_of
+    from prunelab.models.keras_models import build_model, network_of
 
     tensorflow.keras.utils.set_random_seed(0)
     model = build_model(tensorflow.keras, architecture, 10)
@@ -65,7 +66,7 @@ def test_numpy_forward_pass_matches_keras(tensorflow, architecture):
 
 
 def test_kernel_shapes_follow_the_architecture(tensorflow):
-    from prunelab.models import build_model
+    from prunelab.models.keras_models import build_model
 
     for architecture in (CNN, {"type": "dense", "hidden": [1000, 1000, 500, 200], "bias": False},
                          {"type": "cnn", "conv": [32, 64, 64], "kernel_size": 3, "pool": [True, True, False],

@@ -1,7 +1,9 @@
 import pytest
 
-from prunelab.config import validate_config
-from prunelab.plan import finetune_ids, format_number, latency_id, model_label, training_specs, trainings
+from prunelab.plumbing.config import validate_config
+from prunelab.plumbing.paths import format_number
+from prunelab.plumbing.plan import Plan, finetune_ids, trained_models, training_specs
+from prunelab.results.plotting import model_label
 
 
 @pytest.mark.parametrize("value, text", [(0, "0"), (0.25, "0.25"), (0.995, "0.995"), (1e-5, "0.00001"),
@@ -40,7 +42,7 @@ def test_float32_training_ids_are_those_made_before_the_precision_option():
 
 
 def test_trainings_cover_datasets_regularizers_and_seeds():
-    runs = trainings(validate_config({"seeds": [0, 1]}))
+    runs = trained_models(validate_config({"seeds": [0, 1]}))
     assert len(runs) == 2 * 3 * 2
     assert {r.seed for r in runs} == {0, 1}
 
@@ -59,8 +61,8 @@ def test_fine_tuning_ids_name_epochs_rounds_and_optimizer():
 
 
 def test_latency_records_are_named_by_what_they_time():
-    default = latency_id(validate_config({}))
-    assert default.startswith("weight_unit-k12-") and default == latency_id(validate_config({}))
+    default = Plan(validate_config({})).latency_id()
+    assert default.startswith("weight_unit-k12-") and default == Plan(validate_config({})).latency_id()
     others = [{"pruning": {"k": [0, 0.5]}}, {"pruning": {"methods": ["weight"]}},
               {"efficiency": {"latency_repeats": 7}}, {"efficiency": {"latency_batch_sizes": [1]}}]
-    assert len({default, *(latency_id(validate_config(change)) for change in others)}) == 5
+    assert len({default, *(Plan(validate_config(change)).latency_id() for change in others)}) == 5

@@ -4,7 +4,7 @@ import pytest
 import yaml
 
 from conftest import REPO, planned_jobs, snakemake
-from prunelab.config import merge_config, validate_config
+from prunelab.plumbing.config import merge_config, validate_config
 from test_config import load
 
 pytestmark = pytest.mark.integration
@@ -37,7 +37,7 @@ def test_paper_presets_plan_every_method_and_name_the_published_figures(name, tm
 
 @pytest.mark.parametrize("name", ["finetune", "iterative"])
 def test_fine_tuning_presets_reuse_the_default_models(name):
-    from prunelab.plan import training_specs
+    from prunelab.plumbing.plan import training_specs
 
     default = validate_config(load("config.yaml"))
     finetune = validate_config(merge_config(load("config.yaml"), load(f"presets/{name}.yaml")))
@@ -45,7 +45,7 @@ def test_fine_tuning_presets_reuse_the_default_models(name):
 
 
 def test_preset_c_is_the_default_config():
-    from prunelab.plan import training_specs
+    from prunelab.plumbing.plan import training_specs
 
     default = load("config.yaml")
     preset, expected = validate_config(merge_config(default, load("presets/C.yaml"))), validate_config(default)

@@ -1,9 +1,15 @@
 import numpy as np
 import pytest
 
-from prunelab.network import Network
-from prunelab.pruning import (BUILT_IN, METHODS, PruningInputs, count_to_prune, global_weight_masks, prune, random_masks, select_layers,
-                              unit_mask, unit_norms, weight_mask)
+from prunelab.methods.global_weight import global_weight_masks
+from prunelab.methods.pruning import PruningData, load_method, prune
+from prunelab.methods.random import random_masks
+from prunelab.methods.registry import BUILT_IN
+from prunelab.methods.scope import pruned_layers
+from prunelab.methods.selection import count_to_prune, smallest, unit_norms
+from prunelab.methods.selection import magnitude_mask as weight_mask
+from prunelab.methods.selection import smallest_units_mask as unit_mask
+from prunelab.models.network import Network
 
 DENSE = {"type": "dense", "hidden": [10, 8], "bias": False}
 
@@ -77,10 +83,10 @@ def test_conv_filters_are_ranked_by_the_l2_norm_of_their_whole_kernel():
 
 def test_layerwise_prunes_each_layer_alike_and_never_the_output_layer():
     network = dense_network()
-    layers = select_layers(network, "all_but_output")
+    layers = pruned_layers(network, "all_but_output")
     assert layers == [0, 1]
     for method in ("weight", "unit", "random"):
-        pruned, masks = prune(network, method, 0.5, layers)
+        pruned, masks = prune(network, BUILT_IN[method], 0.5, layers)
         assert masks[-1] is None
         np.testing.assert_array_equal(pruned.kernels[-1], network.kernels[-1])
         # per layer: each hidden layer loses half, however different the layers' scales
@@ -96,7 +102,7 @@ def test_global_threshold_prunes_the_small_layer_first():
     masks = global_weight_masks([small, large], 0.75)
     assert masks[1].tolist() == [[False, False], [False, True], [True, True]]
     # a per-layer rule removes the same fraction everywhere instead
-    assert [int((~m).sum()) for m in METHODS["weight"].masks([small, large], 0.5)] == [3, 3]
+    assert [int((~m).sum()) for m in BUILT_IN["weight"].masks([small, large], 0.5)] == [3, 3]
 
 
 def test_global_ties_go_by_layer_then_position():
@@ -115,7 +121,7 @@ def test_random_pruning_is_exact_seeded_and_not_magnitude_based():
 
 def test_unit_pruning_zeroes_the_biases_of_removed_units_only():
     network = dense_network(bias=True)
-    pruned, masks = prune(network, "unit", 0.5, [0, 1])
+    pruned, masks = prune(network, BUILT_IN["unit"], 0.5, [0, 1])
     for index in (0, 1):
         removed = ~masks[index].any(axis=0)
         assert removed.sum() == network.kernels[index].shape[1] // 2
@@ -123,37 +129,39 @@ def test_unit_pruning_zeroes_the_biases_of_removed_units_only():
         np.testing.assert_array_equal(pruned.biases[index][~removed], network.biases[index][~removed])
     np.testing.assert_array_equal(pruned.biases[2], network.biases[2])
     # weight pruning leaves every bias alone
-    weight_pruned, _ = prune(network, "weight", 0.5, [0, 1])
+    weight_pruned, _ = prune(network, BUILT_IN["weight"], 0.5, [0, 1])
     for a, b in zip(weight_pruned.biases, network.biases):
         np.testing.assert_array_equal(a, b)
 
 
 def test_layer_selection():
     cnn = Network({"type": "cnn"}, [np.ones((3, 3, 1, 4)), np.ones((3, 3, 4, 4)), np.ones((16, 5)), np.ones((5, 2))])
-    assert select_layers(cnn, "conv") == [0, 1]
-    assert select_layers(cnn, "all_but_output") == [0, 1, 2]
-    assert select_layers(cnn, [3, 0]) == [0, 3]
+    assert pruned_layers(cnn, "conv") == [0, 1]
+    assert pruned_layers(cnn, "all_but_output") == [0, 1, 2]
+    assert pruned_layers(cnn, [3, 0]) == [0, 3]
     with pytest.raises(ValueError, match="indices below 4"):
-        select_layers(cnn, [4])
+        pruned_layers(cnn, [4])
 
 
-def test_prune_does_not_modify_its_input_and_rejects_unknown_methods():
+def test_prune_does_not_modify_its_input_and_rejects_methods_without_a_mask_function():
     network = dense_network(bias=True)
     copies = [k.copy() for k in network.kernels + network.biases]
-    inputs = PruningInputs(x=np.random.default_rng(0).random((8, 20)), labels=np.arange(8) % 3, n_of_m=(1, 2), synflow_rounds=3)
-    for method in [METHODS[m] for m in BUILT_IN if METHODS[m].kind in ("one_shot", "at_init")]:
-        prune(network, method.name, 0.5, [0, 1], inputs=inputs)
+    data = PruningData(x=np.random.default_rng(0).random((8, 20)), labels=np.arange(8) % 3,
+                       calibration=np.random.default_rng(1).random((8, 20)).astype(np.float32),
+                       settings={"n_of_m": (1, 2), "rounds": 3})
+    for method in [m for m in BUILT_IN.values() if m.masks is not None]:
+        prune(network, method, 0.5, [0, 1], data=data)
     for a, b in zip(network.kernels + network.biases, copies):
         np.testing.assert_array_equal(a, b)
-    with pytest.raises(KeyError, match="registered"):
-        prune(network, "nonsense", 0.5, [0])
-    assert {"weight", "unit", "global_weight", "random"} <= set(METHODS)
+    with pytest.raises(ValueError, match="has no mask function"):
+        prune(network, BUILT_IN["gradual"], 0.5, [0])
+    with pytest.raises(ModuleNotFoundError, match="nonsense"):
+        load_method({"name": "nonsense", "source": "prunelab.methods.nonsense", "runs": "one_shot"})
+    assert {"weight", "unit", "global_weight", "random"} <= set(BUILT_IN)
 
 
 @pytest.mark.parametrize("count", [0, 1, 7, 50, 199, 200])
 def test_linear_time_selection_matches_a_stable_sort(count):
-    from prunelab.pruning import _smallest
-
     scores = np.random.default_rng(count).integers(0, 5, 200).astype(np.float32)  # many ties
     expected = np.sort(np.argsort(scores, kind="stable")[:count])
-    np.testing.assert_array_equal(np.sort(_smallest(scores, count)), expected)
+    np.testing.assert_array_equal(np.sort(smallest(scores, count)), expected)

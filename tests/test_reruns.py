@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from conftest import REPO, SMOKE, extra_config, planned_jobs
+from conftest import REPO, SMOKE, extra_config, planned_jobs, planned_outputs
 
 pytestmark = pytest.mark.integration
 
@@ -29,12 +29,16 @@ def moved(smoke, tmp_path_factory):
     return project, work
 
 
-def dry_run(project, work, *configfiles):
+def dry_run_listing(project, work, *configfiles):
     command = [sys.executable, "-m", "snakemake", "-s", str(project / "Snakefile"), "--directory", str(work),
                "--dry-run", "--configfile", str(SMOKE), *map(str, configfiles)]
     result = subprocess.run(command, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
-    return planned_jobs(result.stdout)
+    return result.stdout
+
+
+def dry_run(project, work, *configfiles):
+    return planned_jobs(dry_run_listing(project, work, *configfiles))
 
 
 @pytest.fixture
@@ -60,15 +64,15 @@ def test_a_moved_project_reruns_nothing(moved):
 
 
 def test_comments_docstrings_and_formatting_rerun_nothing(moved, edit):
-    edit("evaluation.py", '"""Accuracy (as a correct count', '"""The accuracy (as a correct count')
-    edit("evaluation.py", "    predictions = np.argmax(logits, axis=1)\n",
+    edit("measuring/evaluation.py", '"""Accuracy (as a correct count', '"""The accuracy (as a correct count')
+    edit("measuring/evaluation.py", "    predictions = np.argmax(logits, axis=1)\n",
          "    # the predicted class\n    predictions = np.argmax(  logits, axis=1 )\n")
-    edit("training.py", "import logging\n", "import logging  # per-epoch progress\n")
+    edit("models/training.py", "import logging\n", "import logging  # per-epoch progress\n")
     assert dry_run(*moved) == {}
 
 
 def test_an_edit_to_evaluation_code_reruns_pruning_and_summaries_but_no_training(moved, edit):
-    edit("evaluation.py", "def log_softmax(", "def unused_helper():\n    return 1\n\n\ndef log_softmax(")
+    edit("measuring/evaluation.py", "def log_softmax(", "def unused_helper():\n    return 1\n\n\ndef log_softmax(")
     jobs = dry_run(*moved)
     assert "train" not in jobs and "fetch_data" not in jobs and "plot_training" not in jobs
     assert jobs["prune"] == 2 * 2 * 2 * 3 and jobs["finetune"] == 2 * 2 * 2 * 2
@@ -76,15 +80,35 @@ def test_an_edit_to_evaluation_code_reruns_pruning_and_summaries_but_no_training
 
 
 def test_an_edit_to_plotting_reruns_figures_and_the_report_only(moved, edit):
-    edit("plotting.py", "def _removed_scale(", "def unused_helper():\n    return 1\n\n\ndef _removed_scale(")
+    edit("results/plotting.py", "def _removed_scale(", "def unused_helper():\n    return 1\n\n\ndef _removed_scale(")
     jobs = dry_run(*moved)
     assert set(jobs) == {"plot_sweep", "plot_distributions", "plot_training", "report", "all"}
 
 
 def test_an_edit_to_training_code_retrains(moved, edit):
-    edit("training.py", "def train_model(", "def unused_helper():\n    return 1\n\n\ndef train_model(")
+    edit("models/training.py", "def train_model(", "def unused_helper():\n    return 1\n\n\ndef train_model(")
     jobs = dry_run(*moved)
     assert jobs["train"] == 2 * 2 and jobs["prune"] == 2 * 2 * 2 * 3 and "fetch_data" not in jobs
+
+
+def test_an_edit_to_a_methods_scoring_reruns_nothing_where_it_is_not_configured(moved, edit):
+    # the smoke config prunes by weight and unit only: SynFlow's scoring and the loss gradients
+    # (SNIP's, saliency's) are none of its results' code
+    edit("methods/synflow.py", "scores = np.concatenate([(gradients[i] * kernels[i]).ravel() for i in layers])",
+         "scores = np.concatenate([np.abs(gradients[i] * kernels[i]).ravel() for i in layers])")
+    edit("models/gradients.py", "return probabilities / len(labels)", "return probabilities / float(len(labels))")
+    assert dry_run(*moved) == {}
+
+
+def test_an_edit_to_one_method_reruns_its_results_and_what_summarizes_them(moved, edit):
+    edit("methods/unit.py", "masks=layerwise(smallest_units_mask)",
+         "masks=layerwise(lambda w, k: smallest_units_mask(w, k))")
+    listing = dry_run_listing(*moved)
+    jobs = planned_jobs(listing)
+    # unit's own results alone: 4 models x 3 k pruned, 4 models x 2 fine-tunings at k = 0.9
+    assert {rule: jobs.pop(rule) for rule in ("prune", "finetune")} == {"prune": 4 * 3, "finetune": 4 * 2}
+    assert all("/unit/" in path for rule in ("prune", "finetune") for path in planned_outputs(listing, rule))
+    assert set(jobs) <= SUMMARIES | {"latency", "plot_distributions"}
 
 
 def test_touched_or_refetched_data_reruns_nothing(moved, tmp_path):

@@ -1,10 +1,13 @@
 import pandas as pd
 import pytest
 
-from prunelab.report import findings
-from prunelab.columns import LATENCY_COLUMNS
-from prunelab.tables import (IDENTITY, METRIC_COLUMNS, PRUNED_MODEL, largest_safe_k, latency_frame, markdown_table,
+from prunelab.methods.registry import BUILT_IN
+from prunelab.results.findings import findings
+from prunelab.results.columns import LATENCY_COLUMNS
+from prunelab.results.tables import (IDENTITY, METRIC_COLUMNS, PRUNED_MODEL, largest_safe_k, latency_frame, markdown_table,
                              metrics_frame, summarize)
+
+ORDER = list(BUILT_IN)  # the order tables and legends use
 
 
 def record(method, k, accuracy, seed=0, regularizer="none", finetune=0, rounds=1):
@@ -43,14 +46,14 @@ def test_summary_and_table_show_mean_and_std_over_seeds():
     weight = summary[summary["method"] == "weight"].iloc[0]
     assert weight["accuracy"] == pytest.approx(0.92) and weight["seeds"] == 2
     assert weight["accuracy_std"] == pytest.approx(pd.Series([0.90, 0.94]).std())
-    table = markdown_table(summary)
+    table = markdown_table(summary, ORDER)
     assert table.splitlines()[0] == "| k | weight accuracy | unit accuracy | weight loss | unit loss |"
     assert "| 0 | 0.9200 ± 0.0283 | 0.9200 ± 0.0000 |" in table
 
 
 def test_single_seed_tables_show_plain_values():
     summary = summarize(metrics_frame([record("weight", 0.0, 0.977), record("weight", 0.5, 0.9761)]))
-    assert markdown_table(summary).splitlines()[2:] == ["| 0 | 0.9770 | 0.0230 |", "| 0.5 | 0.9761 | 0.0239 |"]
+    assert markdown_table(summary, ORDER).splitlines()[2:] == ["| 0 | 0.9770 | 0.0230 |", "| 0.5 | 0.9761 | 0.0239 |"]
 
 
 def test_largest_safe_k_stops_at_the_first_drop():
@@ -59,7 +62,7 @@ def test_largest_safe_k_stops_at_the_first_drop():
     row = largest_safe_k(summary, 0.01).iloc[0]
     assert row["safe_k"] == 0.5  # 0.9 recovers, but 0.8 already fell more than a point
     assert row["accuracy_at_max_k"] == pytest.approx(0.2)
-    text = findings(summary, 0.01)[0]
+    text = findings(summary, 0.01, ORDER)[0]
     assert "unpruned test accuracy 0.9500" in text and "weight stays within 1 point up to k = 0.5" in text
 
 
@@ -67,12 +70,12 @@ def test_fine_tuned_variants_get_their_own_columns_and_findings():
     records = [record("weight", k, a) for k, a in [(0.0, 0.95), (0.5, 0.93), (0.9, 0.5)]]
     records += [record("weight", k, a, finetune=3) for k, a in [(0.5, 0.948), (0.9, 0.945)]]
     summary = summarize(metrics_frame(records))
-    table = markdown_table(summary)
+    table = markdown_table(summary, ORDER)
     assert table.splitlines()[0] == "| k | weight accuracy | weight +ft3 accuracy | weight loss | weight +ft3 loss |"
     assert table.splitlines()[2] == "| 0 | 0.9500 |  | 0.0500 |  |"
     safe = largest_safe_k(summary, 0.01).set_index("variant")
     assert safe.loc["weight", "safe_k"] == 0.0 and safe.loc["weight +ft3", "safe_k"] == 0.9
-    text = findings(summary, 0.01)[0]
+    text = findings(summary, 0.01, ORDER)[0]
     assert "weight loses more than 1 point already at k = 0.5 and reaches 0.5000 at k = 0.9." in text
     assert "weight +ft3 stays within 1 point up to k = 0.9" in text
     assert "weight +ft3 pruning tolerates the most." in text
@@ -82,15 +85,15 @@ def test_iterative_fine_tuning_is_a_variant_of_its_own():
     records = [record("weight", k, a) for k, a in [(0.0, 0.95), (0.9, 0.5)]]
     records += [record("weight", 0.9, 0.94, finetune=3), record("weight", 0.9, 0.946, finetune=3, rounds=3)]
     summary = summarize(metrics_frame(records))
-    header = markdown_table(summary).splitlines()[0]
+    header = markdown_table(summary, ORDER).splitlines()[0]
     assert header.startswith("| k | weight accuracy | weight +ft3 accuracy | weight +ft3 (3 rounds) accuracy |")
-    text = findings(summary, 0.01)[0]
+    text = findings(summary, 0.01, ORDER)[0]
     assert "weight +ft3 (3 rounds) stays within 1 point up to k = 0.9 and reaches 0.9460" in text
     assert "weight +ft3 (3 rounds) pruning tolerates the most." in text
 
 
 def test_speed_is_claimed_only_outside_the_spread_of_both_timings():
-    from prunelab.report import speed_change
+    from prunelab.results.findings import speed_change
 
     dense = pd.DataFrame([{"median_ms": 10.0, "q1_ms": 9.0, "q3_ms": 11.0}])
     assert speed_change(pd.DataFrame([{"median_ms": 4.0, "q1_ms": 3.8, "q3_ms": 4.3}]), dense) == "2.5x faster"

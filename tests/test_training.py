@@ -5,11 +5,17 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from prunelab.network import features
-from prunelab.loading import split_train_validation, training_sample
-from prunelab.sparse_training import (finetune_model, gradual_prune, lottery_round, prune_and_finetune, reinit_seed,
-                                      rewind_point, round_schedule, train_at_init, train_scratch, train_with_masks)
-from prunelab.training import DivergedError, EpochTracker, initial_network, train_model
+from prunelab.data.loading import features, split_train_validation, training_sample
+from prunelab.methods.at_init import train_at_init
+from prunelab.methods.finetuning import prune_and_finetune, round_schedule
+from prunelab.methods.gradual import gradual_prune
+from prunelab.methods.lottery import lottery_masks, lottery_round, reinit_seed, rewind_point
+from prunelab.methods.pruning import PruningData, prune
+from prunelab.methods.registry import BUILT_IN
+from prunelab.methods.scratch import train_scratch
+from prunelab.methods.selection import count_to_prune
+from prunelab.models.masked_training import finetune_model, train_with_masks
+from prunelab.models.training import DivergedError, EpochTracker, initial_network, train_model
 
 DENSE = {"type": "dense", "hidden": [32, 16], "bias": False}
 SPEC = {"model": "dense", "architecture": DENSE, "regularizer": "l1",
@@ -84,7 +90,7 @@ def test_bfloat16_training_keeps_float32_weights_and_is_its_own_deterministic_re
 
 
 def test_bfloat16_computes_hidden_layers_in_bfloat16_and_the_output_in_float32(tensorflow):
-    from prunelab.models import build_model
+    from prunelab.models.keras_models import build_model
 
     cnn = {"type": "cnn", "conv": [4], "kernel_size": 3, "pool": [True], "hidden": [8], "bias": True}
     model = build_model(tensorflow.keras, cnn, 10, precision="bfloat16")
@@ -106,12 +112,11 @@ def test_without_validation_the_last_epoch_is_kept(tensorflow):
 
 @pytest.mark.parametrize("method", ["weight", "unit"])
 def test_fine_tuning_keeps_pruned_weights_exactly_zero(tensorflow, method):
-    from prunelab.pruning import prune
 
     images, labels = synthetic_digits()
     spec = {**SPEC, "architecture": {**DENSE, "bias": True}, "epochs": 1}
     network, _ = train_model(images, labels, spec, seed=0, log=logging.getLogger("test"))
-    pruned, masks = prune(network, method, 0.6, [0, 1])
+    pruned, masks = prune(network, BUILT_IN[method], 0.6, [0, 1])
     settings = {"epochs": 2, "learning_rate": 0.01, "batch_size": 32}
     finetuned, history = finetune_model(images, labels, spec=spec, seed=0, log=logging.getLogger("test"),
                                         pruned=pruned, masks=masks, settings=settings, unit_level=method == "unit")
@@ -134,37 +139,37 @@ def test_round_schedule_raises_k_linearly_and_splits_the_epochs():
 
 @pytest.mark.parametrize("method", ["weight", "unit", "random"])
 def test_iterative_pruning_reaches_exactly_k_and_keeps_every_pruned_weight_pruned(tensorflow, method):
-    from prunelab.pruning import prune
 
     images, labels = synthetic_digits()
     log = logging.getLogger("test")
     spec = {**SPEC, "architecture": {**DENSE, "bias": True}, "epochs": 1}
     network, _ = train_model(images, labels, spec, seed=0, log=log)
     settings = {"epochs": 2, "rounds": 2, "learning_rate": 0.01, "batch_size": 32}
-    finetuned, masks, history = prune_and_finetune(images, labels, spec=spec, seed=0, log=log, network=network,
-                                                   method=method, k=0.75, layers=[0, 1], settings=settings)
+    finetuned, masks, history = prune_and_finetune(images, labels, fit_arguments=dict(spec=spec, seed=0, log=log),
+                                                   network=network, method=BUILT_IN[method], k=0.75, layers=[0, 1],
+                                                   settings=settings)
     assert [(row["round"], row["epoch"]) for row in history] == [(1, 1), (2, 1)]
-    _, one_shot_masks = prune(network, method, 0.75, [0, 1])
+    _, one_shot_masks = prune(network, BUILT_IN[method], 0.75, [0, 1])
     for index in (0, 1):
         assert masks[index].sum() == one_shot_masks[index].sum()  # the same count as pruning once
         assert not finetuned.kernels[index][~masks[index]].any()
     assert masks[2] is None
     # the first round pruned to k = 0.375 from the trained weights; its mask is inside the final one
-    _, first_round = prune(network, method, 0.375, [0, 1])
+    _, first_round = prune(network, BUILT_IN[method], 0.375, [0, 1])
     assert all((~first_round[i] <= ~masks[i]).all() for i in (0, 1))
 
 
 def test_one_round_is_pruning_once_then_fine_tuning(tensorflow):
-    from prunelab.pruning import prune
 
     images, labels = synthetic_digits()
     log = logging.getLogger("test")
     spec = {**SPEC, "epochs": 1}
     network, _ = train_model(images, labels, spec, seed=0, log=log)
     settings = {"epochs": 1, "rounds": 1, "learning_rate": 0.01, "batch_size": 32}
-    iterative, _, _ = prune_and_finetune(images, labels, spec=spec, seed=0, log=log, network=network, method="weight",
-                                         k=0.5, layers=[0, 1], settings=settings)
-    pruned, masks = prune(network, "weight", 0.5, [0, 1])
+    iterative, _, _ = prune_and_finetune(images, labels, fit_arguments=dict(spec=spec, seed=0, log=log),
+                                         network=network, method=BUILT_IN["weight"], k=0.5, layers=[0, 1],
+                                         settings=settings)
+    pruned, masks = prune(network, BUILT_IN["weight"], 0.5, [0, 1])
     once, _ = finetune_model(images, labels, spec=spec, seed=0, log=log, pruned=pruned, masks=masks, settings=settings,
                              unit_level=False)
     for a, b in zip(iterative.kernels, once.kernels):
@@ -183,8 +188,8 @@ def test_all_ones_masks_from_the_initialization_train_exactly_like_the_dense_mod
     spec = {**SPEC, "architecture": {**DENSE, "bias": True}, "epochs": 2}
     dense, _ = train_model(images, labels, spec, seed=5, log=log)
     ones = [np.ones(k.shape, dtype=bool) for k in dense.kernels]
-    masked, _, _ = train_with_masks(images, labels, spec=spec, seed=5, log=log, start=initial_network(spec, 5),
-                                    masks=ones)
+    masked, _ = train_with_masks(images, labels, spec=spec, seed=5, log=log, start=initial_network(spec, 5),
+                                 masks=ones)
     assert_same_network(dense, masked)
 
 
@@ -200,7 +205,6 @@ def test_the_rewind_point_replays_the_dense_trainings_first_steps_exactly(tensor
 
 
 def test_a_lottery_round_prunes_the_previous_round_and_rewinds_the_survivors_exactly(tensorflow):
-    from prunelab.pruning import lottery_masks
 
     images, labels = synthetic_digits()
     log = logging.getLogger("test")
@@ -230,7 +234,6 @@ def test_reinitialization_draws_other_initial_values(tensorflow):
 
 
 def test_gradual_pruning_reaches_exactly_k_and_holds_pruned_weights_at_zero(tensorflow, caplog):
-    from prunelab.pruning import count_to_prune
 
     images, labels = synthetic_digits()
     log = logging.getLogger("test")
@@ -249,17 +252,16 @@ def test_gradual_pruning_reaches_exactly_k_and_holds_pruned_weights_at_zero(tens
 
 
 def test_pruning_at_initialization_trains_the_masked_initial_network(tensorflow):
-    from prunelab.pruning import PruningInputs, prune
 
     images, labels = synthetic_digits()
     log = logging.getLogger("test")
     spec = {**SPEC, "epochs": 1}
     x, y = training_sample(images, labels, spec, 50, seed=0)
     assert len(x) == 50 and set(np.flatnonzero(np.isin(images.reshape(400, -1)[:100], x).all(axis=1))) == set()
-    for method, inputs in (("snip", PruningInputs(x=x, labels=y)), ("synflow", PruningInputs(synflow_rounds=5))):
-        network, masks, history = train_at_init(images, labels, spec=spec, seed=0, log=log, method=method, k=0.9,
-                                                layers=[0, 1], inputs=inputs)
-        _, expected = prune(initial_network(spec, 0), method, 0.9, [0, 1], inputs=inputs)
+    for method, data in (("snip", PruningData(x=x, labels=y)), ("synflow", PruningData(settings={"rounds": 5}))):
+        network, masks, history = train_at_init(images, labels, spec=spec, seed=0, log=log, method=BUILT_IN[method],
+                                                k=0.9, layers=[0, 1], data=data)
+        _, expected = prune(initial_network(spec, 0), BUILT_IN[method], 0.9, [0, 1], data=data)
         for mask, want, kernel in zip(masks, expected, network.kernels):
             assert (mask is None and want is None) or (np.array_equal(mask, want) and not kernel[~mask].any())
         assert len(history) == 1

@@ -169,8 +169,10 @@ def test_a_named_experiment_reuses_the_models_and_keeps_its_own_summaries(smoke,
 
 
 def test_fine_tuning_kept_the_pruned_weights_at_zero(smoke):
-    from prunelab.network import Network
-    from prunelab.pruning import prune, select_layers
+    from prunelab.models.network import Network
+    from prunelab.methods.pruning import prune
+    from prunelab.methods.registry import BUILT_IN
+    from prunelab.methods.scope import pruned_layers
 
     finetuned_dirs = sorted((smoke / "results" / "finetuned").glob("digits/*/seed0/all_but_output/*/k0.9/ft2*"))
     assert len(finetuned_dirs) == 8
@@ -180,7 +182,7 @@ def test_fine_tuning_kept_the_pruned_weights_at_zero(smoke):
         spec = json.loads((model_dir / "train.json").read_text())["spec"]
         trained = Network.load(model_dir / "weights.npz", spec["architecture"])
         finetuned = Network.load(directory / "weights.npz", spec["architecture"])
-        _, masks = prune(trained, method, 0.9, select_layers(trained, "all_but_output"))
+        _, masks = prune(trained, BUILT_IN[method], 0.9, pruned_layers(trained, "all_but_output"))
         rounds = 2 if directory.name.startswith("ft2r2-") else 1
         for kernel, mask in zip(finetuned.kernels, masks):
             if mask is not None and rounds == 1:
@@ -193,9 +195,9 @@ def test_fine_tuning_kept_the_pruned_weights_at_zero(smoke):
 
 
 def test_an_exported_model_loads_into_keras_and_predicts_like_the_pruned_one(smoke, tensorflow):
-    from prunelab import export
-    from prunelab.loading import load_split
-    from prunelab.network import features
+    from prunelab.measuring import export
+    from prunelab.data.loading import load_split
+    from prunelab.data.loading import features
 
     metrics = pd.read_csv(smoke / "results" / "metrics.csv")
     row = metrics[(metrics["dataset"] == "fashion") & (metrics["method"] == "unit") & (metrics["k"] == 0.5)
@@ -243,11 +245,14 @@ def test_snakemake_report_renders_in_headless_chromium(smoke, tmp_path):
 def test_compaction_and_onnx_runtime_predict_like_the_masked_model_on_the_10000_test_images(smoke):
     import numpy as np
 
-    from prunelab.compaction import compact
-    from prunelab.loading import load_split
-    from prunelab.network import Network, features, logits
-    from prunelab.onnx_export import run, session
-    from prunelab.pruning import prune, select_layers
+    from prunelab.measuring.compaction import compact
+    from prunelab.data.loading import load_split
+    from prunelab.data.loading import features
+    from prunelab.models.network import Network, logits
+    from prunelab.measuring.onnx_export import run, session
+    from prunelab.methods.pruning import prune
+    from prunelab.methods.registry import BUILT_IN
+    from prunelab.methods.scope import pruned_layers
 
     for dataset in ("digits", "fashion"):
         images, _ = load_split(smoke / "results" / "data" / dataset, dataset, "test")
@@ -256,7 +261,7 @@ def test_compaction_and_onnx_runtime_predict_like_the_masked_model_on_the_10000_
             network = Network.load(model_dir / "weights.npz", spec["architecture"])
             x = features(spec["architecture"], images)
             for method, k in (("unit", 0.5), ("unit", 0.9), ("weight", 0.9)):
-                pruned, _ = prune(network, method, k, select_layers(network, "all_but_output"))
+                pruned, _ = prune(network, BUILT_IN[method], k, pruned_layers(network, "all_but_output"))
                 masked, compacted = logits(pruned, x), logits(compact(pruned), x)
                 assert len(x) == 10_000 and (masked.argmax(1) == compacted.argmax(1)).all()
                 np.testing.assert_allclose(compacted, masked, rtol=1e-4, atol=1e-4)

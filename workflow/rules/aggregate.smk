@@ -2,7 +2,7 @@ rule aggregate:
     input:
         pruned=pruned_paths(),
         finetuned=finetuned_paths(),
-        trained=trained_method_paths(),
+        trained=PLAN.trained_results(),
         latency=latency_paths(),
     output:
         metrics=report(
@@ -21,13 +21,13 @@ rule aggregate:
     benchmark:
         f"{BENCHMARKS}/aggregate/{EXPERIMENT}.tsv"
     conda:
-        "../../envs/core.yaml"
-    threads: 1
+        SUMMARIZING.conda
+    threads: SUMMARIZING.threads
     resources:
-        mem_mb=400,
-        runtime=5,
+        **SUMMARIZING.resources,
     params:
-        code=CODE["aggregate"],
+        code=code("aggregate"),
         table_pattern=lambda wildcards: TABLE,
+        order=list(PLAN.presentation()),
     script:
         "../scripts/aggregate.py"

@@ -1,5 +1,5 @@
 rule fetch_data:
-    # The dataset's identity is the SHA-256 of its files, fixed in prunelab.datasets;
+    # The dataset's identity is the SHA-256 of its files, fixed in prunelab.data.datasets;
     # the configured sources only say where to look, so editing them reruns nothing.
     output:
         files=[f"{DATA}/{name}" for names in SPLIT_FILES.values() for name in names],
@@ -9,12 +9,11 @@ rule fetch_data:
     benchmark:
         f"{BENCHMARKS}/fetch_data/{{dataset}}.tsv"
     conda:
-        "../../envs/core.yaml"
-    threads: 1
+        FETCHING.conda
+    threads: FETCHING.threads
     resources:
-        mem_mb=300,
-        runtime=15,
+        **FETCHING.resources,
     params:
-        code=CODE["fetch_data"],
+        code=code("fetch_data"),
     script:
         "../scripts/fetch_data.py"

@@ -1,5 +1,5 @@
 # Pruned models in their best real format (compacted; each layer dense or CSR), loadable into
-# Keras with prunelab.export.load_keras(path). Built on request, e.g.
+# Keras with prunelab.measuring.export.load_keras(path). Built on request, e.g.
 #   snakemake --cores 1 results/exported/digits/<train_id>/seed0/all_but_output/unit/k0.9.npz
 # or for every model with `efficiency: {export: true}`.
 
@@ -11,44 +11,35 @@ rule export_pruned:
     output:
         f"{EXPORTED}.npz",
     log:
-        f"{LOGS}/export/{{dataset}}/{{train_id}}/seed{{seed}}/{{scope}}/{{method}}-k{{k}}.log",
+        f"{LOGS}/export/{SCOPED}/{{method}}-k{{k}}.log",
     benchmark:
-        f"{BENCHMARKS}/export/{{dataset}}/{{train_id}}/seed{{seed}}/{{scope}}/{{method}}-k{{k}}.tsv"
+        f"{BENCHMARKS}/export/{SCOPED}/{{method}}-k{{k}}.tsv"
     conda:
-        "../../envs/core.yaml"
-    threads: 1
+        NUMPY.conda
+    threads: NUMPY.threads
     resources:
-        mem_mb=500,
-        runtime=5,
+        **NUMPY.resources,
     params:
-        code=CODE["export_model"],
-        method="{method}",
+        code=method_code("export_model"),
+        method=method_of,
         k=lambda wildcards: float(wildcards.k),
-        layers=LAYERS,
+        selection=SELECTION,
     script:
         "../scripts/export_model.py"
 
 
-rule export_finetuned:
+use rule export_pruned as export_finetuned with:
     input:
         weights=f"{FINETUNED}/weights.npz",
         record=f"{MODEL}/train.json",
     output:
         f"{EXPORTED}/{{finetune_id}}.npz",
     log:
-        f"{LOGS}/export/{{dataset}}/{{train_id}}/seed{{seed}}/{{scope}}/{{method}}-k{{k}}-{{finetune_id}}.log",
+        f"{LOGS}/export/{SCOPED}/{{method}}-k{{k}}-{{finetune_id}}.log",
     benchmark:
-        f"{BENCHMARKS}/export/{{dataset}}/{{train_id}}/seed{{seed}}/{{scope}}/{{method}}-k{{k}}-{{finetune_id}}.tsv"
-    conda:
-        "../../envs/core.yaml"
-    threads: 1
-    resources:
-        mem_mb=500,
-        runtime=5,
+        f"{BENCHMARKS}/export/{SCOPED}/{{method}}-k{{k}}-{{finetune_id}}.tsv"
     params:
-        code=CODE["export_model"],
+        code=code("export_model"),
         method=None,  # the fine-tuned weights are already pruned
         k=None,
-        layers=None,
-    script:
-        "../scripts/export_model.py"
+        selection=None,

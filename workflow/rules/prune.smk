@@ -8,21 +8,19 @@ rule prune:
     output:
         PRUNED,
     log:
-        f"{LOGS}/prune/{{dataset}}/{{train_id}}/seed{{seed}}/{{scope}}/{{method}}-k{{k}}.log",
+        f"{LOGS}/prune/{SCOPED}/{{method}}-k{{k}}.log",
     benchmark:
-        f"{BENCHMARKS}/prune/{{dataset}}/{{train_id}}/seed{{seed}}/{{scope}}/{{method}}-k{{k}}.tsv"
+        f"{BENCHMARKS}/prune/{SCOPED}/{{method}}-k{{k}}.tsv"
     conda:
-        "../../envs/core.yaml"
-    threads: 1
+        NUMPY.conda
+    threads: NUMPY.threads
     resources:
-        mem_mb=500,
-        runtime=5,
+        **NUMPY.resources,
     params:
-        method="{method}",
-        k=lambda wildcards: float(wildcards.k),
-        layers=LAYERS,
+        method=method_of,
+        selection=SELECTION,
         settings=settings_of,
-        code=CODE["prune"],
+        code=method_code("prune"),
     script:
         "../scripts/prune.py"
 
@@ -39,22 +37,20 @@ rule finetune:
         weights=f"{FINETUNED}/weights.npz",
         history=f"{FINETUNED}/history.csv",
     log:
-        f"{LOGS}/finetune/{{dataset}}/{{train_id}}/seed{{seed}}/{{scope}}/{{method}}-k{{k}}-{{finetune_id}}.log",
+        f"{LOGS}/finetune/{SCOPED}/{{method}}-k{{k}}-{{finetune_id}}.log",
     benchmark:
-        f"{BENCHMARKS}/finetune/{{dataset}}/{{train_id}}/seed{{seed}}/{{scope}}/{{method}}-k{{k}}-{{finetune_id}}.tsv"
+        f"{BENCHMARKS}/finetune/{SCOPED}/{{method}}-k{{k}}-{{finetune_id}}.tsv"
     conda:
-        "../../envs/train.yaml"
-    threads: config["training"]["threads"]
+        TRAINING.conda
+    threads: TRAINING.threads
     resources:
-        mem_mb=2500,
-        runtime=60,
+        **TRAINING.resources,
     params:
-        method="{method}",
-        k=lambda wildcards: float(wildcards.k),
-        layers=LAYERS,
-        finetune=lambda wildcards: FINETUNES[wildcards.finetune_id],
+        method=method_of,
+        selection=SELECTION,
+        finetune=lambda wildcards: PLAN.finetunes[wildcards.finetune_id],
         settings=settings_of,
-        code=CODE["finetune"],
+        code=method_code("finetune"),
     script:
         "../scripts/finetune.py"
 
@@ -72,21 +68,20 @@ rule latency:
     output:
         LATENCY_RECORD,
     log:
-        f"{LOGS}/latency/{{dataset}}/{{train_id}}/seed{{seed}}/{{scope}}/{LATENCY_ID}.log",
+        f"{LOGS}/latency/{SCOPED}/{LATENCY_ID}.log",
     benchmark:
-        f"{BENCHMARKS}/latency/{{dataset}}/{{train_id}}/seed{{seed}}/{{scope}}/{LATENCY_ID}.tsv"
+        f"{BENCHMARKS}/latency/{SCOPED}/{LATENCY_ID}.tsv"
     conda:
-        "../../envs/core.yaml"
-    threads: ALL_CORES
+        TIMING.conda
+    threads: TIMING.threads
     resources:
-        mem_mb=500,
-        runtime=10,
+        **TIMING.resources,
     params:
-        methods=DATA_FREE,
+        methods=[PLAN.method_spec(method) for method in TIMED],
         k=[float(k) for k in K_VALUES],
-        layers=LAYERS,
+        selection=SELECTION,
         batch_sizes=config["efficiency"]["latency_batch_sizes"],
         repeats=config["efficiency"]["latency_repeats"],
-        code=CODE["latency"],
+        code=code("latency", *TIMED),
     script:
         "../scripts/latency.py"

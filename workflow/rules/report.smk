@@ -3,36 +3,21 @@ rule plot_sweep:
         metrics=METRICS,
         latency=LATENCY,
     output:
-        sweep=report(
-            SWEEP_PLOT,
-            caption="../../report/sweep.rst",
-            category="Pruning sweeps",
-            labels={"dataset": "{dataset}", "figure": "accuracy and loss vs k"},
-        ),
-        savings=report(
-            SAVINGS_PLOT,
-            caption="../../report/savings.rst",
-            category="Pruning sweeps",
-            labels={"dataset": "{dataset}", "figure": "real savings"},
-        ),
-        comparison=report(
-            COMPARISON_PLOT,
-            caption="../../report/comparison.rst",
-            category="Pruning sweeps",
-            labels={"dataset": "{dataset}", "figure": "methods compared"},
-        ),
+        sweep=sweep_figure(SWEEP_PLOT, "../../report/sweep.rst", "accuracy and loss vs k"),
+        savings=sweep_figure(SAVINGS_PLOT, "../../report/savings.rst", "real savings"),
+        comparison=sweep_figure(COMPARISON_PLOT, "../../report/comparison.rst", "methods compared"),
     log:
         f"{LOGS}/plot_sweep/{EXPERIMENT}/{{dataset}}.log",
     benchmark:
         f"{BENCHMARKS}/plot_sweep/{EXPERIMENT}/{{dataset}}.tsv"
     conda:
-        "../../envs/report.yaml"
-    threads: 1
+        PLOTTING.conda
+    threads: PLOTTING.threads
     resources:
-        mem_mb=500,
-        runtime=5,
+        **PLOTTING.resources,
     params:
-        code=CODE["plot_sweep"],
+        code=code("plot_sweep"),
+        methods=PLAN.presentation(),
     script:
         "../scripts/plot_sweep.py"
 
@@ -42,28 +27,21 @@ rule plot_distributions:
         weights=f"{MODEL}/weights.npz",
         record=f"{MODEL}/train.json",
     output:
-        report(
-            DISTRIBUTIONS,
-            caption="../../report/distributions.rst",
-            category="Weight distributions",
-            subcategory="{dataset}",
-            labels={"model": "{train_id}", "seed": "{seed}"},
-        ),
+        model_figure(DISTRIBUTIONS, "../../report/distributions.rst", "Weight distributions"),
     log:
-        f"{LOGS}/plot_distributions/{EXPERIMENT}/{{dataset}}/{{train_id}}/seed{{seed}}.log",
+        f"{LOGS}/plot_distributions/{EXPERIMENT}/{TRAINED_MODEL}.log",
     benchmark:
-        f"{BENCHMARKS}/plot_distributions/{EXPERIMENT}/{{dataset}}/{{train_id}}/seed{{seed}}.tsv"
+        f"{BENCHMARKS}/plot_distributions/{EXPERIMENT}/{TRAINED_MODEL}.tsv"
     conda:
-        "../../envs/report.yaml"
-    threads: 1
+        PLOTTING.conda
+    threads: PLOTTING.threads
     resources:
-        mem_mb=500,
-        runtime=5,
+        **PLOTTING.resources,
     params:
-        code=CODE["plot_distributions"],
-        methods=DATA_FREE,
+        code=code("plot_distributions", *TIMED),
+        methods=[PLAN.method_spec(method) for method in TIMED],
         k=[float(k) for k in K_VALUES],
-        layers=LAYERS,
+        selection=SELECTION,
     script:
         "../scripts/plot_distributions.py"
 
@@ -74,7 +52,7 @@ rule report:
         latency=LATENCY,
         tables=table_paths(),
         histories=per_training(f"{MODEL}/history.csv"),
-        distributions=per_training(DISTRIBUTIONS) if DATA_FREE else [],
+        distributions=per_training(DISTRIBUTIONS) if TIMED else [],
     output:
         notebook=f"{REPORT}.ipynb",
         html=f"{REPORT}.html",
@@ -83,15 +61,14 @@ rule report:
     benchmark:
         f"{BENCHMARKS}/report/{EXPERIMENT}.tsv"
     conda:
-        "../../envs/report.yaml"
-    threads: 1
+        REPORTING.conda
+    threads: REPORTING.threads
     resources:
-        mem_mb=1000,
-        runtime=10,
+        **REPORTING.resources,
     params:
-        code=CODE["report"],
+        code=code("report"),
         tolerance=config["report"]["tolerance"],
         published=config["report"]["published"],
-        method_summaries={method: REGISTRY[method].summary for method in METHODS},
+        methods=PLAN.presentation(),
     script:
         "../scripts/report.py"

@@ -7,18 +7,17 @@ rule train:
         history=f"{MODEL}/history.csv",
         record=f"{MODEL}/train.json",
     log:
-        f"{LOGS}/train/{{dataset}}/{{train_id}}/seed{{seed}}.log",
+        f"{LOGS}/train/{TRAINED_MODEL}.log",
     benchmark:
-        f"{BENCHMARKS}/train/{{dataset}}/{{train_id}}/seed{{seed}}.tsv"
+        f"{BENCHMARKS}/train/{TRAINED_MODEL}.tsv"
     conda:
-        "../../envs/train.yaml"
-    threads: config["training"]["threads"]
+        TRAINING.conda
+    threads: TRAINING.threads
     resources:
-        mem_mb=2500,
-        runtime=60,
+        **TRAINING.resources,
     params:
         spec=training_spec,
-        code=CODE["train"],
+        code=code("train"),
     script:
         "../scripts/train.py"
 
@@ -27,24 +26,17 @@ rule plot_training:
     input:
         f"{MODEL}/history.csv",
     output:
-        report(
-            f"{MODEL}/curves.png",
-            caption="../../report/training_curves.rst",
-            category="Training",
-            subcategory="{dataset}",
-            labels={"model": "{train_id}", "seed": "{seed}"},
-        ),
+        model_figure(f"{MODEL}/curves.png", "../../report/training_curves.rst", "Training"),
     log:
-        f"{LOGS}/plot_training/{{dataset}}/{{train_id}}/seed{{seed}}.log",
+        f"{LOGS}/plot_training/{TRAINED_MODEL}.log",
     benchmark:
-        f"{BENCHMARKS}/plot_training/{{dataset}}/{{train_id}}/seed{{seed}}.tsv"
+        f"{BENCHMARKS}/plot_training/{TRAINED_MODEL}.tsv"
     conda:
-        "../../envs/report.yaml"
-    threads: 1
+        PLOTTING.conda
+    threads: PLOTTING.threads
     resources:
-        mem_mb=500,
-        runtime=5,
+        **PLOTTING.resources,
     params:
-        code=CODE["plot_training"],
+        code=code("plot_training"),
     script:
         "../scripts/plot_training.py"

@@ -1,11 +1,12 @@
 """Collect every pruning record into one tidy metrics table plus per-configuration tables."""
 
-from prunelab.fileio import atomic_output, read_json, write_text
-from prunelab.runtime import script_logger
-from prunelab.tables import latency_frame, metrics_frame, summarize, table_document
+from prunelab.plumbing.fileio import atomic_output, read_json, write_text
+from prunelab.plumbing.runtime import script_logger
+from prunelab.results.tables import latency_frame, metrics_frame, summarize, table_document
 
 log = script_logger(snakemake.log[0])
-metrics = metrics_frame([read_json(path) for path in [*snakemake.input.pruned, *snakemake.input.finetuned, *snakemake.input.trained]])
+records = [*snakemake.input.pruned, *snakemake.input.finetuned, *snakemake.input.trained]
+metrics = metrics_frame([read_json(path) for path in records])
 latency = latency_frame([row for path in snakemake.input.latency for row in read_json(path)["rows"]])
 for frame, path in ((metrics, snakemake.output.metrics), (latency, snakemake.output.latency)):
     with atomic_output(path, "w") as handle:
@@ -14,5 +15,5 @@ log.info("%d pruned models in %s (latencies in %s)", len(metrics), snakemake.out
 
 for (dataset, train_id), summary in summarize(metrics).groupby(["dataset", "train_id"], sort=True):
     path = snakemake.params.table_pattern.format(dataset=dataset, train_id=train_id)
-    write_text(path, table_document(summary))
+    write_text(path, table_document(summary, snakemake.params.order))
     log.info("wrote %s", path)

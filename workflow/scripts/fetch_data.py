@@ -2,9 +2,9 @@
 
 from pathlib import Path
 
-from prunelab.fetch import fetch_dataset
-from prunelab.fileio import write_json
-from prunelab.runtime import script_logger
+from prunelab.data.fetch import fetch_dataset
+from prunelab.plumbing.fileio import write_json
+from prunelab.plumbing.runtime import script_logger
 
 log = script_logger(snakemake.log[0])
 dataset = snakemake.wildcards.dataset

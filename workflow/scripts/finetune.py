@@ -1,15 +1,14 @@
 """Prune one trained model, retrain it with the mask fixed, and evaluate it on the test set."""
 
-from prunelab.jobs import PruningJob
-from prunelab.sparse_training import prune_and_finetune
+from prunelab.methods.finetuning import prune_and_finetune
+from prunelab.plumbing.jobs import PruningJob
 
 job = PruningJob(snakemake)
-method, k, settings = snakemake.wildcards.method, snakemake.params.k, snakemake.params.finetune
-job.log.info("fine-tuning %s k=%s for %d epochs in %d rounds (lr %g)", method, k, settings["epochs"],
+settings = snakemake.params.finetune
+job.log.info("fine-tuning %s k=%s for %d epochs in %d rounds (lr %g)", job.method.name, job.k, settings["epochs"],
              settings["rounds"], settings["learning_rate"])
 images, labels = job.split("train")
-inputs = job.inputs(method, images, labels)
-finetuned, masks, history = prune_and_finetune(images, labels, **job.training, network=job.network, method=method,
-                                               k=k, layers=job.layers, settings=settings, inputs=inputs)
-job.save(job.record(method=method, k=k, pruned=finetuned, masks=masks, finetune=settings), network=finetuned,
-         history=history)
+finetuned, masks, history = prune_and_finetune(images, labels, fit_arguments=job.fit_arguments, network=job.network,
+                                               method=job.method, k=job.k, layers=job.layers, settings=settings,
+                                               data=job.pruning_data(images, labels))
+job.save(job.record(k=job.k, pruned=finetuned, masks=masks, finetune=settings), network=finetuned, history=history)

@@ -1,16 +1,18 @@
 """Histograms of surviving |w| and unit L2 norms as k grows, for one trained model."""
 
-from prunelab.fileio import read_json, save_figure
-from prunelab.network import Network
-from prunelab.plan import model_label
-from prunelab.plotting import distributions
-from prunelab.pruning import select_layers
-from prunelab.runtime import script_logger
+from prunelab.measuring.survivors import survivors
+from prunelab.methods.pruning import load_method
+from prunelab.methods.scope import pruned_layers
+from prunelab.models.network import Network
+from prunelab.plumbing.fileio import read_json, save_figure
+from prunelab.plumbing.runtime import script_logger
+from prunelab.results.plotting import distributions, model_label
 
 log = script_logger(snakemake.log[0])
 trained = read_json(snakemake.input.record)
 network = Network.load(snakemake.input.weights, trained["spec"]["architecture"])
-figure = distributions(network, select_layers(network, snakemake.params.layers), snakemake.params.methods,
-                       snakemake.params.k, seed=trained["seed"], title=model_label(snakemake.output[0]))
-save_figure(figure, snakemake.output[0])
+layers = pruned_layers(network, snakemake.params.selection)
+left = {method.name: survivors(network, layers, method, snakemake.params.k, trained["seed"])
+        for method in map(load_method, snakemake.params.methods)}
+save_figure(distributions(left, layers, title=model_label(snakemake.output[0])), snakemake.output[0])
 log.info("wrote %s", snakemake.output[0])

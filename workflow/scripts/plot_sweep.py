@@ -2,13 +2,13 @@
 
 import pandas as pd
 
-from prunelab.fileio import save_figure
-from prunelab.plotting import comparison, savings, sweep
-from prunelab.runtime import script_logger
+from prunelab.plumbing.fileio import save_figure
+from prunelab.plumbing.runtime import script_logger
+from prunelab.results.plotting import comparison, savings, sweep
 
 log = script_logger(snakemake.log[0])
-metrics, dataset = pd.read_csv(snakemake.input.metrics), snakemake.wildcards.dataset
-save_figure(sweep(metrics, dataset), snakemake.output.sweep)
-save_figure(comparison(metrics, dataset), snakemake.output.comparison)
-save_figure(savings(metrics, pd.read_csv(snakemake.input.latency), dataset), snakemake.output.savings)
+metrics, dataset, methods = pd.read_csv(snakemake.input.metrics), snakemake.wildcards.dataset, snakemake.params.methods
+save_figure(sweep(metrics, dataset, methods), snakemake.output.sweep)
+save_figure(comparison(metrics, dataset, methods), snakemake.output.comparison)
+save_figure(savings(metrics, pd.read_csv(snakemake.input.latency), dataset, methods), snakemake.output.savings)
 log.info("wrote %s, %s and %s", snakemake.output.sweep, snakemake.output.comparison, snakemake.output.savings)

@@ -2,10 +2,9 @@
 
 import pandas as pd
 
-from prunelab.fileio import save_figure
-from prunelab.plan import model_label
-from prunelab.plotting import training_curves
-from prunelab.runtime import script_logger
+from prunelab.plumbing.fileio import save_figure
+from prunelab.plumbing.runtime import script_logger
+from prunelab.results.plotting import model_label, training_curves
 
 log = script_logger(snakemake.log[0])
 save_figure(training_curves(pd.read_csv(snakemake.input[0]), model_label(snakemake.output[0])), snakemake.output[0])

@@ -1,7 +1,7 @@
 """Execute the report notebook on this run's results and render it to HTML."""
 
-from prunelab.report import render_report
-from prunelab.runtime import script_logger
+from prunelab.results.report import render_report
+from prunelab.plumbing.runtime import script_logger
 
 log = script_logger(snakemake.log[0])
 # paths relative to the working directory, where the notebook runs: a moved project still works
@@ -13,7 +13,7 @@ parameters = {
     "distribution_paths": list(snakemake.input.distributions),
     "tolerance": snakemake.params.tolerance,
     "published": snakemake.params.published,
-    "method_summaries": snakemake.params.method_summaries,
+    "methods": snakemake.params.methods,
 }
 render_report(snakemake.output.notebook, snakemake.output.html, parameters)
 log.info("wrote %s and %s", snakemake.output.notebook, snakemake.output.html)

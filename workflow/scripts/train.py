@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from prunelab.fileio import atomic_output, read_json, write_json
-from prunelab.loading import load_split
-from prunelab.runtime import environment_record, script_logger
-from prunelab.training import train_model
+from prunelab.plumbing.fileio import atomic_output, read_json, write_json
+from prunelab.data.loading import load_split
+from prunelab.plumbing.runtime import environment_record, script_logger
+from prunelab.models.training import train_model
 
 log = script_logger(snakemake.log[0])
 spec, seed, dataset = snakemake.params.spec, int(snakemake.wildcards.seed), snakemake.wildcards.dataset

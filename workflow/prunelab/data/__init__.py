@@ -1,0 +1,1 @@
+"""The datasets: what they are (checksums), where they come from, and reading them."""

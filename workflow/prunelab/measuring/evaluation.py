@@ -1,0 +1,39 @@
+"""Test metrics of a (pruned) network, and its sparsity bookkeeping.
+
+The loss is plain cross-entropy (no regularization penalty), from a float64
+log-softmax of the numpy forward pass's logits.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..models.network import Network
+
+
+def log_softmax(logits: np.ndarray) -> np.ndarray:
+    logits = logits.astype(np.float64)
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+
+
+def classification_metrics(logits: np.ndarray, labels: np.ndarray) -> dict:
+    """Accuracy (as a correct count, too: float accuracies hide ties) and cross-entropy."""
+    predictions = np.argmax(logits, axis=1)
+    correct = int(np.sum(predictions == labels))
+    loss = float(-np.mean(log_softmax(logits)[np.arange(len(labels)), labels]))
+    return {"correct": correct, "total": int(len(labels)), "accuracy": correct / len(labels), "loss": loss}
+
+
+def sparsity_stats(network: Network, masks: list[np.ndarray | None]) -> dict:
+    """Zero fraction among prunable weights, and non-zero counts over the whole model."""
+    arrays = network.kernels + (network.biases or [])
+    prunable = [w for w, m in zip(network.kernels, masks) if m is not None]
+    prunable_params = int(sum(w.size for w in prunable))
+    prunable_zeros = int(sum(np.count_nonzero(w == 0) for w in prunable))
+    return {
+        "sparsity": prunable_zeros / prunable_params if prunable_params else 0.0,
+        "prunable_params": prunable_params,
+        "total_params": int(sum(w.size for w in arrays)),
+        "nonzero_params": int(sum(np.count_nonzero(w) for w in arrays)),
+    }

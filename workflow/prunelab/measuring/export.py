@@ -1,0 +1,105 @@
+"""A pruned model stored in its best real format, and loaded back into Keras.
+
+Each layer's kernel is stored either dense (float32) or as CSR (values, column
+indices in the smallest unsigned type that fits, row pointers), whichever takes
+fewer bytes; the file is an ``.npz`` of plain arrays plus the architecture as JSON
+bytes, so loading never unpickles. Store a compacted network
+(:func:`prunelab.measuring.compaction.compact`) to get both savings: unit pruning shrinks
+the dense layers, weight pruning makes CSR pay off.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+
+import numpy as np
+
+from ..plumbing.fileio import atomic_output, load_arrays
+from ..models.network import Network
+
+ARCHITECTURE_KEY = "architecture"
+
+
+def _index_dtype(limit: int):
+    for dtype in (np.uint8, np.uint16, np.uint32):
+        if limit <= np.iinfo(dtype).max:
+            return dtype
+    return np.uint64
+
+
+def csr_arrays(matrix: np.ndarray) -> dict[str, np.ndarray]:
+    """CSR parts of a 2-D array (rows: inputs, columns: units)."""
+    rows, columns = np.nonzero(matrix)
+    counts = np.bincount(rows, minlength=matrix.shape[0])
+    return {
+        "data": matrix[rows, columns].astype(np.float32),
+        "indices": columns.astype(_index_dtype(matrix.shape[1])),
+        "indptr": np.concatenate([[0], np.cumsum(counts)]).astype(_index_dtype(rows.size)),
+    }
+
+
+def _layer_arrays(index: int, kernel: np.ndarray) -> dict[str, np.ndarray]:
+    dense = {f"W{index}": kernel.astype(np.float32)}
+    sparse = csr_arrays(kernel.reshape(-1, kernel.shape[-1]))
+    if sum(a.nbytes for a in sparse.values()) >= kernel.size * 4:
+        return dense
+    arrays = {f"W{index}.{part}": array for part, array in sparse.items()}
+    arrays[f"W{index}.shape"] = np.array(kernel.shape, dtype=np.int64)
+    return arrays
+
+
+def to_bytes(network: Network) -> bytes:
+    """The model as stored on disk: the exact bytes of its ``.npz`` file."""
+    arrays = {ARCHITECTURE_KEY: np.frombuffer(json.dumps(network.architecture, sort_keys=True).encode(), np.uint8)}
+    for index, kernel in enumerate(network.kernels):
+        arrays.update(_layer_arrays(index, kernel))
+    arrays.update({f"b{i}": b.astype(np.float32) for i, b in enumerate(network.biases or [])})
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    return buffer.getvalue()
+
+
+def save(network: Network, path: str | os.PathLike) -> int:
+    """Write the model in its best format; returns its size in bytes."""
+    data = to_bytes(network)
+    with atomic_output(path) as handle:
+        handle.write(data)
+    return len(data)
+
+
+def load(path: str | os.PathLike) -> Network:
+    """Read a model written by :func:`save` (CSR layers are made dense again)."""
+    arrays = load_arrays(path)
+    architecture = json.loads(arrays.pop(ARCHITECTURE_KEY).tobytes())
+    kernels = []
+    while f"W{len(kernels)}" in arrays or f"W{len(kernels)}.data" in arrays:
+        index = len(kernels)
+        if f"W{index}" in arrays:
+            kernels.append(arrays[f"W{index}"])
+            continue
+        shape = tuple(int(v) for v in arrays[f"W{index}.shape"])
+        matrix = np.zeros((int(np.prod(shape[:-1])), shape[-1]), dtype=np.float32)
+        indptr = arrays[f"W{index}.indptr"].astype(np.int64)
+        rows = np.repeat(np.arange(matrix.shape[0]), np.diff(indptr))
+        matrix[rows, arrays[f"W{index}.indices"].astype(np.int64)] = arrays[f"W{index}.data"]
+        kernels.append(matrix.reshape(shape))
+    biases = [arrays[f"b{i}"] for i in range(len(kernels))] if "b0" in arrays else None
+    return Network(architecture, kernels, biases)
+
+
+def to_keras(network: Network):
+    """A working Keras model with the network's (compacted) architecture and weights."""
+    import keras
+
+    from ..models.keras_models import assign_weights, build_model
+
+    model = build_model(keras, network.architecture, network.kernels[-1].shape[-1])
+    assign_weights(model, network)
+    return model
+
+
+def load_keras(path: str | os.PathLike):
+    """One call from a stored pruned model to a working Keras model."""
+    return to_keras(load(path))

@@ -1,0 +1,83 @@
+"""Measured inference latency of a pruned model, in the forms a user could deploy it, with
+its spread, so a speedup is claimed only where it lies outside the noise.
+
+Forms: the masked dense model (zeros still multiplied), a sparse model (CSR kernels, scipy)
+and the compacted model (dead units removed, dense). Runtimes: this package's numpy forward
+pass, and ONNX Runtime (:mod:`prunelab.measuring.onnx_export`), whose CPU kernels do not use zeros, so
+only the masked and compacted forms are run there. One thread each; every measurement is
+warmed up, then repeated, and recorded as median and interquartile range.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from .compaction import compact
+from ..models.network import Network, logits
+
+RUNTIMES = {"numpy": ("masked", "sparse", "compact"), "onnxruntime": ("masked", "compact")}
+WARMUP = 3
+
+
+class SparseKernel:
+    """A kernel held as CSR that the numpy forward pass can multiply by (``x @ kernel``)."""
+
+    __array_ufunc__ = None  # make ``ndarray @ SparseKernel`` defer to __rmatmul__
+
+    def __init__(self, kernel: np.ndarray):
+        import scipy.sparse  # only latency measurement needs it; prune jobs skip the import
+
+        self.shape = kernel.shape
+        self.transposed = scipy.sparse.csr_matrix(kernel.reshape(-1, kernel.shape[-1]).T)
+
+    def as_matrix(self) -> "SparseKernel":
+        return self
+
+    def __rmatmul__(self, x: np.ndarray) -> np.ndarray:
+        return np.asarray(self.transposed @ x.T).T
+
+
+def sparse_form(network: Network) -> Network:
+    """The network with every kernel as CSR, as a sparse-inference runtime would hold it."""
+    return network.with_weights([SparseKernel(k) for k in network.kernels], network.biases)
+
+
+def time_call(call, repeats: int, warmup: int = WARMUP) -> dict:
+    """Median and interquartile range (ms) of ``repeats`` timed calls after ``warmup`` untimed ones."""
+    for _ in range(warmup):
+        call()
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        call()
+        times.append(1000 * (time.perf_counter() - started))
+    q1, median, q3 = np.percentile(times, [25, 50, 75])
+    return {"median_ms": float(median), "q1_ms": float(q1), "q3_ms": float(q3), "repeats": repeats}
+
+
+def latency_rows(pruned: Network, x: np.ndarray, batch_sizes: list[int], repeats: int) -> list[dict]:
+    """One row per runtime, form and batch size: how long one forward pass over ``x[:batch]`` takes."""
+    from .onnx_export import run, session
+
+    forms = {"masked": pruned, "compact": compact(pruned)}
+    forms["sparse"] = sparse_form(pruned)
+    rows = []
+    for runtime, names in RUNTIMES.items():
+        for form in names:
+            model = forms[form]
+            if runtime == "numpy":
+                predict = (lambda m: lambda xb: logits(m, xb))(model)
+            else:
+                predict = (lambda s: lambda xb: run(s, xb))(session(model))
+            for batch in batch_sizes:
+                batch_x = np.ascontiguousarray(x[:batch])
+                rows.append({"runtime": runtime, "form": form, "batch_size": batch,
+                             **time_call(lambda: predict(batch_x), repeats)})
+    return rows
+
+
+def measurably_different(a: dict, b: dict) -> bool:
+    """Whether two timings' interquartile ranges do not overlap: a difference beyond the noise."""
+    return a["q3_ms"] < b["q1_ms"] or b["q3_ms"] < a["q1_ms"]

@@ -1,0 +1,53 @@
+"""A layer's inputs over calibration images, as post-training methods use them.
+
+For a dense layer a row is one image's input vector; for a conv layer one output
+position's receptive field (im2col patches), so that in both cases ``X @ kernel.reshape(-1,
+units)`` is the layer's pre-activation. Computed in batches of images: the patches of a
+conv layer over thousands of images would not fit in memory at once (4096 images give
+495,616 rows of 288 inputs for the second conv layer of the default CNN).
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import numpy as np
+
+from .network import Network, im2col, layer_input
+
+BATCH_IMAGES = 256
+
+
+class LayerInputs:
+    """The inputs of layer ``index`` of ``network`` over the calibration ``images`` (model inputs)."""
+
+    def __init__(self, network: Network, index: int, images: np.ndarray, batch_images: int = BATCH_IMAGES):
+        self.network, self.index, self.images, self.batch_images = network, index, images, batch_images
+        self.fan_in = int(np.prod(network.kernels[index].shape[:-1]))
+
+    def batches(self) -> Iterator[np.ndarray]:
+        """Rows of the input matrix, a batch of images at a time (float32)."""
+        kernel = self.network.kernels[self.index]
+        for start in range(0, len(self.images), self.batch_images):
+            x = layer_input(self.network, self.index, self.images[start:start + self.batch_images])
+            yield im2col(x, kernel.shape[:2])[0] if self.network.is_conv(self.index) else x
+
+    def gram(self) -> np.ndarray:
+        """XᵀX in float64, accumulated over the batches."""
+        gram = np.zeros((self.fan_in, self.fan_in))
+        for rows in self.batches():
+            rows = rows.astype(np.float64)
+            gram += rows.T @ rows
+        return gram
+
+    def __len__(self) -> int:
+        return sum(len(rows) for rows in self.batches())
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        matrix = np.concatenate(list(self.batches()))
+        return matrix if dtype is None else matrix.astype(dtype)
+
+
+def layer_inputs(network: Network, index: int, images: np.ndarray) -> LayerInputs:
+    """The provider of the ``inputs`` need (:mod:`prunelab.methods.needs`)."""
+    return LayerInputs(network, index, images)

@@ -1,0 +1,168 @@
+"""A trained network as plain numpy arrays, and its exact forward pass.
+
+``kernels[i]`` is layer i's kernel: ``(fan_in, fan_out)`` for dense layers, Keras's
+``(height, width, in_channels, filters)`` for conv layers; ``biases[i]`` its bias
+(``None`` for bias-free models). The last axis of every kernel indexes the layer's
+units (neurons or filters), so unit-level pruning treats both kinds alike.
+The float32 numpy forward pass reproduces Keras's predictions, so evaluating a
+pruned model never needs TensorFlow.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from ..data.datasets import IMAGE_SHAPE, NUM_CLASSES
+from ..plumbing.fileio import load_arrays, save_arrays
+
+CONV_BATCH = 500  # images per im2col batch: bounds memory to about 100 MB
+IMAGE_SIZE = IMAGE_SHAPE[0]  # square images
+
+
+@dataclass(frozen=True)
+class Network:
+    architecture: dict
+    kernels: list[np.ndarray]
+    biases: list[np.ndarray] | None = field(default=None)
+
+    def __post_init__(self):
+        if self.biases is not None and len(self.biases) != len(self.kernels):
+            raise ValueError(f"{len(self.kernels)} kernels but {len(self.biases)} biases")
+
+    @property
+    def num_layers(self) -> int:
+        return len(self.kernels)
+
+    def is_conv(self, index: int) -> bool:
+        return len(self.kernels[index].shape) == 4
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        """One input as the first layer takes it: (28, 28, channels) for conv nets, (fan-in,) otherwise."""
+        return (*IMAGE_SHAPE, self.kernels[0].shape[2]) if self.is_conv(0) else (self.kernels[0].shape[0],)
+
+    def output_positions(self) -> list[int]:
+        """Per layer, how many times its kernel is applied per image (conv: output pixels)."""
+        convs = [k.shape[0] for i, k in enumerate(self.kernels) if self.is_conv(i)]
+        sides = [side for side, _ in conv_sizes(convs, pools_of(self))]
+        return [side * side for side in sides] + [1] * (self.num_layers - len(sides))
+
+    def with_weights(self, kernels: list[np.ndarray], biases: list[np.ndarray] | None) -> "Network":
+        return replace(self, kernels=kernels, biases=biases)
+
+    def save(self, path: str | os.PathLike) -> None:
+        arrays = {f"W{i}": kernel for i, kernel in enumerate(self.kernels)}
+        arrays.update({f"b{i}": bias for i, bias in enumerate(self.biases or [])})
+        save_arrays(path, arrays)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, architecture: dict) -> "Network":
+        arrays = load_arrays(path)
+        count = sum(name.startswith("W") for name in arrays)
+        kernels = [arrays[f"W{i}"] for i in range(count)]
+        biases = [arrays[f"b{i}"] for i in range(count)] if "b0" in arrays else None
+        return cls(architecture, kernels, biases)
+
+
+def conv_sizes(kernel_sizes: list[int], pools: list[bool], side: int = IMAGE_SIZE) -> list[tuple[int, int]]:
+    """For each 'valid' stride-1 convolution of a square image: the side of its output, and
+    the side after its 2x2 max-pooling (if any). The one place this geometry is computed."""
+    sizes = []
+    for kernel, pool in zip(kernel_sizes, pools):
+        side = side - kernel + 1
+        sizes.append((side, side // 2 if pool else side))
+        side = sizes[-1][1]
+    return sizes
+
+
+def pools_of(network: Network) -> list[bool]:
+    """Whether a 2x2 max-pooling follows each layer (only convolutions are ever pooled)."""
+    pools = network.architecture.get("pool", [])
+    return [network.is_conv(i) and i < len(pools) and bool(pools[i]) for i in range(network.num_layers)]
+
+
+def kernel_shapes(architecture: dict, num_classes: int = NUM_CLASSES) -> list[tuple[int, ...]]:
+    """The kernel shape of every weighted layer of an architecture, on 28x28 images."""
+    filters = architecture.get("conv", [])
+    kernel = architecture.get("kernel_size", 0)
+    sizes = conv_sizes([kernel] * len(filters), architecture.get("pool", []))
+    channels = [1, *filters]
+    shapes = [(kernel, kernel, channels[i], f) for i, f in enumerate(filters)]
+    side = sizes[-1][1] if sizes else IMAGE_SIZE
+    fan_in = side * side * channels[-1]
+    for width in [*architecture["hidden"], num_classes]:
+        shapes.append((fan_in, width))
+        fan_in = width
+    return shapes
+
+
+def zeros_like_architecture(architecture: dict, num_classes: int = NUM_CLASSES) -> "Network":
+    """An all-zero network of the architecture (for shape and FLOP bookkeeping)."""
+    shapes = kernel_shapes(architecture, num_classes)
+    biases = [np.zeros(s[-1], np.float32) for s in shapes] if architecture.get("bias") else None
+    return Network(architecture, [np.zeros(s, np.float32) for s in shapes], biases)
+
+
+
+def im2col(x: np.ndarray, window: tuple[int, int]) -> tuple[np.ndarray, tuple[int, int, int]]:
+    """Every (height x width x channels) window of the NHWC images ``x`` as one row, in the
+    order of a Keras kernel's flattened rows; and the output grid (n, out height, out width)."""
+    kh, kw = window
+    windows = np.lib.stride_tricks.sliding_window_view(x, (kh, kw), axis=(1, 2))  # n, ho, wo, c, kh, kw
+    n, ho, wo, channels = windows.shape[:4]
+    return windows.transpose(0, 1, 2, 4, 5, 3).reshape(n * ho * wo, kh * kw * channels), (n, ho, wo)
+
+
+def conv2d_valid(x: np.ndarray, kernel) -> np.ndarray:
+    """Stride-1 'valid' convolution (Keras Conv2D's cross-correlation) by im2col and one matmul.
+
+    ``kernel`` is a 4-D array, or anything with that ``shape`` whose ``as_matrix()`` gives the
+    ``(height * width * in, filters)`` matrix (a sparse kernel, say).
+    """
+    kh, kw, channels, filters = kernel.shape
+    patches, (n, ho, wo) = im2col(x, (kh, kw))
+    matrix = kernel.reshape(kh * kw * channels, filters) if isinstance(kernel, np.ndarray) else kernel.as_matrix()
+    return (patches @ matrix).reshape(n, ho, wo, filters)
+
+
+def max_pool_2x2(x: np.ndarray) -> np.ndarray:
+    """Keras MaxPooling2D() defaults: 2x2 windows, stride 2, odd edges dropped."""
+    n, h, w, c = x.shape
+    x = x[:, : h - h % 2, : w - w % 2]
+    return x.reshape(n, h // 2, 2, w // 2, 2, c).max(axis=(2, 4))
+
+
+def _layer_output(network: Network, index: int, x: np.ndarray) -> np.ndarray:
+    kernel = network.kernels[index]
+    out = conv2d_valid(x, kernel) if network.is_conv(index) else x @ kernel
+    if network.biases is not None:
+        out = out + network.biases[index]
+    return out
+
+
+def layer_input(network: Network, index: int, x: np.ndarray) -> np.ndarray:
+    """What layer ``index`` takes for the model inputs ``x``: the previous layer's output after
+    its ReLU (and pooling), flattened (in Keras's NHWC order) for a dense layer."""
+    pools = pools_of(network)
+    for layer in range(index):
+        x = _layer_output(network, layer, _flat_for_dense(network, layer, x))
+        x = np.maximum(x, 0.0, out=x)
+        if pools[layer]:
+            x = max_pool_2x2(x)
+    return _flat_for_dense(network, index, x)
+
+
+def _flat_for_dense(network: Network, index: int, x: np.ndarray) -> np.ndarray:
+    return x.reshape(len(x), -1) if not network.is_conv(index) and x.ndim > 2 else x
+
+
+def logits(network: Network, x: np.ndarray) -> np.ndarray:
+    """Pre-softmax outputs: ReLU after every layer but the last; conv layers pooled where
+    the architecture says; flattened (in Keras's NHWC order) before the first dense layer."""
+    if any(network.is_conv(i) for i in range(network.num_layers)) and len(x) > CONV_BATCH:
+        return np.concatenate([logits(network, x[i:i + CONV_BATCH]) for i in range(0, len(x), CONV_BATCH)])
+    last = network.num_layers - 1
+    return _layer_output(network, last, layer_input(network, last, x))

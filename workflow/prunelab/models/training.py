@@ -1,0 +1,130 @@
+"""Deterministic training: seeding, data split and order, per-epoch progress, divergence
+checks and epoch selection (lowest validation loss, or the last epoch without a validation
+split). Every method that trains a pruned network goes through the same :func:`fit`
+(:mod:`prunelab.models.masked_training`).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+
+import numpy as np
+
+from ..data.datasets import NUM_CLASSES, SPLIT_SIZES
+from ..data.loading import features, split_train_validation
+from .backend import import_tensorflow
+from .keras_models import DEFAULT_PRECISION, assign_weights, build_model, network_of
+from .network import Network
+
+
+class DivergedError(RuntimeError):
+    """Training produced a non-finite loss; no weights are written."""
+
+
+def steps_per_epoch(training: dict, batch_size: int) -> int:
+    """Optimizer steps per epoch: the training images after the validation hold-out, in batches."""
+    images = training["train_size"] or SPLIT_SIZES["train"] - training["validation_size"]
+    return math.ceil(images / batch_size)
+
+
+def train_model(images: np.ndarray, labels: np.ndarray, spec: dict, seed: int,
+                log: logging.Logger) -> tuple[Network, list[dict]]:
+    """Train the model ``spec`` describes; returns the kept epoch's network and the history."""
+    return fit(images, labels, spec=spec, seed=seed, log=log, epochs=spec["epochs"],
+                learning_rate=spec["learning_rate"], batch_size=spec["batch_size"])
+
+
+def initial_network(spec: dict, seed: int) -> Network:
+    """The weights that training ``spec`` with ``seed`` starts from (the same draw as :func:`fit`'s)."""
+    keras = import_tensorflow(spec["threads"], spec["onednn"]).keras
+    return network_of(_seeded_model(keras, spec, seed, spec["architecture"]), spec["architecture"])
+
+
+def _seeded_model(keras, spec: dict, seed: int, architecture: dict, kernel_masks=None, bias_masks=None):
+    keras.utils.set_random_seed(seed)
+    return build_model(keras, architecture, NUM_CLASSES, spec["regularizer"], spec["strength"],
+                       kernel_masks, bias_masks, spec.get("precision", DEFAULT_PRECISION))
+
+
+def fit(images, labels, *, spec: dict, seed: int, log: logging.Logger, epochs: int, learning_rate: float,
+         batch_size: int, initial: Network | None = None, kernel_masks=None, bias_masks=None, callbacks=(),
+         first_eligible_epoch: int = 0, stop_after_steps: int | None = None):
+    """Train the model of ``spec`` (from ``initial`` if given, else its seeded initialization);
+    returns the kept epoch's network and the history, or with ``stop_after_steps`` the
+    weights after that many steps."""
+    tf = import_tensorflow(spec["threads"], spec["onednn"])
+    keras = tf.keras
+    architecture = spec["architecture"]
+    (x_train, y_train), (x_val, y_val) = split_train_validation(
+        features(architecture, images), labels, spec["validation_size"], spec["train_size"])
+    model = _seeded_model(keras, spec, seed, architecture, kernel_masks, bias_masks)
+    if initial is not None:
+        assign_weights(model, initial)
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    validation = (x_val, y_val) if len(x_val) else None
+    tracker = EpochTracker(log, epochs, monitor="val_loss" if validation else None,
+                           first_eligible_epoch=first_eligible_epoch)
+    per_epoch = math.ceil(len(x_train) / batch_size)
+    snapshot = {}
+
+    class Progress(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            self.started = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            if "weights" not in snapshot:
+                tracker.record(epoch, logs or {}, time.perf_counter() - self.started, self.model.get_weights)
+
+    class Snapshot(keras.callbacks.Callback):
+        """Stops after ``stop_after_steps`` steps, keeping the weights of that moment."""
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.epoch = epoch
+
+        def on_train_batch_end(self, batch, logs=None):
+            if self.epoch * per_epoch + batch + 1 == stop_after_steps:
+                snapshot["weights"] = self.model.get_weights()
+                self.model.stop_training = True
+
+    callbacks = [*callbacks, Progress()] + ([Snapshot()] if stop_after_steps is not None else [])
+    model.fit(x_train, y_train, validation_data=validation, epochs=epochs,
+              batch_size=batch_size, shuffle=True, verbose=0, callbacks=callbacks)
+    if stop_after_steps is not None:
+        if "weights" not in snapshot:
+            raise ValueError(f"training has only {per_epoch * epochs} steps, not {stop_after_steps}")
+        model.set_weights(snapshot["weights"])
+    else:
+        model.set_weights(tracker.best_weights)
+    return network_of(model, architecture), tracker.history
+
+
+class EpochTracker:
+    """Logs each epoch, stops on divergence, and keeps the best weights: lowest ``monitor``
+    value, or the latest epoch when there is nothing to monitor, among the epochs from
+    ``first_eligible_epoch`` (0-based) on."""
+
+    def __init__(self, log: logging.Logger, epochs: int, monitor: str | None = "val_loss",
+                 first_eligible_epoch: int = 0):
+        self.log, self.epochs, self.monitor = log, epochs, monitor
+        self.first_eligible_epoch = first_eligible_epoch
+        self.history: list[dict] = []
+        self.best_loss = math.inf
+        self.best_weights = None
+
+    def record(self, epoch: int, logs: dict, seconds: float, weights_getter) -> None:
+        row = {"epoch": epoch + 1, **{k: float(v) for k, v in sorted(logs.items())}, "seconds": round(seconds, 3)}
+        losses = {key: value for key, value in row.items() if key.endswith("loss")}
+        if not all(math.isfinite(value) for value in losses.values()):
+            raise DivergedError(f"epoch {epoch + 1}: non-finite loss ({losses}); no weights are kept")
+        improved = epoch >= self.first_eligible_epoch and (self.monitor is None or row[self.monitor] < self.best_loss)
+        if improved:
+            self.best_loss, self.best_weights = row.get(self.monitor, math.inf), weights_getter()
+        row["best"] = improved
+        self.history.append(row)
+        metrics = " ".join(f"{key} {row[key]:.4f}" for key in ("loss", "accuracy", "val_loss", "val_accuracy")
+                           if key in row)
+        self.log.info("epoch %d/%d %s %.1fs%s", epoch + 1, self.epochs, metrics, seconds,
+                      " (best)" if improved and self.monitor else "")

@@ -1,0 +1,189 @@
+"""Config validation: JSON schema with defaults, plus the checks a schema cannot express.
+
+All problems are reported at once, each naming the key and what is allowed, and
+the workflow stops before any job is scheduled.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import jsonschema
+import yaml
+
+from ..data.datasets import SPLIT_SIZES
+from ..methods.scope import layer_kinds
+from ..models.network import conv_sizes
+
+SCHEMA_PATH = Path(__file__).resolve().parents[2] / "schemas" / "config.schema.yaml"
+
+
+class ConfigError(ValueError):
+    """The configuration is invalid; the message lists every problem."""
+
+
+def _with_defaults(validator_class):
+    validate_properties = validator_class.VALIDATORS["properties"]
+
+    def set_defaults(validator, properties, instance, schema):
+        if isinstance(instance, dict):
+            for name, subschema in properties.items():
+                if "default" in subschema:
+                    instance.setdefault(name, copy.deepcopy(subschema["default"]))
+        yield from validate_properties(validator, properties, instance, schema)
+
+    return jsonschema.validators.extend(validator_class, {"properties": set_defaults})
+
+
+DefaultingValidator = _with_defaults(jsonschema.Draft202012Validator)
+
+
+def load_schema(path: str | Path = SCHEMA_PATH) -> dict:
+    with open(path) as handle:
+        return yaml.safe_load(handle)
+
+
+def _key(path) -> str:
+    parts = []
+    for part in path:
+        parts.append(f"[{part}]" if isinstance(part, int) else ("." if parts else "") + str(part))
+    return "".join(parts) or "(top level)"
+
+
+def _describe(error: jsonschema.ValidationError) -> str:
+    key = _key(error.absolute_path)
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        allowed = sorted(error.schema.get("properties", {}))
+        unknown = sorted(set(error.instance) - set(allowed))
+        if allowed:
+            return f"{key}: unknown key(s) {', '.join(map(repr, unknown))}; allowed keys: {', '.join(allowed)}"
+    if error.validator == "enum":
+        return f"{key}: {error.instance!r} is not allowed; allowed values: {', '.join(map(str, error.validator_value))}"
+    if error.validator == "oneOf" and isinstance(error.instance, dict):
+        return (f"{key}: {error.instance!r} is not a valid source; use one of "
+                "{kind: url, base: https://...}, {kind: directory, path: ...}, "
+                "{kind: debian, package: ...}, {kind: pypi, requirement: ...}")
+    return f"{key}: {error.message}"
+
+
+def _architecture_problems(name: str, architecture: dict) -> list[str]:
+    if architecture["type"] != "cnn":
+        return []
+    problems = []
+    if len(architecture["pool"]) != len(architecture["conv"]):
+        problems.append(f"architectures.{name}.pool: needs one entry per convolution "
+                        f"({len(architecture['conv'])}), got {len(architecture['pool'])}")
+    sizes = conv_sizes([architecture["kernel_size"]] * len(architecture["conv"]), architecture["pool"])
+    if any(side < 1 for pair in sizes for side in pair):
+        problems.append(f"architectures.{name}: the convolutions and poolings shrink the images to nothing")
+    return problems
+
+
+def _layer_selection_problems(config: dict) -> list[str]:
+    selection = config["pruning"]["layers"]
+    problems = []
+    for model in config["models"]:
+        kinds = layer_kinds(config["architectures"][model])
+        if selection == "conv" and "conv" not in kinds:
+            problems.append(f"pruning.layers: 'conv' selects no layer of model {model!r} (it has no convolutions)")
+        if isinstance(selection, list) and max(selection) >= len(kinds):
+            problems.append(f"pruning.layers: model {model!r} has layers 0..{len(kinds) - 1}, not {max(selection)}")
+    return problems
+
+
+def _method_problems(config: dict) -> list[str]:
+    """What the configured methods say cannot work with this config's models and training
+    (each method's own checks), custom methods that cannot be loaded, and a calibration set
+    larger than the training images it is drawn from."""
+    from ..methods.registry import configured_methods, custom_methods
+
+    pruning, problems = config["pruning"], []
+    for name, entry in pruning["custom_methods"].items():
+        try:
+            custom_methods({"pruning": {"custom_methods": {name: entry}}})
+        except Exception as error:  # the user's file: whatever it raises is the problem to report
+            problems.append(f"pruning.custom_methods.{name}: {type(error).__name__}: {error}")
+    if problems:
+        return problems
+    methods = configured_methods(config).values()
+    for method in methods:
+        if method.check is not None:
+            problems += [problem for problem in method.check(config) if problem not in problems]
+    training, images = config["training"], pruning["calibration"]["images"]
+    left = training["train_size"] or SPLIT_SIZES["train"] - training["validation_size"]
+    if any(method.layer_by_layer for method in methods) and images > left:
+        problems.append(f"pruning.calibration.images: {images} exceeds the {left} training images after the "
+                        f"{training['validation_size']} validation images")
+    return problems
+
+
+def _semantic_problems(config: dict) -> list[str]:
+    problems = []
+    undefined = [m for m in config["models"] if m not in config["architectures"]]
+    if undefined:
+        return [f"models: {', '.join(undefined)} not defined under architectures "
+                f"(defined: {', '.join(sorted(config['architectures'])) or 'none'})"]
+    for name in config["models"]:
+        problems += _architecture_problems(name, config["architectures"][name])
+    problems += _layer_selection_problems(config)
+    if not problems:
+        problems += _method_problems(config)
+    finetune_k = config["finetune"]["k"]
+    if finetune_k is not None and not set(finetune_k) <= set(config["pruning"]["k"]):
+        extra = sorted(set(finetune_k) - set(config["pruning"]["k"]))
+        problems.append(f"finetune.k: {extra} not in pruning.k; fine-tuning needs the pruned models of those k")
+    finetune_epochs = [e for e in config["finetune"]["epochs"] if e > 0]
+    too_many = [r for r in config["finetune"]["rounds"] if finetune_epochs and r > min(finetune_epochs)]
+    if too_many:
+        problems.append(f"finetune.rounds: {too_many} exceed the fewest fine-tuning epochs "
+                        f"({min(finetune_epochs)}); every round needs at least one epoch")
+    training = config["training"]
+    if training["precision"] == "bfloat16" and not training["onednn"]:
+        problems.append("training.precision: bfloat16 needs training.onednn: true (without oneDNN, TensorFlow's "
+                        "bfloat16 kernels are slower than float32)")
+    used, available = training["validation_size"] + (training["train_size"] or 1), SPLIT_SIZES["train"]
+    if used > available:
+        problems.append(f"training: validation_size + train_size = {used} exceeds the {available} training images")
+    return problems
+
+
+def merge_config(base: dict, override: dict) -> dict:
+    """``base`` with ``override`` merged in, as Snakemake's ``--configfile`` does: nested
+    dicts merge, everything else replaces. Neither argument is modified."""
+    result = copy.deepcopy(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(result.get(key), dict):
+            result[key] = merge_config(result[key], value)
+        else:
+            result[key] = value
+    return result
+
+
+def _with_method_names(schema: dict, config: dict) -> dict:
+    """The schema with the method names allowed in ``pruning.methods``: the built-ins (the
+    registry's, in catalog order) and the config's custom methods."""
+    from ..methods.registry import BUILT_IN
+
+    custom = config.get("pruning", {}).get("custom_methods", {}) if isinstance(config.get("pruning"), dict) else {}
+    schema = copy.deepcopy(schema)
+    items = schema["properties"]["pruning"]["properties"]["methods"]["items"]
+    names = list(BUILT_IN) + (list(custom) if isinstance(custom, dict) else [])
+    items["enum"] = list(dict.fromkeys(names))
+    return schema
+
+
+def validate_config(config: dict, schema: dict | None = None) -> dict:
+    """Fill defaults into ``config`` in place and return it; raise :class:`ConfigError` if invalid."""
+    schema = _with_method_names(load_schema() if schema is None else schema, config)
+    errors = sorted(DefaultingValidator(schema).iter_errors(config), key=lambda e: list(map(str, e.absolute_path)))
+    problems = [_describe(e) for e in errors]
+    if not problems:
+        problems = _semantic_problems(config)
+    if problems:
+        raise ConfigError("invalid configuration:\n" + "\n".join(f"  - {p}" for p in problems))
+    return config
+
+
+if __name__ == "__main__":  # print the complete default configuration: python -m prunelab.plumbing.config
+    print(yaml.safe_dump(validate_config({}), sort_keys=False, width=100), end="")

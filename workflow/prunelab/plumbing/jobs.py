@@ -1,0 +1,103 @@
+"""What every pruning job's script does around its method: load the trained model and its
+record, the method and its settings, the data, evaluate the pruned model on the test set and
+write the results.
+
+Scripts pass Snakemake's ``snakemake`` object; this module reads only its ``input``,
+``output``, ``params``, ``wildcards`` and ``log``, so the scripts stay a few lines each.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ..data.loading import calibration_images, features, load_split, training_sample
+from ..methods.method import Trained
+from ..methods.pruning import PruningData, load_method
+from ..methods.scope import pruned_layers
+from ..models.network import Network
+from ..results.records import pruning_record
+from .fileio import atomic_output, load_arrays, read_json, save_arrays, write_json
+from .runtime import script_logger
+
+
+class PruningJob:
+    """One job's trained model, method, settings and outputs."""
+
+    def __init__(self, snakemake):
+        self.snakemake, self.input, self.wildcards = snakemake, snakemake.input, snakemake.wildcards
+        self.log = script_logger(snakemake.log[0])
+        self.trained = read_json(snakemake.input.record)
+        self.spec, self.seed, self.dataset = self.trained["spec"], self.trained["seed"], self.trained["dataset"]
+        self.network = Network.load(snakemake.input.weights, self.spec["architecture"])
+        self.layers = pruned_layers(self.network, snakemake.params.selection)
+        self.settings = dict(snakemake.params.settings or {})
+        self.method = load_method(snakemake.params.method)
+        self.data_dir = Path(snakemake.input.data).parent
+
+    @property
+    def k(self) -> float:
+        return float(self.wildcards.k)
+
+    @property
+    def fit_arguments(self) -> dict:
+        """The arguments every training function (:func:`prunelab.models.training.fit`) takes."""
+        return {"spec": self.spec, "seed": self.seed, "log": self.log}
+
+    def split(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        return load_split(self.data_dir, self.dataset, name)
+
+    def pruning_data(self, images: np.ndarray | None = None, labels: np.ndarray | None = None) -> PruningData:
+        """What the method's needs are computed from: training images for gradients, calibration
+        images for layer inputs (the training split, loaded unless given), and its settings."""
+        needs = set(self.method.needs)
+        if needs & {"gradients", "inputs"} and images is None:
+            images, labels = self.split("train")
+        x = y = calibration = None
+        if "gradients" in needs:
+            x, y = training_sample(images, labels, self.spec, self.settings["samples"], self.seed)
+        if "inputs" in needs:
+            calibration = calibration_images(images, self.spec, self.settings["calibration_images"])
+        return PruningData(x=x, labels=y, calibration=calibration, settings=self.settings)
+
+    def record(self, *, k: float, pruned: Network, masks: list, finetune: dict | None = None, **details) -> dict:
+        """The metrics row of ``pruned`` on the test set, with ``details`` (settings, schedule...)
+        kept in the job's JSON record beside it."""
+        images, labels = self.split("test")
+        method = self.method.name
+        record = pruning_record(trained=self.trained, scope=self.wildcards.scope, method=method, k=k,
+                                network=self.network, pruned=pruned, masks=masks,
+                                x=features(self.spec["architecture"], images), labels=labels, finetune=finetune)
+        self.log.info("%s k=%g on layers %s: accuracy %.4f loss %.4f sparsity %.4f, %d bytes", method, k,
+                      record["pruned_layers"], record["accuracy"], record["loss"], record["sparsity"],
+                      record["size_bytes"])
+        return {**record, **details}
+
+    def save(self, record: dict, network: Network | None = None, history: list[dict] | None = None,
+             masks: list | None = None) -> None:
+        """Write what the rule declares: ``metrics`` (or the only output) and, where declared,
+        ``weights``, ``masks`` (True = kept) and ``history``."""
+        import pandas as pd
+
+        output = self.snakemake.output
+        if network is not None:
+            network.save(output.weights)
+        if masks is not None and "masks" in output.keys():
+            save_arrays(output.masks, {f"M{i}": m for i, m in enumerate(masks) if m is not None})
+        if history is not None:
+            with atomic_output(output.history, "w") as handle:
+                pd.DataFrame(history).to_csv(handle, index=False)
+        write_json(output.get("metrics", output[0]), record)
+
+    def save_trained(self, trained: Trained) -> None:
+        """Evaluate and write what a method that trains produced."""
+        self.save(self.record(k=trained.k, pruned=trained.network, masks=trained.masks, finetune=trained.retraining,
+                              **trained.details), network=trained.network, history=trained.history,
+                  masks=trained.masks)
+
+
+def load_masks(path, num_layers: int) -> list[np.ndarray | None]:
+    """Masks written by :meth:`PruningJob.save`: one per layer, ``None`` for unpruned layers."""
+    arrays = load_arrays(path)
+    return [arrays.get(f"M{i}") for i in range(num_layers)]

@@ -1,0 +1,166 @@
+"""From a validated config to the jobs it asks for, with readable, versioned ids.
+
+A training run's id names its main settings (model, regularizer, epochs) and ends in a
+digest of every setting that affects the trained weights, so changing any of them writes a
+new version beside the old one instead of overwriting it. Everything about a method comes
+from its module, through the registry: nothing here names a method.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from ..methods.pruning import method_spec
+from ..methods.registry import BUILT_IN, code_files, configured_methods, method_order, method_settings
+from ..methods.scope import scope_name
+from ..models.keras_models import DEFAULT_PRECISION
+from .codeversion import code_version, modules_version
+from .paths import digest, format_number
+
+
+def training_spec(config: dict, model: str, regularizer: str) -> dict:
+    """Every setting that affects the trained weights (dataset and seed are wildcards).
+    ``precision`` enters only when it is not float32, so that float32 models keep the ids
+    (and the results) they had before the option existed."""
+    strength = 0.0 if regularizer == "none" else float(config["regularization_strength"][regularizer])
+    training = {key: value for key, value in config["training"].items()
+                if not (key == "precision" and value == DEFAULT_PRECISION)}
+    return {
+        "model": model,
+        "architecture": config["architectures"][model],
+        "regularizer": regularizer,
+        "strength": strength,
+        **training,
+    }
+
+
+def training_id(spec: dict) -> str:
+    strength = "" if spec["regularizer"] == "none" else f"_{format_number(spec['strength'])}"
+    return f"{spec['model']}-{spec['regularizer']}{strength}-e{spec['epochs']}-{digest(spec)}"
+
+
+def training_specs(config: dict) -> dict[str, dict]:
+    """All training specs of the config, by id."""
+    specs = (training_spec(config, m, r) for m in config["models"] for r in config["regularizers"])
+    return {training_id(spec): spec for spec in specs}
+
+
+@dataclass(frozen=True)
+class TrainedModel:
+    """One training job's model: dataset, training configuration and seed (the wildcards)."""
+
+    dataset: str
+    train_id: str
+    seed: int
+
+
+def trained_models(config: dict) -> list[TrainedModel]:
+    ids = list(training_specs(config))
+    return [TrainedModel(d, i, s) for d in config["datasets"] for i in ids for s in config["seeds"]]
+
+
+def finetune_ids(config: dict) -> dict[str, dict]:
+    """Fine-tuning settings by id, one per non-zero epoch count and number of rounds:
+    'ft3-lr0.0001-b128' retrains 3 epochs after pruning once, 'ft3r3-lr0.0001-b128' spends
+    the same 3 epochs over 3 prune-retrain rounds."""
+    settings = config["finetune"]
+    suffix = f"-lr{format_number(settings['learning_rate'])}-b{settings['batch_size']}"
+    return {f"ft{epochs}{'' if rounds == 1 else f'r{rounds}'}{suffix}":
+            {"epochs": epochs, "rounds": rounds, "learning_rate": settings["learning_rate"],
+             "batch_size": settings["batch_size"]}
+            for epochs in settings["epochs"] if epochs > 0 for rounds in settings["rounds"]}
+
+
+@dataclass(frozen=True)
+class RuleFamily:
+    """One rule that runs the methods of one way of running which share a result folder
+    (pruning at initialization runs every such method; the other ways one method each)."""
+
+    name: str
+    result: str
+    """The folder of one result, with the rule's wildcards."""
+    result_files: tuple[str, ...]
+    methods: tuple[str, ...]
+    rule_inputs: Callable[[dict, dict], dict] | None
+
+
+class Plan:
+    """Every job a validated config asks for, and what each job is given."""
+
+    def __init__(self, config: dict):
+        self.config = config
+        self.methods = configured_methods(config)
+        self.settings = {name: method_settings(method, config) for name, method in self.methods.items()}
+        self.scope = scope_name(config["pruning"]["layers"])
+        self.specs = training_specs(config)
+        self.models = trained_models(config)
+        self.finetunes = finetune_ids(config)
+        self.finetune_k = [format_number(k) for k in (config["finetune"]["k"] or config["pruning"]["k"])]
+
+    def per_model(self, pattern: str, targets: list[dict] = ({},)) -> list[str]:
+        """``pattern`` for every trained model (in this config's scope) and every target."""
+        return [pattern.format(**vars(model), scope=self.scope, **target) for model in self.models
+                for target in targets]
+
+    def pruned_targets(self) -> list[dict]:
+        """Wildcards of every prune job: one-shot methods at their k, and k = 0 (the trained model
+        itself) of the methods that train, unless their k = 0 trains too."""
+        return [dict(vars(model), scope=self.scope, method=name, k=format_number(k))
+                for model in self.models for name, method in self.methods.items()
+                for k in method.one_shot_k(self.config["pruning"]["k"], self.config)]
+
+    def finetuned_targets(self) -> list[dict]:
+        """Wildcards of every fine-tuned model of the config (one-shot methods only)."""
+        return [dict(target, finetune_id=finetune_id) for target in self.pruned_targets()
+                if not self.methods[target["method"]].trains and target["k"] in self.finetune_k
+                for finetune_id in self.finetunes]
+
+    def rule_families(self) -> list[RuleFamily]:
+        """The rules of the configured methods that train, one per result folder."""
+        families: dict[str, RuleFamily] = {}
+        for name, method in self.methods.items():
+            if method.trains:
+                family = families.get(method.rule)
+                methods = (*family.methods, name) if family else (name,)
+                families[method.rule] = RuleFamily(method.rule, method.result(self.config), method.result_files,
+                                                   methods, method.rule_inputs)
+        return list(families.values())
+
+    def trained_results(self) -> list[str]:
+        """The metrics of every pruned model that a method produced by training."""
+        return [path for name, method in self.methods.items() if method.trains
+                for path in self.per_model(f"{method.result(self.config)}/metrics.json",
+                                           method.targets(self.config, self.settings[name]))]
+
+    def timed_methods(self) -> list[str]:
+        """The configured methods whose pruned models a latency job (or a histogram, or an export)
+        can redo from the trained weights alone: built-in one-shot methods that need no data."""
+        return [name for name, method in self.methods.items() if method.data_free and name in BUILT_IN]
+
+    def latency_id(self) -> str:
+        """Name of a trained model's latency record, e.g. 'weight_unit-k12-1a2b3c4d': the methods
+        and number of k it times, and a digest of every timing setting, so configs that time other
+        pruned models keep their records side by side instead of overwriting one another's."""
+        pruning, efficiency = self.config["pruning"], self.config["efficiency"]
+        methods = self.timed_methods()
+        settings = {"methods": methods, "k": pruning["k"],
+                    "batch_sizes": efficiency["latency_batch_sizes"], "repeats": efficiency["latency_repeats"]}
+        return f"{'_'.join(methods)}-k{len(pruning['k'])}-{digest(settings)}"
+
+    def method_spec(self, name: str) -> dict:
+        """What a job needs to load the method ``name``."""
+        return method_spec(self.methods[name])
+
+    def presentation(self) -> dict[str, dict]:
+        """How the results show each configured method, in the order tables and legends use."""
+        return {name: self.methods[name].presentation() for name in method_order(self.methods)}
+
+    def job_code(self, script: str | Path, methods: list[str] = (), notebook: str | Path | None = None) -> str:
+        """The code version of a job: its script's (and notebook's), and the modules of the
+        methods it runs, so that an edit to one method reruns only that method's results."""
+        files = sorted({path for name in methods for path in code_files(self.methods[name])})
+        version = code_version(script, notebook)
+        return version if not files else f"{version}-{modules_version(tuple(files))}"
+

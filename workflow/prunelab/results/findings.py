@@ -1,0 +1,149 @@
+"""Findings in words, computed from the results: how far each method goes within the
+tolerance, what that saves for real, how each method fares against the random floor and
+against its control, and published figures beside ours."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ..measuring.latency import RUNTIMES, measurably_different
+from .tables import floor_method, largest_safe_k, summarize, variant_order
+
+
+def findings(summary: pd.DataFrame, tolerance: float, methods: dict) -> list[str]:
+    """Sentences a reader can take away, computed from the results."""
+    sentences = []
+    safe = largest_safe_k(summary, tolerance)
+    order = variant_order(summary, methods)
+    for (dataset, train_id), group in safe.groupby(["dataset", "train_id"], sort=True):
+        group = group.assign(rank=group["variant"].map(order.index)).sort_values("rank")
+        parts = [f"**{dataset}, {train_id}**: unpruned test accuracy {group['baseline'].iloc[0]:.4f}."]
+        points = f"{tolerance * 100:g} point{'' if tolerance == 0.01 else 's'}"
+        for row in group.itertuples():
+            reach = f"reaches {row.accuracy_at_max_k:.4f} at k = {row.max_k:g}"
+            if pd.isna(row.safe_k) or row.safe_k == 0:
+                parts.append(f"{row.variant} loses more than {points} already at k = {row.first_failing_k:g} "
+                             f"and {reach}.")
+            else:
+                parts.append(f"{row.variant} stays within {points} up to k = {row.safe_k:g} and {reach}.")
+        candidates = group[group["safe_k"] > 0]
+        if len(group) > 1 and len(candidates):
+            best = candidates.sort_values(["safe_k", "accuracy_at_max_k"], ascending=False).iloc[0]
+            parts.append(f"{best['variant']} pruning tolerates the most.")
+        sentences.append(" ".join(parts))
+    return sentences
+
+
+FORM_NAMES = {"masked": "masked", "sparse": "sparse (CSR)", "compact": "compacted"}
+RUNTIME_NAMES = {"numpy": "numpy", "onnxruntime": "ONNX Runtime"}
+
+
+def speed_change(pruned: pd.DataFrame, dense: pd.DataFrame) -> str:
+    """'2.6x faster', '1.3x slower' or 'no measurable change': a change is claimed only where the
+    two timings' interquartile ranges (medians over seeds) do not overlap."""
+    a, b = pruned[["median_ms", "q1_ms", "q3_ms"]].median(), dense[["median_ms", "q1_ms", "q3_ms"]].median()
+    if not measurably_different(a.to_dict(), b.to_dict()):
+        return "no measurable change"
+    ratio = b["median_ms"] / a["median_ms"]
+    return f"{ratio:.1f}x faster" if ratio > 1 else f"{1 / ratio:.1f}x slower"
+
+
+def savings_findings(metrics: pd.DataFrame, latency: pd.DataFrame, tolerance: float) -> list[str]:
+    """Per configuration and method, what the largest harmless k saves for real: bytes on disk,
+    and the measured speed of each form in each runtime against the unpruned model in the same
+    runtime, at the largest batch timed."""
+    one_shot = metrics[metrics["finetune_epochs"] == 0]
+    safe = largest_safe_k(summarize(one_shot), tolerance)
+    sentences = []
+    for row in safe[safe["safe_k"] > 0].itertuples():
+        same_model = (one_shot["train_id"] == row.train_id) & (one_shot["dataset"] == row.dataset)
+        chosen = one_shot[same_model & (one_shot["method"] == row.variant) & (one_shot["k"] == row.safe_k)]
+        text = (f"**{row.dataset}, {row.train_id}, {row.variant} pruning at k = {row.safe_k:g}** "
+                f"(within {tolerance * 100:g} point(s)): {chosen['size_bytes'].mean() / 1e6:.2f} MB on disk "
+                f"instead of {chosen['dense_size_bytes'].mean() / 1e6:.2f} MB "
+                f"({chosen['dense_size_bytes'].mean() / chosen['size_bytes'].mean():.1f}x smaller), "
+                f"theoretical speedup {chosen['theoretical_speedup'].mean():.1f}x")
+        timed = latency[(latency["train_id"] == row.train_id) & (latency["dataset"] == row.dataset)]
+        if len(timed):
+            timed = timed[timed["batch_size"] == timed["batch_size"].max()]
+            pruned = timed[(timed["method"] == row.variant) & (timed["k"] == row.safe_k)]
+            dense = timed[(timed["k"] == 0) & (timed["form"] == "masked")]
+            changes = []
+            for runtime, forms in RUNTIMES.items():
+                described = [f"{FORM_NAMES[form]} {speed_change(measured, dense[dense['runtime'] == runtime])}"
+                             for form in forms
+                             if len(measured := pruned[(pruned["runtime"] == runtime) & (pruned["form"] == form)])]
+                if described:
+                    changes.append(f"{RUNTIME_NAMES[runtime]}: " + ", ".join(described))
+            if changes:
+                text += (f"; measured at batch {int(timed['batch_size'].iloc[0])}, one thread, against the unpruned "
+                         f"model in the same runtime: " + "; ".join(changes))
+        sentences.append(text + ".")
+    return sentences
+
+
+def control_variant(variant: str, control: dict, variants) -> str:
+    """The variant of a method's control that ``variant`` is judged against: retrained alike
+    (``gradual +ft3`` against ``weight +ft3``), or the control's fine-tuned variant where there is
+    one (``best``)."""
+    retraining = variant.split(" ", 1)[1] if " " in variant else ""
+    if control["retraining"] == "best":
+        return next((v for v in variants if v.startswith(f"{control['method']} +ft")), control["method"])
+    return f"{control['method']} {retraining}".strip()
+
+
+def method_findings(summary: pd.DataFrame, methods: dict) -> list[str]:
+    """Per configuration: which variants fall below the random floor, and how each method
+    fares against its control at the k both reached (each method's module names its control:
+    Frankle & Carbin's re-initialization, Zhu & Gupta's one-shot + fine-tuning at equal
+    epochs, Liu et al.'s training from scratch)."""
+    sentences, floor = [], floor_method(methods)
+    for (dataset, train_id), group in summary.groupby(["dataset", "train_id"], sort=True):
+        accuracy = group[group["k"] > 0].pivot_table(index="k", columns="variant", values="accuracy")
+        parts = []
+        if floor in accuracy:
+            below = {variant: sorted(accuracy.index[accuracy[variant] < accuracy[floor]])
+                     for variant in variant_order(group, methods)
+                     if variant in accuracy and variant.split(" ")[0] != floor}
+            below = {variant: ks for variant, ks in below.items() if ks}
+            parts.append("Below the random floor: " + "; ".join(f"{v} at k = {', '.join(f'{k:g}' for k in ks)}"
+                                                             for v, ks in below.items()) + "."
+                         if below else "Every method stays above the random floor at every k.")
+        for method, shown in methods.items():
+            if shown.get("control") is None:
+                continue
+            for variant in [v for v in accuracy if v.split(" ")[0] == method]:
+                against = control_variant(variant, shown["control"], accuracy)
+                if against not in accuracy:
+                    continue
+                both = accuracy[[variant, against]].dropna()
+                if both.empty:
+                    continue
+                gap = (both[variant] - both[against]) * 100
+                ahead = ", ".join(f"{k:g}" for k in gap.index[gap > 0])
+                count = len(ahead.split(", ")) if ahead else 0
+                parts.append(f"{variant} against {against} ({shown['control']['holds']}): ahead at {count} of "
+                             f"{len(gap)} k{f' ({ahead})' if ahead else ''}, by {gap.min():+.1f} to "
+                             f"{gap.max():+.1f} points.")
+        if parts:
+            sentences.append(f"**{dataset}, {train_id}**: " + " ".join(parts))
+    return sentences
+
+
+def published_beside_ours(metrics: pd.DataFrame, published: list[dict]) -> pd.DataFrame:
+    """A table of the published figures a preset aims at, each beside our mean ± std over seeds
+    for the same dataset, method, k and fine-tuning epochs."""
+    rows = []
+    for entry in published:
+        match = metrics[(metrics["dataset"] == entry["dataset"]) & (metrics["method"] == entry["method"])
+                        & ((metrics["k"] - entry["k"]).abs() < 1e-9)
+                        & (metrics["finetune_epochs"] == entry.get("finetune_epochs", 0))]
+        if entry.get("model"):
+            match = match[match["model"] == entry["model"]]
+        ours = match["accuracy"]
+        rows.append({"result": entry["label"], "published": entry["published"],
+                     "ours (test accuracy)": (f"{ours.mean():.4f}" + (f" ± {ours.std():.4f}" if len(ours) > 1 else "")
+                                              if len(ours) else "not run"),
+                     "ours (test error)": f"{100 * (1 - ours.mean()):.2f} %" if len(ours) else "",
+                     "seeds": len(ours), "source": entry["source"]})
+    return pd.DataFrame(rows)
