@@ -7,7 +7,7 @@ export PATH := $(BIN):$(PATH)
 # The one way the package is found (the Snakefile does the same for what it runs).
 export PYTHONPATH := $(abspath workflow)
 
-.PHONY: setup browser slurm run test unit report lint benchmark config
+.PHONY: setup browser slurm run test unit report lint benchmark benchmark-posttraining config
 setup: $(STAMP)
 
 $(STAMP): requirements.txt
@@ -46,6 +46,9 @@ lint: setup  ## the Snakemake catalog's checks: snakemake --lint and the snakefm
 
 benchmark: setup  ## speed and memory against this machine's limits (about an hour; ARGS=--quick: minutes)
 	python benchmarks/run.py $(ARGS)
+
+benchmark-posttraining: setup  ## prune jobs without retraining: seconds and memory per job (minutes)
+	python benchmarks/posttraining.py
 
 config: setup  ## the complete default configuration, from the schema's defaults
 	python -m prunelab.plumbing.config

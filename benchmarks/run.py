@@ -114,10 +114,10 @@ def snakemake(workdir: Path, configfiles: list[Path], *args: str) -> float:
 
 
 def benchmark_records(workdir: Path) -> pd.DataFrame:
-    """Snakemake's benchmark records: one row per job, with its rule."""
+    """Snakemake's benchmark records: one row per job, with its rule and its record's path."""
     root = workdir / "results" / "benchmarks"
-    return pd.DataFrame([{**pd.read_csv(path, sep="\t").iloc[-1].to_dict(), "rule": path.relative_to(root).parts[0]}
-                         for path in root.rglob("*.tsv")])
+    return pd.DataFrame([{**pd.read_csv(path, sep="\t").iloc[-1].to_dict(), "rule": path.relative_to(root).parts[0],
+                          "path": str(path.relative_to(root))} for path in root.rglob("*.tsv")])
 
 
 def sweep_metrics(workdir: Path, config: dict) -> pd.DataFrame:

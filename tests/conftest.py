@@ -16,7 +16,7 @@ def tensorflow():
     return import_tensorflow(1, False)
 
 
-WORKFLOW_RUNS = {"smoke", "cnn_smoke", "methods_smoke"}
+WORKFLOW_RUNS = {"smoke", "cnn_smoke", "methods_smoke", "jax_smoke"}
 
 
 def pytest_collection_modifyitems(items):
@@ -33,6 +33,7 @@ def pytest_collection_modifyitems(items):
 SMOKE = REPO / "tests" / "smoke.yaml"
 CNN_SMOKE = REPO / "tests" / "smoke-cnn.yaml"
 METHODS_SMOKE = REPO / "tests" / "smoke-methods.yaml"
+JAX_SMOKE = REPO / "tests" / "smoke-jax.yaml"
 
 
 def snakemake(workdir, *args, configfiles=(SMOKE,)):
@@ -54,8 +55,8 @@ def planned_outputs(output: str, rule: str) -> list[str]:
     return re.findall(rf"^(?:local)?rule {rule}:\n(?:    .*\n)*?    output: (.+)$", output, re.M)
 
 
-def run_to_completion(workdir, configfile, cores=4):
-    result = snakemake(workdir, "--cores", str(cores), configfiles=(configfile,))
+def run_to_completion(workdir, *configfiles, cores=4):
+    result = snakemake(workdir, "--cores", str(cores), configfiles=configfiles)
     assert result.returncode == 0, result.stderr[-5000:]
     return workdir
 
@@ -79,3 +80,8 @@ def cnn_smoke(tmp_path_factory):
 @pytest.fixture(scope="session")
 def methods_smoke(tmp_path_factory):
     return run_to_completion(tmp_path_factory.mktemp("methods-smoke"), METHODS_SMOKE)
+
+
+@pytest.fixture(scope="session")
+def jax_smoke(tmp_path_factory):
+    return run_to_completion(tmp_path_factory.mktemp("jax-smoke"), METHODS_SMOKE, JAX_SMOKE)

@@ -39,7 +39,10 @@ def test_shipped_configs_are_valid_and_default_matches_schema_defaults():
     ({"training": {"epochs": "ten"}}, "training.epochs: 'ten' is not of type 'integer'"),
     ({"seeds": []}, "seeds: [] should be non-empty"),
     ({"trainig": {}}, "(top level): unknown key(s) 'trainig'; allowed keys: architectures, data,"),
-    ({"training": {"epoch": 3}}, "training: unknown key(s) 'epoch'; allowed keys: batch_size, epochs,"),
+    ({"training": {"epoch": 3}}, "training: unknown key(s) 'epoch'; allowed keys: backend, batch_size, epochs,"),
+    ({"training": {"backend": "torch"}}, "training.backend: 'torch' is not allowed; allowed values: tensorflow, jax"),
+    ({"training": {"backend": "jax", "onednn": True}}, "training.onednn: TensorFlow's oneDNN setting; with "
+                                                       "training.backend: jax it must stay false"),
     ({"models": ["vgg"]}, "models: vgg not defined under architectures (defined: cnn, dense)"),
     ({"pruning": {"layers": "conv"}}, "pruning.layers: 'conv' selects no layer of model 'dense'"),
     ({"pruning": {"layers": [0, 5]}}, "pruning.layers: model 'dense' has layers 0..4, not 5"),
@@ -56,6 +59,19 @@ def test_shipped_configs_are_valid_and_default_matches_schema_defaults():
     ({"training": {"precision": "bfloat16"}}, "training.precision: bfloat16 needs training.onednn: true"),
     ({"finetune": {"epochs": [0, 2, 5], "rounds": [1, 3]}},
      "finetune.rounds: [3] exceed the fewest fine-tuning epochs (2); every round needs at least one epoch"),
+    # the methods that prune without retraining
+    ({"pruning": {"methods": ["wanda"], "calibration": {"images": 50001}}},
+     "pruning.calibration.images: 50001 exceeds the 50000 training images after the 10000 validation images"),
+    ({"pruning": {"methods": ["sparsegpt"], "sparsegpt": {"block": 0}}},
+     "pruning.sparsegpt.block: 0 is less than the minimum of 1"),
+    ({"pruning": {"methods": ["sparsegpt_n_of_m"], "sparsegpt": {"block": 126}}},
+     "pruning.sparsegpt.block: 126 is not a multiple of m = 4"),
+    ({"pruning": {"methods": ["wanda_n_of_m"], "n_of_m": [2, 3]}},
+     "pruning.n_of_m: m = 3 does not divide the fan-in 784 of layer 0"),
+    ({"pruning": {"methods": ["unit_refit"]}},
+     "pruning.k: [0.999] would remove all 200 units of layer 3 of model 'dense'"),
+    ({"pruning": {"methods": ["wanda"], "wanda": {"group": "row"}}},
+     "pruning.wanda.group: 'row' is not allowed; allowed values: unit, layer"),
 ])
 def test_bad_values_name_the_key_and_what_is_allowed(config, expected):
     with pytest.raises(ConfigError) as error:

@@ -119,6 +119,21 @@ def test_efficiency_stats_of_a_unit_pruned_model():
     assert all(0 < r["q1_ms"] <= r["median_ms"] <= r["q3_ms"] and r["repeats"] == 3 for r in rows)
 
 
+def test_dense_forms_that_compute_the_same_are_timed_once():
+    network = random_network(DENSE)
+    x, measured = features(DENSE, images()), {}
+    dense = latency_rows(network, x, [1], repeats=3, measured=measured)
+    assert len(measured) == 2  # the unpruned model in numpy and in ONNX Runtime (masked = compact)
+    weight = latency_rows(prune(network, BUILT_IN["weight"], 0.5, [0, 1])[0], x, [1], repeats=3, measured=measured)
+    timing = ["median_ms", "q1_ms", "q3_ms"]
+    by_form = {(r["runtime"], r["form"]): [r[c] for c in timing] for r in weight}
+    unpruned = {(r["runtime"], r["form"]): [r[c] for c in timing] for r in dense}
+    assert by_form["numpy", "masked"] == unpruned["numpy", "masked"] == by_form["numpy", "compact"]
+    assert by_form["numpy", "sparse"] != unpruned["numpy", "sparse"]  # the sparse form is timed every time
+    latency_rows(prune(network, BUILT_IN["unit"], 0.5, [0, 1])[0], x, [1], repeats=3, measured=measured)
+    assert len(measured) == 4  # the compacted unit-pruned model is smaller: timed in both runtimes
+
+
 def test_timings_report_median_and_spread_and_differences_only_beyond_it():
     calls = iter([5, 1, 2, 3, 4, 9])  # warm-up values are not timed; repeats sleep 1..4 ms in order
     import time

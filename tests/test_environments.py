@@ -31,6 +31,9 @@ def test_conda_environment_agrees_with_requirements(env_file):
 
 
 def test_every_rule_names_an_existing_environment():
+    """Rules name their kind of job (common.smk's Job kinds), and each kind an environment."""
     rules = "".join(p.read_text() for p in (REPO / "workflow" / "rules").glob("*.smk"))
-    used = set(re.findall(r'"\.\./\.\./envs/([a-z]+\.yaml)"', rules))
-    assert used and used <= {p.name for p in (REPO / "envs").glob("*.yaml")}
+    kinds = dict(re.findall(r'^([A-Z]+) = Job\("([a-z]+)"', rules, re.M))
+    used = set(re.findall(r"conda:\n\s+([A-Z]+)\.conda", rules))
+    assert used and used <= set(kinds)
+    assert {f"{kinds[kind]}.yaml" for kind in used} <= {p.name for p in (REPO / "envs").glob("*.yaml")}

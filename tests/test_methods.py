@@ -14,7 +14,8 @@ from prunelab.methods.gradual import gradual_schedule
 from prunelab.methods.lottery import lottery_k, lottery_masks
 from prunelab.methods.magnitude_gradient import magnitude_gradient_masks
 from prunelab.methods.method import check_masks
-from prunelab.methods.n_of_m import n_of_m_mask, n_of_m_masks
+from prunelab.methods.n_of_m import n_of_m_masks
+from prunelab.methods.pattern import n_of_m_mask
 from prunelab.methods.pruning import PruningData, prune
 from prunelab.methods.registry import BUILT_IN, custom_methods
 from prunelab.methods.selection import count_to_prune

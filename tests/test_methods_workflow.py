@@ -137,3 +137,16 @@ pruning:
         pd.testing.assert_frame_equal(ours, theirs)
     trained = sorted(work.glob("results/at_init/digits/*/seed0/all_but_output/global_saliency/k*/n128/metrics.json"))
     assert len(trained) == 2
+
+
+def test_every_way_of_training_runs_on_keras_jax_backend_with_its_own_ids(jax_smoke, methods_smoke):
+    metrics = pd.read_csv(jax_smoke / "results" / "jax" / "metrics.csv")
+    assert set(metrics["method"]) == {"weight", "snip", "synflow", "gradual", "lottery", "lottery_reinit", "scratch"}
+    assert metrics.notna().all().all() and (metrics.loc[metrics["k"] == 0, "accuracy"] > 0.6).all()
+    assert (metrics["finetune_epochs"] == 2).any()  # fine-tuning trained on JAX too
+    (model,) = (jax_smoke / "results" / "models" / "digits").iterdir()
+    record = json.loads((model / "seed0" / "train.json").read_text())
+    assert record["spec"]["backend"] == "jax" and record["environment"]["KERAS_BACKEND"] == "jax"
+    assert "intra_op_parallelism_threads=1" in record["environment"]["XLA_FLAGS"]
+    (tensorflow_model,) = (methods_smoke / "results" / "models" / "digits").iterdir()
+    assert model.name != tensorflow_model.name and model.name.rsplit("-", 1)[0] == tensorflow_model.name.rsplit("-", 1)[0]

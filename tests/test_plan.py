@@ -26,12 +26,20 @@ def test_changing_one_lambda_changes_only_that_regularizers_id():
 
 @pytest.mark.parametrize("change", [
     {"training": {"learning_rate": 0.01}}, {"training": {"threads": 2}}, {"training": {"train_size": 100}},
-    {"training": {"precision": "bfloat16", "onednn": True}},
+    {"training": {"precision": "bfloat16", "onednn": True}}, {"training": {"backend": "jax"}},
     {"architectures": {"dense": {"type": "dense", "hidden": [10], "bias": False}}},
 ])
 def test_every_training_setting_changes_every_id(change):
     before = set(training_specs(validate_config({})))
     assert before.isdisjoint(training_specs(validate_config(change)))
+
+
+def test_tensorflow_training_ids_are_those_made_before_the_backend_option():
+    default = training_specs(validate_config({}))
+    assert default == training_specs(validate_config({"training": {"backend": "tensorflow"}}))
+    assert "dense-none-e20-271fffeb" in default and all("backend" not in spec for spec in default.values())
+    jax = training_specs(validate_config({"training": {"backend": "jax"}}))
+    assert set(jax).isdisjoint(default) and all(spec["backend"] == "jax" for spec in jax.values())
 
 
 def test_float32_training_ids_are_those_made_before_the_precision_option():

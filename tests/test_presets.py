@@ -20,9 +20,9 @@ PAPERS = {  # the jobs of each paper preset beyond its trainings, prune jobs and
 }
 
 
-def test_there_is_one_preset_per_earlier_experiment_two_for_fine_tuning_and_one_per_paper():
+def test_there_is_one_preset_per_earlier_experiment_two_for_fine_tuning_one_per_paper_and_two_without_retraining():
     assert [p.stem for p in PRESETS] == ["A", "B", "C", "D", "E", "finetune", "frankle2019", "han2015",
-                                         "iterative", "snip2019", "zhu2017"]
+                                         "iterative", "posttraining", "posttraining-2of4", "snip2019", "zhu2017"]
 
 
 @pytest.mark.parametrize("name", sorted(PAPERS))

@@ -148,7 +148,7 @@ def test_prune_does_not_modify_its_input_and_rejects_methods_without_a_mask_func
     copies = [k.copy() for k in network.kernels + network.biases]
     data = PruningData(x=np.random.default_rng(0).random((8, 20)), labels=np.arange(8) % 3,
                        calibration=np.random.default_rng(1).random((8, 20)).astype(np.float32),
-                       settings={"n_of_m": (1, 2), "rounds": 3})
+                       settings={"n_of_m": (1, 2), "rounds": 3, "group": "unit", "block": 4})
     for method in [m for m in BUILT_IN.values() if m.masks is not None]:
         prune(network, method, 0.5, [0, 1], data=data)
     for a, b in zip(network.kernels + network.biases, copies):

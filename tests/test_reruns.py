@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -21,8 +22,12 @@ def moved(smoke, tmp_path_factory):
     """The project and the finished smoke run, both copied elsewhere."""
     root = tmp_path_factory.mktemp("moved")
     project = root / "project"
-    shutil.copytree(REPO, project, ignore=shutil.ignore_patterns(".git", ".venv", "results", ".snakemake",
-                                                                  "test-artifacts", "__pycache__", ".pytest_cache"))
+    top_level = {".git", ".venv", "results", ".snakemake", "test-artifacts", ".pytest_cache", ".hypothesis"}
+
+    def outputs_and_caches(folder, names):  # the package's own results/ subpackage is code: kept
+        return [n for n in names if n == "__pycache__" or (Path(folder) == REPO and n in top_level)]
+
+    shutil.copytree(REPO, project, ignore=outputs_and_caches)
     work = root / "work"
     for name in ("results", ".snakemake"):
         shutil.copytree(smoke / name, work / name, symlinks=True)

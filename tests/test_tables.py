@@ -4,10 +4,11 @@ import pytest
 from prunelab.methods.registry import BUILT_IN
 from prunelab.results.findings import findings
 from prunelab.results.columns import LATENCY_COLUMNS
-from prunelab.results.tables import (IDENTITY, METRIC_COLUMNS, PRUNED_MODEL, largest_safe_k, latency_frame, markdown_table,
-                             metrics_frame, summarize)
+from prunelab.results.tables import (IDENTITY, METRIC_COLUMNS, largest_safe_k, latency_frame,
+                                     markdown_table, metrics_frame, model_names, summarize, within_tolerance)
 
 ORDER = list(BUILT_IN)  # the order tables and legends use
+ORDER_METHODS = {name: method.presentation() for name, method in BUILT_IN.items()}
 
 
 def record(method, k, accuracy, seed=0, regularizer="none", finetune=0, rounds=1):
@@ -19,6 +20,7 @@ def record(method, k, accuracy, seed=0, regularizer="none", finetune=0, rounds=1
             "sparsity": k, "nonzero_params": 10, "prunable_params": 8, "total_params": 12,
             "compression_ratio": 1 / (1 - k), "flops": 10, "dense_flops": 12, "theoretical_speedup": 1.2,
             "compact_params": 10, "compact_flops": 10, "size_bytes": 400, "dense_size_bytes": 480,
+            "weights_changed": finetune > 0,
             }
 
 
@@ -100,3 +102,23 @@ def test_speed_is_claimed_only_outside_the_spread_of_both_timings():
     assert speed_change(pd.DataFrame([{"median_ms": 13.0, "q1_ms": 12.0, "q3_ms": 14.0}]), dense) == "1.3x slower"
     overlapping = pd.DataFrame([{"median_ms": 8.0, "q1_ms": 6.0, "q3_ms": 9.5}])  # 1.25x by medians, inside the noise
     assert speed_change(overlapping, dense) == "no measurable change"
+
+
+def test_models_are_named_by_what_differs_and_the_digest_only_where_needed():
+    frame = pd.DataFrame([record("weight", 0, 0.9), record("weight", 0, 0.9, regularizer="l2")])
+    frame.loc[1, "strength"] = 0.01
+    assert set(model_names(frame).values()) == {"digits · dense · no regularizer", "digits · dense · L2 λ 0.01"}
+    twins = pd.concat([frame.iloc[[0]], frame.iloc[[0]].assign(train_id="dense-none-e1-y")])
+    assert sorted(model_names(twins).values()) == ["digits · dense · no regularizer · x",
+                                                   "digits · dense · no regularizer · y"]
+
+
+def test_within_tolerance_says_how_far_each_method_goes_as_k_and_compression():
+    rows = [record("weight", 0, 0.95), record("weight", 0.5, 0.945), record("weight", 0.9, 0.90),
+            record("unit", 0, 0.95), record("unit", 0.5, 0.80), record("weight", 0.9, 0.948, finetune=2)]
+    frame = pd.DataFrame(rows).assign(nonzero_params=[12, 6, 2, 12, 6, 2], total_params=12)
+    table = within_tolerance(summarize(frame), 0.01, ORDER_METHODS)
+    assert table[["method", "largest k within", "compression"]].values.tolist() == [
+        ["weight", "0.5", "2.0x"], ["weight +ft2", "0.9", "6.0x"], ["unit", "0", "1.0x"]]
+    one_shot = within_tolerance(summarize(frame), 0.01, ORDER_METHODS, without_retraining=True)
+    assert one_shot["method"].tolist() == ["weight", "unit"]

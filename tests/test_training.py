@@ -277,3 +277,35 @@ def test_scratch_trains_the_architecture_unit_pruning_leaves_in_the_dense_shapes
     assert [k.shape for k in network.kernels] == [k.shape for k in trained.kernels]
     assert [int(m.sum()) for m in masks[:2]] == [784 * 16, 16 * 8] and masks[2] is None
     assert np.count_nonzero(network.kernels[0][:, 16:]) == 0 and np.count_nonzero(network.biases[1][8:]) == 0
+
+
+JAX_TRAINING = """
+import hashlib, json, logging, sys
+import numpy as np
+from prunelab.models.training import train_model
+rng = np.random.default_rng(0)
+labels = rng.integers(0, 10, 400).astype(np.uint8)
+images = rng.integers(0, 40, (400, 28, 28)).astype(np.uint8)
+images[np.arange(400), labels * 2 + 4, :] = 255
+spec = json.loads(sys.argv[1])
+network, history = train_model(images, labels, spec, seed=0, log=logging.getLogger("test"))
+weights = b"".join(k.tobytes() for k in network.kernels + network.biases)
+print(json.dumps({"digest": hashlib.sha256(weights).hexdigest(), "accuracy": history[-1]["val_accuracy"],
+                  "tensorflow": "tensorflow" in sys.modules and sys.modules["tensorflow"] is not None}))
+"""
+
+
+@pytest.mark.slow
+def test_jax_training_is_bit_identical_across_processes_and_leaves_tensorflow_out():
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
+    spec = json.dumps({**SPEC, "architecture": {**DENSE, "bias": True}, "epochs": 2, "backend": "jax"})
+    env = {**os.environ, "PYTHONPATH": str(REPO / "workflow")}  # a fresh process: Keras not yet on a backend
+    runs = [json.loads(subprocess.run([sys.executable, "-c", JAX_TRAINING, spec], capture_output=True, text=True,
+                                      check=True, env=env).stdout.strip().splitlines()[-1]) for _ in range(2)]
+    assert runs[0] == runs[1] and not runs[0]["tensorflow"] and runs[0]["accuracy"] > 0.5

@@ -26,6 +26,8 @@ PLAN = Plan(config)
 K_VALUES = [format_number(k) for k in config["pruning"]["k"]]
 SELECTION = config["pruning"]["layers"]
 TIMED = PLAN.timed_methods()
+# what the jobs that redo them (latency, histograms) read the training split for, if any
+TIMED_TRAINING_FILES = any(PLAN.methods[method].reads_training_images for method in TIMED)
 
 DATA = "results/data/{dataset}"
 PROVENANCE = f"{DATA}/provenance.json"
@@ -55,19 +57,21 @@ LOGS = "results/logs"
 
 class Job:
     """What one kind of job needs: its conda environment, threads and resources (peak memory
-    measured with headroom, runtime in minutes), declared once for every rule of the kind."""
+    measured with headroom, runtime in minutes), declared once for every rule of the kind; and
+    its priority: training is the critical path, so no job that can wait goes before it."""
 
-    def __init__(self, environment, threads, mem_mb, runtime):
+    def __init__(self, environment, threads, mem_mb, runtime, priority=0):
         self.conda = f"../../envs/{environment}.yaml"
         self.threads = threads
         self.resources = {"mem_mb": mem_mb, "runtime": runtime}
+        self.priority = priority
 
 
 FETCHING = Job("core", 1, mem_mb=300, runtime=15)
 NUMPY = Job("core", 1, mem_mb=500, runtime=5)
 SUMMARIZING = Job("core", 1, mem_mb=400, runtime=5)
 TIMING = Job("core", ALL_CORES, mem_mb=500, runtime=10)
-TRAINING = Job("train", config["training"]["threads"], mem_mb=2500, runtime=60)
+TRAINING = Job("train", config["training"]["threads"], mem_mb=2500, runtime=60, priority=10)
 PLOTTING = Job("report", 1, mem_mb=500, runtime=5)
 REPORTING = Job("report", 1, mem_mb=1000, runtime=10)
 # Snakemake's per-job benchmark records (seconds, peak RSS, CPU time), one folder per rule,
@@ -127,8 +131,8 @@ def settings_of(wildcards):
 
 def prune_training_files(wildcards):
     """The training split, for one-shot methods whose needs are computed from training images."""
-    needs = set(PLAN.methods[wildcards.method].needs) & {"gradients", "inputs"}
-    return split_files("train") if needs and not is_unpruned(float(wildcards.k)) else []
+    reads = PLAN.methods[wildcards.method].reads_training_images
+    return split_files("train") if reads and not is_unpruned(float(wildcards.k)) else []
 
 
 def latency_paths():

@@ -6,6 +6,8 @@
 
 rule export_pruned:
     input:
+        train=prune_training_files,
+        data=ancient(PROVENANCE),
         weights=f"{MODEL}/weights.npz",
         record=f"{MODEL}/train.json",
     output:
@@ -22,6 +24,7 @@ rule export_pruned:
     params:
         code=method_code("export_model"),
         method=method_of,
+        settings=settings_of,
         k=lambda wildcards: float(wildcards.k),
         selection=SELECTION,
     script:
@@ -41,5 +44,6 @@ use rule export_pruned as export_finetuned with:
     params:
         code=code("export_model"),
         method=None,  # the fine-tuned weights are already pruned
+        settings=None,
         k=None,
         selection=None,

@@ -15,6 +15,7 @@ for family in PLAN.rule_families():
             record=f"{MODEL}/train.json",
         output:
             **result_files(family),
+        priority: TRAINING.priority
         log:
             family.result.replace("results/", f"{LOGS}/", 1) + ".log",
         benchmark:

@@ -36,6 +36,7 @@ rule finetune:
         metrics=f"{FINETUNED}/metrics.json",
         weights=f"{FINETUNED}/weights.npz",
         history=f"{FINETUNED}/history.csv",
+    priority: TRAINING.priority
     log:
         f"{LOGS}/finetune/{SCOPED}/{{method}}-k{{k}}-{{finetune_id}}.log",
     benchmark:
@@ -62,6 +63,7 @@ rule latency:
     # --cores says; it times one thread.
     input:
         split_files("test"),
+        train=split_files("train") if TIMED_TRAINING_FILES else [],
         data=ancient(PROVENANCE),
         weights=f"{MODEL}/weights.npz",
         record=f"{MODEL}/train.json",
@@ -77,7 +79,7 @@ rule latency:
     resources:
         **TIMING.resources,
     params:
-        methods=[PLAN.method_spec(method) for method in TIMED],
+        methods=[PLAN.method_job(method) for method in TIMED],
         k=[float(k) for k in K_VALUES],
         selection=SELECTION,
         batch_sizes=config["efficiency"]["latency_batch_sizes"],

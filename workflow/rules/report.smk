@@ -24,6 +24,8 @@ rule plot_sweep:
 
 rule plot_distributions:
     input:
+        train=split_files("train") if TIMED_TRAINING_FILES else [],
+        data=ancient(PROVENANCE),
         weights=f"{MODEL}/weights.npz",
         record=f"{MODEL}/train.json",
     output:
@@ -39,7 +41,7 @@ rule plot_distributions:
         **PLOTTING.resources,
     params:
         code=code("plot_distributions", *TIMED),
-        methods=[PLAN.method_spec(method) for method in TIMED],
+        methods=[PLAN.method_job(method) for method in TIMED],
         k=[float(k) for k in K_VALUES],
         selection=SELECTION,
     script:

@@ -10,6 +10,7 @@ rule train:
         f"{LOGS}/train/{TRAINED_MODEL}.log",
     benchmark:
         f"{BENCHMARKS}/train/{TRAINED_MODEL}.tsv"
+    priority: TRAINING.priority
     conda:
         TRAINING.conda
     threads: TRAINING.threads

@@ -33,5 +33,5 @@ write_json(snakemake.output.record, {
     "kept_epoch": int(kept["epoch"]),
     "train_seconds": round(seconds, 2),
     "data": read_json(snakemake.input.data)["source"],
-    "environment": environment_record(("numpy", "tensorflow-cpu", "tensorflow", "keras")),
+    "environment": environment_record(("numpy", "tensorflow-cpu", "tensorflow", "keras", "jax", "jaxlib")),
 })

@@ -72,11 +72,11 @@ def gradual_prune(images: np.ndarray, labels: np.ndarray, *, spec: dict, seed: i
     """Training from ``network``, every pruned layer's mask recomputed from its current |w| at
     each step of :func:`gradual_schedule` at that step's sparsity, and pruned weights held at
     zero between updates. Only epochs that end at the final sparsity can be kept."""
-    from ..models.backend import import_tensorflow
+    from ..models.backend import import_keras, recompile, synchronize
     from ..models.masked_training import check_masks_held
     from ..models.training import fit, steps_per_epoch
 
-    keras = import_tensorflow(spec["threads"], spec["onednn"]).keras
+    keras = import_keras(spec)
     per_epoch = steps_per_epoch(spec, settings["batch_size"])
     schedule = gradual_schedule(k, total_steps=per_epoch * settings["epochs"],
                                 initial_sparsity=settings["initial_sparsity"], begin_step=settings["begin_step"],
@@ -93,12 +93,14 @@ def gradual_prune(images: np.ndarray, labels: np.ndarray, *, spec: dict, seed: i
             sparsity = schedule.get(self.epoch * per_epoch + batch)
             if sparsity is None:
                 return
+            synchronize(self.model)
             weighted = [layer for layer in self.model.layers if hasattr(layer, "kernel")]
             for index in layers:
                 kernel = weighted[index].kernel.numpy()
                 keep = magnitude_mask(kernel, sparsity)
                 variables[index].assign(keep.astype(np.float32))
                 weighted[index].kernel.assign(np.where(keep, kernel, np.float32(0)))
+            recompile(self.model)
 
     log.info("gradual pruning to k=%g: %d mask updates from step %d to %d (%d steps per epoch)", k, len(schedule),
              settings["begin_step"], settings["end_step"], per_epoch)

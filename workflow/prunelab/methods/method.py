@@ -17,7 +17,7 @@ from typing import Callable
 import numpy as np
 
 from ..models.network import Network
-from .needs import NEEDS, ORDER_ARGUMENTS
+from .needs import NEEDS, ORDER_ARGUMENTS, TRAINING_IMAGE_NEEDS
 from .selection import MaskFunction
 
 RUNS = {
@@ -119,6 +119,16 @@ class Method:
         return self.runs == "one_shot" and not self.needs
 
     @property
+    def reads_training_images(self) -> bool:
+        """Whether its needs are computed from training images (its jobs read the training split)."""
+        return bool(set(self.needs) & TRAINING_IMAGE_NEEDS)
+
+    @property
+    def calibrated(self) -> bool:
+        """Whether it prunes from the calibration images (``pruning.calibration``)."""
+        return bool(set(self.needs) & {"inputs", "calibration"})
+
+    @property
     def layer_by_layer(self) -> bool:
         """A method asking for calibration inputs prunes the layers in order, each layer's
         inputs computed through the layers already pruned (as SparseGPT and Wanda do)."""
@@ -140,7 +150,7 @@ class Method:
 
     def presentation(self) -> dict:
         """How the results show it: what it removes, its paper, colour and control."""
-        return {"summary": self.summary, "paper": self.paper, "color": self.color, "floor": self.floor,
+        return {"summary": self.summary, "paper": self.paper, "color": self.color, "floor": self.floor, "runs": self.runs,
                 "control": None if self.control is None else vars(self.control)}
 
 

@@ -1,83 +1,21 @@
-"""``n_of_m``: N:M semi-structured sparsity, the n largest |w| of every m consecutive inputs of
-each unit (2:4 is what sparse tensor cores execute; Mishra et al. 2021)."""
+"""``n_of_m``: N:M semi-structured sparsity by magnitude, the n largest |w| of every m
+consecutive inputs of each unit (2:4 is what sparse tensor cores execute; Mishra et al. 2021)."""
 
 from __future__ import annotations
 
-import math
-from fractions import Fraction
-
 import numpy as np
 
-from ..models.network import kernel_shapes
 from .method import Method
-from .scope import layer_indices, layer_kinds
-
-
-def n_of_m_mask(weights: np.ndarray, n: int, m: int) -> np.ndarray:
-    """Keep the ``n`` largest |w| of every ``m`` consecutive inputs of each unit: a kernel seen
-    as ``(fan_in, units)`` (conv: height x width x in-channels rows, channels fastest) is cut
-    into groups of ``m`` consecutive rows within each column. Ties go by position."""
-    matrix = weights.reshape(-1, weights.shape[-1])
-    fan_in, units = matrix.shape
-    if not 0 < n < m or fan_in % m:
-        raise ValueError(f"{n}:{m} sparsity needs 0 < n < m and m dividing the fan-in {fan_in}")
-    groups = np.abs(matrix).reshape(fan_in // m, m, units)
-    # a stable sort of each group by descending magnitude; the first n positions stay
-    order = np.argsort(-groups, axis=1, kind="stable")
-    keep = np.zeros(groups.shape, dtype=bool)
-    np.put_along_axis(keep, order[:, :n, :], True, axis=1)
-    return keep.reshape(weights.shape)
-
-
-def pattern_k(settings: dict) -> Fraction:
-    """The one k an N:M pattern gives: 1 - n/m."""
-    n, m = settings["n_of_m"]
-    return 1 - Fraction(n, m)
-
-
-def check_pattern(k: float, settings: dict) -> tuple[int, int]:
-    """The pattern (n, m), refusing any k but its own (as the float its path names)."""
-    n, m = settings["n_of_m"]
-    if float(k) != float(pattern_k(settings)):
-        raise ValueError(f"{n}:{m} sparsity removes exactly k = {float(pattern_k(settings)):g}, not {float(k):g}")
-    return n, m
+from .pattern import checked_pattern, n_of_m_mask, pattern_method
 
 
 def n_of_m_masks(weights: list[np.ndarray], k: float, seed: int = 0, *, settings: dict) -> list[np.ndarray]:
     """N:M semi-structured sparsity (2:4 is what sparse tensor cores execute); its k is
     fixed at 1 - n/m."""
-    n, m = check_pattern(k, settings)
+    n, m = checked_pattern(k, settings)
     return [n_of_m_mask(w, n, m) for w in weights]
 
 
-def pattern_settings(config: dict) -> dict:
-    return {"n_of_m": config["pruning"]["n_of_m"]}
-
-
-def pattern_k_values(ks: list[float], settings: dict) -> list[float]:
-    """k = 0 (the trained model) where configured, and the pattern's own k."""
-    return [k for k in ks if k == 0] + [float(pattern_k(settings))]
-
-
-def pattern_problems(config: dict) -> list[str]:
-    """An N:M pattern must keep fewer than m, and m must divide the fan-in of every pruned layer."""
-    pruning = config["pruning"]
-    n, m = pruning["n_of_m"]
-    if n >= m:
-        return [f"pruning.n_of_m: [{n}, {m}] keeps n of every m weights, so n must be smaller than m"]
-    problems = []
-    for model in config["models"]:
-        architecture = config["architectures"][model]
-        shapes = kernel_shapes(architecture)
-        for index in layer_indices(layer_kinds(architecture), pruning["layers"]):
-            fan_in = math.prod(shapes[index][:-1])
-            if fan_in % m:
-                problems.append(f"pruning.n_of_m: m = {m} does not divide the fan-in {fan_in} of layer {index} "
-                                f"of model {model!r}; choose an m that does, or other pruning.layers")
-    return problems
-
-
 METHODS = (Method("n_of_m", "N:M semi-structured: the n largest |w| of every m consecutive inputs",
-                  masks=n_of_m_masks, resolve_settings=pattern_settings, k_values=pattern_k_values,
-                  check=pattern_problems, color="#e377c2",
-                  paper="Mishra et al. 2021, Accelerating Sparse Deep Neural Networks (2:4)"),)
+                  **pattern_method(masks=n_of_m_masks, color="#e377c2",
+                                   paper="Mishra et al. 2021, Accelerating Sparse Deep Neural Networks (2:4)")),)

@@ -35,8 +35,14 @@ NEEDS = {
         "matrix, .gram() XᵀX in float64 accumulated in batches). A method that asks for them prunes the "
         "layers one at a time, in order, each layer's inputs computed through the layers already pruned",
         "prunelab.models.calibration:layer_inputs"),
+    "calibration": Need(
+        "the calibration images as the network's inputs (what `inputs` are computed from), for a method "
+        "that computes more than each pruned layer's own inputs (the layer after it, say)"),
     "network": Need("the whole network as pruned so far (a prunelab.models.network.Network: kernels, biases "
                     "and architecture)"),
     "layers": Need("the indices of the pruned layers in network, in the order of weights"),
     "settings": Need("the method's own settings from the config (a dict)"),
 }
+
+TRAINING_IMAGE_NEEDS = {"gradients", "inputs", "calibration"}
+"""The needs computed from training images: a job of a method with any of them reads the training split."""

@@ -73,10 +73,11 @@ def _needs(method: Method, network: Network, layers: list[int], data: PruningDat
                 raise ValueError(f"method {method.name!r} needs gradients: no training images were given")
             gradients = _provider(need)(network, data.x, data.labels)
             values[need] = [gradients[i] for i in layers]
-        elif need == "inputs":
+        elif need in ("inputs", "calibration"):
             if data.calibration is None:
-                raise ValueError(f"method {method.name!r} needs inputs: no calibration images were given")
-            values[need] = [_provider(need)(network, i, data.calibration) for i in layers]
+                raise ValueError(f"method {method.name!r} needs {need}: no calibration images were given")
+            values[need] = ([_provider(need)(network, i, data.calibration) for i in layers] if need == "inputs"
+                            else data.calibration)
         else:
             values[need] = {"network": network, "layers": layers, "settings": data.settings}[need]
     return values

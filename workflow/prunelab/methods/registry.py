@@ -67,7 +67,7 @@ def method_settings(method: Method, config: dict) -> dict:
     settings = method.settings(config)
     if "gradients" in method.needs:
         settings.setdefault("samples", config["pruning"]["saliency"]["samples"])
-    if "inputs" in method.needs:
+    if method.calibrated:
         settings.setdefault("calibration_images", config["pruning"]["calibration"]["images"])
     return settings
 

@@ -72,6 +72,15 @@ def smallest_score_mask(scores: np.ndarray, k: float | Fraction) -> np.ndarray:
     return keep_all_but(flat.size, smallest(flat, count_to_prune(k, flat.size))).reshape(scores.shape)
 
 
+def smallest_per_unit_mask(scores: np.ndarray, k: float | Fraction) -> np.ndarray:
+    """Keep-mask removing, in every output unit (column of ``(fan_in, units)`` scores), the
+    ``round(k * fan_in)`` smallest of its scores; ties go by position."""
+    count = count_to_prune(k, scores.shape[0])
+    keep = np.ones(scores.shape, dtype=bool)
+    np.put_along_axis(keep, np.argsort(scores, axis=0, kind="stable")[:count], False, axis=0)
+    return keep
+
+
 def global_score_masks(scores: list[np.ndarray], k: float | Fraction) -> list[np.ndarray]:
     """One threshold over every layer's scores together: the ``round(k * N)`` smallest go."""
     keep = smallest_score_mask(np.concatenate([s.ravel() for s in scores]), k)

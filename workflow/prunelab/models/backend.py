@@ -1,6 +1,11 @@
-"""The Keras backend, imported with its threads and oneDNN setting pinned: both must be fixed
-before TensorFlow is imported for runs to be bit-identical across processes, so both are part
-of the configuration and of every result's provenance."""
+"""The Keras backend a training job runs on, imported with its threads pinned.
+
+``training.backend``: ``tensorflow`` (the default, the backend this project is specified with)
+or ``jax`` (Keras 3 on JAX: XLA-compiled steps, faster per core here, and the GPU path). Runs are
+bit-identical across processes only when the thread count (and, on TensorFlow, the oneDNN
+setting) is fixed before the backend is imported, so each job pins them first; all three are
+part of the configuration and of every result's provenance.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,9 @@ import os
 import sys
 
 from ..plumbing.runtime import pin_threads
+
+BACKENDS = ("tensorflow", "jax")
+DEFAULT_BACKEND = "tensorflow"
 
 _PINNED: dict = {}
 
@@ -32,3 +40,53 @@ def import_tensorflow(threads: int, onednn: bool):
     tf.config.threading.set_inter_op_parallelism_threads(1)
     _PINNED.update(threads=threads, onednn=onednn)
     return tf
+
+
+def xla_flags(threads: int) -> str:
+    """XLA's CPU threading for ``threads`` threads: one thread means no Eigen thread pool."""
+    return f"--xla_cpu_multi_thread_eigen={'true' if threads > 1 else 'false'} intra_op_parallelism_threads={threads}"
+
+
+def import_jax_keras(threads: int):
+    """Import Keras on its JAX backend with ``threads`` CPU threads; returns the keras module.
+    On a machine with a GPU and JAX's CUDA build installed, JAX runs the steps there."""
+    settings = {"backend": "jax", "threads": threads}
+    if "keras" in sys.modules:
+        if _PINNED != settings:
+            raise RuntimeError(f"Keras was already imported with {_PINNED or 'another backend'}; cannot run it "
+                               f"on JAX with threads={threads}")
+        return sys.modules["keras"]
+    pin_threads(threads)
+    os.environ["KERAS_BACKEND"] = "jax"
+    os.environ["XLA_FLAGS"] = " ".join(filter(None, [os.environ.get("XLA_FLAGS"), xla_flags(threads)]))
+    # TensorFlow stays out: Keras would import it (seconds, and a second thread pool) only to
+    # seed it too; marked missing, it counts as not installed
+    sys.modules.setdefault("tensorflow", None)
+    import keras
+
+    _PINNED.update(settings)
+    return keras
+
+
+def import_keras(spec: dict):
+    """The keras module for a training ``spec``, on its backend (``spec["backend"]``, default
+    TensorFlow), with its threads pinned."""
+    if spec.get("backend", DEFAULT_BACKEND) == "jax":
+        return import_jax_keras(spec["threads"])
+    return import_tensorflow(spec["threads"], spec["onednn"]).keras
+
+
+def synchronize(model) -> None:
+    """Make ``model``'s variables hold the current training state in the middle of an epoch: on
+    JAX the compiled steps thread the state and write it back only at an epoch's end (or when
+    asked, as here); on TensorFlow the variables are always current."""
+    sync = getattr(model, "jax_state_sync", None)
+    if sync is not None:
+        sync()
+
+
+def recompile(model) -> None:
+    """Have the next training step see masks changed in the middle of training: JAX compiles a
+    mask held outside the model's state into the step as a constant; TensorFlow reads it anew."""
+    if hasattr(model, "jax_state_sync"):
+        model.make_train_function(force=True)

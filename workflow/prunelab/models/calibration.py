@@ -40,6 +40,13 @@ class LayerInputs:
             gram += rows.T @ rows
         return gram
 
+    def squared_norms(self) -> np.ndarray:
+        """Σ x_i² over the rows, per input i (float64): the diagonal of XᵀX, without the rest."""
+        total = np.zeros(self.fan_in)
+        for rows in self.batches():
+            total += np.einsum("ij,ij->j", rows, rows, dtype=np.float64)
+        return total
+
     def __len__(self) -> int:
         return sum(len(rows) for rows in self.batches())
 

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..data.datasets import NUM_CLASSES, SPLIT_SIZES
 from ..data.loading import features, split_train_validation
-from .backend import import_tensorflow
+from .backend import import_keras, synchronize
 from .keras_models import DEFAULT_PRECISION, assign_weights, build_model, network_of
 from .network import Network
 
@@ -38,7 +38,7 @@ def train_model(images: np.ndarray, labels: np.ndarray, spec: dict, seed: int,
 
 def initial_network(spec: dict, seed: int) -> Network:
     """The weights that training ``spec`` with ``seed`` starts from (the same draw as :func:`fit`'s)."""
-    keras = import_tensorflow(spec["threads"], spec["onednn"]).keras
+    keras = import_keras(spec)
     return network_of(_seeded_model(keras, spec, seed, spec["architecture"]), spec["architecture"])
 
 
@@ -54,8 +54,7 @@ def fit(images, labels, *, spec: dict, seed: int, log: logging.Logger, epochs: i
     """Train the model of ``spec`` (from ``initial`` if given, else its seeded initialization);
     returns the kept epoch's network and the history, or with ``stop_after_steps`` the
     weights after that many steps."""
-    tf = import_tensorflow(spec["threads"], spec["onednn"])
-    keras = tf.keras
+    keras = import_keras(spec)
     architecture = spec["architecture"]
     (x_train, y_train), (x_val, y_val) = split_train_validation(
         features(architecture, images), labels, spec["validation_size"], spec["train_size"])
@@ -86,6 +85,7 @@ def fit(images, labels, *, spec: dict, seed: int, log: logging.Logger, epochs: i
 
         def on_train_batch_end(self, batch, logs=None):
             if self.epoch * per_epoch + batch + 1 == stop_after_steps:
+                synchronize(self.model)
                 snapshot["weights"] = self.model.get_weights()
                 self.model.stop_training = True
 

@@ -112,7 +112,7 @@ def _method_problems(config: dict) -> list[str]:
             problems += [problem for problem in method.check(config) if problem not in problems]
     training, images = config["training"], pruning["calibration"]["images"]
     left = training["train_size"] or SPLIT_SIZES["train"] - training["validation_size"]
-    if any(method.layer_by_layer for method in methods) and images > left:
+    if any(method.calibrated for method in methods) and images > left:
         problems.append(f"pruning.calibration.images: {images} exceeds the {left} training images after the "
                         f"{training['validation_size']} validation images")
     return problems
@@ -139,7 +139,9 @@ def _semantic_problems(config: dict) -> list[str]:
         problems.append(f"finetune.rounds: {too_many} exceed the fewest fine-tuning epochs "
                         f"({min(finetune_epochs)}); every round needs at least one epoch")
     training = config["training"]
-    if training["precision"] == "bfloat16" and not training["onednn"]:
+    if training["backend"] == "jax" and training["onednn"]:
+        problems.append("training.onednn: TensorFlow's oneDNN setting; with training.backend: jax it must stay false")
+    elif training["precision"] == "bfloat16" and not training["onednn"]:
         problems.append("training.precision: bfloat16 needs training.onednn: true (without oneDNN, TensorFlow's "
                         "bfloat16 kernels are slower than float32)")
     used, available = training["validation_size"] + (training["train_size"] or 1), SPLIT_SIZES["train"]

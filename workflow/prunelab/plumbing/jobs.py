@@ -8,12 +8,14 @@ Scripts pass Snakemake's ``snakemake`` object; this module reads only its ``inpu
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
 from ..data.loading import calibration_images, features, load_split, training_sample
-from ..methods.method import Trained
+from ..methods.method import Method, Trained
 from ..methods.pruning import PruningData, load_method
 from ..methods.scope import pruned_layers
 from ..models.network import Network
@@ -51,15 +53,8 @@ class PruningJob:
     def pruning_data(self, images: np.ndarray | None = None, labels: np.ndarray | None = None) -> PruningData:
         """What the method's needs are computed from: training images for gradients, calibration
         images for layer inputs (the training split, loaded unless given), and its settings."""
-        needs = set(self.method.needs)
-        if needs & {"gradients", "inputs"} and images is None:
-            images, labels = self.split("train")
-        x = y = calibration = None
-        if "gradients" in needs:
-            x, y = training_sample(images, labels, self.spec, self.settings["samples"], self.seed)
-        if "inputs" in needs:
-            calibration = calibration_images(images, self.spec, self.settings["calibration_images"])
-        return PruningData(x=x, labels=y, calibration=calibration, settings=self.settings)
+        return pruning_data(self.method, self.settings, self.spec, self.seed,
+                            (lambda: self.split("train")) if images is None else (lambda: (images, labels)))
 
     def record(self, *, k: float, pruned: Network, masks: list, finetune: dict | None = None, **details) -> dict:
         """The metrics row of ``pruned`` on the test set, with ``details`` (settings, schedule...)
@@ -95,6 +90,36 @@ class PruningJob:
         self.save(self.record(k=trained.k, pruned=trained.network, masks=trained.masks, finetune=trained.retraining,
                               **trained.details), network=trained.network, history=trained.history,
                   masks=trained.masks)
+
+
+def pruning_data(method: Method, settings: dict, spec: dict, seed: int,
+                 training_split: Callable[[], tuple[np.ndarray, np.ndarray]]) -> PruningData:
+    """What ``method``'s needs are computed from, for a model trained as ``spec`` with ``seed``:
+    its gradient sample and calibration images, from the training split (read only if needed)."""
+    x = y = calibration = None
+    if method.reads_training_images:
+        images, labels = training_split()
+        if "gradients" in method.needs:
+            x, y = training_sample(images, labels, spec, settings["samples"], seed)
+        if method.calibrated:
+            calibration = calibration_images(images, spec, settings["calibration_images"])
+    return PruningData(x=x, labels=y, calibration=calibration, settings=settings)
+
+
+def redone_methods(entries: list[dict], trained: dict, data_dir: str | Path
+                   ) -> list[tuple[Method, Callable[[], PruningData]]]:
+    """The methods a job redoes on a trained model (latency, histograms, export), from
+    :meth:`prunelab.plumbing.plan.Plan.method_job`, each with its data (computed only when
+    needed; the training split read once)."""
+    @functools.cache
+    def training_split():
+        return load_split(data_dir, trained["dataset"], "train")
+
+    def redone(entry):
+        method = load_method(entry["method"])
+        return method, lambda: pruning_data(method, entry["settings"], trained["spec"], trained["seed"], training_split)
+
+    return [redone(entry) for entry in entries]
 
 
 def load_masks(path, num_layers: int) -> list[np.ndarray | None]:

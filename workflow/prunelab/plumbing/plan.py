@@ -13,20 +13,25 @@ from pathlib import Path
 from typing import Callable
 
 from ..methods.pruning import method_spec
-from ..methods.registry import BUILT_IN, code_files, configured_methods, method_order, method_settings
+from ..methods.registry import code_files, configured_methods, method_order, method_settings
 from ..methods.scope import scope_name
+from ..models.backend import DEFAULT_BACKEND
 from ..models.keras_models import DEFAULT_PRECISION
 from .codeversion import code_version, modules_version
 from .paths import digest, format_number
 
 
+LATER_DEFAULTS = {"precision": DEFAULT_PRECISION, "backend": DEFAULT_BACKEND}
+"""Training settings added after results existed, with the value they had implicitly before:
+at that value a setting stays out of the spec (and its id), so those results keep their ids."""
+
+
 def training_spec(config: dict, model: str, regularizer: str) -> dict:
-    """Every setting that affects the trained weights (dataset and seed are wildcards).
-    ``precision`` enters only when it is not float32, so that float32 models keep the ids
-    (and the results) they had before the option existed."""
+    """Every setting that affects the trained weights (dataset and seed are wildcards), but
+    those of :data:`LATER_DEFAULTS` at their old value."""
     strength = 0.0 if regularizer == "none" else float(config["regularization_strength"][regularizer])
     training = {key: value for key, value in config["training"].items()
-                if not (key == "precision" and value == DEFAULT_PRECISION)}
+                if not (key in LATER_DEFAULTS and value == LATER_DEFAULTS[key])}
     return {
         "model": model,
         "architecture": config["architectures"][model],
@@ -135,9 +140,14 @@ class Plan:
                                            method.targets(self.config, self.settings[name]))]
 
     def timed_methods(self) -> list[str]:
-        """The configured methods whose pruned models a latency job (or a histogram, or an export)
-        can redo from the trained weights alone: built-in one-shot methods that need no data."""
-        return [name for name, method in self.methods.items() if method.data_free and name in BUILT_IN]
+        """The configured one-shot methods on the configured k grid (not an N:M pattern's one k):
+        those whose pruned models a latency job (or a histogram, or an export) redoes, with the
+        data their needs are computed from."""
+        return [name for name, method in self.methods.items() if not method.trains and method.k_values is None]
+
+    def method_job(self, name: str) -> dict:
+        """What a job that redoes the method ``name`` is given: how to load it and its settings."""
+        return {"method": self.method_spec(name), "settings": self.settings[name]}
 
     def latency_id(self) -> str:
         """Name of a trained model's latency record, e.g. 'weight_unit-k12-1a2b3c4d': the methods
@@ -147,6 +157,9 @@ class Plan:
         methods = self.timed_methods()
         settings = {"methods": methods, "k": pruning["k"],
                     "batch_sizes": efficiency["latency_batch_sizes"], "repeats": efficiency["latency_repeats"]}
+        method_settings = {name: self.settings[name] for name in methods if self.settings[name]}
+        if method_settings:  # what else the pruned models depend on (none for the data-free methods)
+            settings["method_settings"] = method_settings
         return f"{'_'.join(methods)}-k{len(pruning['k'])}-{digest(settings)}"
 
     def method_spec(self, name: str) -> dict:

@@ -34,6 +34,7 @@ def environment_record(packages: tuple[str, ...] = ("numpy",)) -> dict:
         "packages": versions,
         "threads": {v: os.environ.get(v) for v in THREAD_VARIABLES},
         "TF_ENABLE_ONEDNN_OPTS": os.environ.get("TF_ENABLE_ONEDNN_OPTS"),
+        **{name: os.environ[name] for name in ("KERAS_BACKEND", "XLA_FLAGS") if name in os.environ},
     }
 
 

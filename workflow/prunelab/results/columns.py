@@ -6,8 +6,9 @@ IDENTITY = ["dataset", "model", "regularizer", "strength", "train_id", "seed", "
 METRIC_COLUMNS = IDENTITY + ["accuracy", "loss", "correct", "total", "sparsity", "nonzero_params",
                              "prunable_params", "total_params", "compression_ratio", "flops", "dense_flops",
                              "theoretical_speedup", "compact_params", "compact_flops", "size_bytes",
-                             "dense_size_bytes"]
-"""The columns of metrics.csv, in order."""
+                             "dense_size_bytes", "weights_changed"]
+"""The columns of metrics.csv, in order (``weights_changed``: surviving weights differ from the
+trained model's, retrained or updated by the method, not only masked)."""
 PRUNED_MODEL = [c for c in IDENTITY if not c.startswith("finetune_")]
 """Identity of a one-shot pruned model: the key of latency.csv (fine-tuning keeps the structure)."""
 RETRAINING = ["finetune_epochs", "finetune_rounds"]

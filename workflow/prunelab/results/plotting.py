@@ -11,7 +11,7 @@ import seaborn as sns
 from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, NullFormatter, NullLocator
 
-from .tables import RETRAINING, floor_method, method_order, retraining_label, variant_label
+from .tables import RETRAINING, floor_method, method_order, one_shot, retraining_label, variant_label
 
 OTHER_COLORS = ["#17becf", "#9edae5", "black", "#98df8a", "#f7b6d2", "#ffbb78"]
 """Colours of methods whose module names none (a researcher's own), in turn."""
@@ -119,12 +119,15 @@ def sweep(metrics: pd.DataFrame, dataset: str, methods: dict) -> Figure:
 COMPRESSION_TICKS = [1, 2, 4, 8, 16, 32, 64, 128, 256]
 
 
-def comparison(metrics: pd.DataFrame, dataset: str, methods: dict) -> Figure:
+def comparison(metrics: pd.DataFrame, dataset: str, methods: dict, without_retraining: bool = False) -> Figure:
     """Every method on one axes per training configuration (Blalock et al. 2020): test accuracy
     against compression ratio (all parameters / non-zero parameters, ShrinkBench's definition)
     on a log scale; mean and ±1 std over seeds; the random floor drawn as the floor to beat. The
-    second row zooms on the 10 points below the unpruned model, where methods differ."""
+    second row zooms on the 10 points below the unpruned model, where methods differ. With
+    ``without_retraining``, only one-shot methods as they prune, nothing retrained."""
     data = metrics[metrics["dataset"] == dataset].copy()
+    if without_retraining:
+        data = data[(data["finetune_epochs"] == 0) & data["method"].map(lambda m: one_shot(methods, m))]
     data["compression"] = data["total_params"] / data["nonzero_params"]
     data["variant"] = [variant_label(*v) for v in data[["method", *RETRAINING]].itertuples(index=False)]
     configurations = _configurations(data)
@@ -164,8 +167,8 @@ def comparison(metrics: pd.DataFrame, dataset: str, methods: dict) -> Figure:
     handles, labels = axes[0, 0].get_legend_handles_labels()
     figure.legend(handles, labels, loc="outside right center", fontsize=7, frameon=False)
     seeds = data["seed"].nunique()
-    figure.suptitle(f"{dataset}: methods compared" + (f" (mean ± std over {seeds} seeds)" if seeds > 1 else ""),
-                    fontsize=11)
+    title = "without retraining" if without_retraining else "methods compared"
+    figure.suptitle(f"{dataset}: {title}" + (f" (mean ± std over {seeds} seeds)" if seeds > 1 else ""), fontsize=11)
     return figure
 
 

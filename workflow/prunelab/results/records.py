@@ -18,6 +18,13 @@ def identity(trained: dict, scope: str, method: str, k: float, finetune: dict | 
     return dict(zip(IDENTITY, values, strict=True))
 
 
+def weights_changed(trained: Network, pruned: Network) -> bool:
+    """Whether any weight or bias ``pruned`` keeps differs from the trained model's: retrained,
+    or updated by the method itself (SparseGPT, a refit), not only masked."""
+    pairs = list(zip(pruned.kernels, trained.kernels)) + list(zip(pruned.biases or [], trained.biases or []))
+    return any(bool(np.any(new[new != 0] != old[new != 0])) for new, old in pairs)
+
+
 def pruning_record(*, trained: dict, scope: str, method: str, k: float, network: Network, pruned: Network,
                    masks: list, x: np.ndarray, labels: np.ndarray, finetune: dict | None = None) -> dict:
     """The row of ``metrics.csv`` for ``pruned`` (retrained when ``finetune`` is given), and
@@ -30,6 +37,7 @@ def pruning_record(*, trained: dict, scope: str, method: str, k: float, network:
         **classification_metrics(logits(pruned, x), labels),
         **sparsity_stats(pruned, masks),
         **efficiency_stats(network, pruned, masks),
+        "weights_changed": weights_changed(network, pruned),
         "pruned_layers": [index for index, mask in enumerate(masks) if mask is not None],
         "layer_density": [np.count_nonzero(kernel) / kernel.size for kernel in pruned.kernels],
     }

@@ -21,6 +21,12 @@ def floor_method(methods: dict) -> str | None:
     return next((name for name, shown in methods.items() if shown.get("floor")), None)
 
 
+def one_shot(methods: dict, method: str) -> bool:
+    """Whether ``method`` prunes the trained model once, without training (a researcher's own
+    methods not configured here count as one-shot)."""
+    return methods.get(method, {}).get("runs", "one_shot") == "one_shot"
+
+
 def metrics_frame(records: list[dict]) -> pd.DataFrame:
     """One row per pruned model, in a stable order (so reruns give identical bytes)."""
     frame = pd.DataFrame.from_records(records)
@@ -53,10 +59,12 @@ def variant_label(method: str, finetune_epochs: int, finetune_rounds: int) -> st
 
 def summarize(metrics: pd.DataFrame) -> pd.DataFrame:
     """Mean, standard deviation and count over seeds, per configuration, variant and k."""
+    metrics = metrics.assign(compression=metrics["total_params"] / metrics["nonzero_params"])
     grouped = metrics.groupby(CONFIGURATION + ["method", *RETRAINING, "k"], sort=True)
     summary = grouped.agg(accuracy=("accuracy", "mean"), accuracy_std=("accuracy", "std"),
                           loss=("loss", "mean"), loss_std=("loss", "std"),
-                          sparsity=("sparsity", "mean"), seeds=("seed", "nunique"))
+                          sparsity=("sparsity", "mean"), compression=("compression", "mean"),
+                          seeds=("seed", "nunique"))
     summary = summary.fillna({"accuracy_std": 0.0, "loss_std": 0.0}).reset_index()
     summary["variant"] = [variant_label(*v) for v in summary[["method", *RETRAINING]].itertuples(index=False)]
     return summary
@@ -119,8 +127,45 @@ def largest_safe_k(summary: pd.DataFrame, tolerance: float) -> pd.DataFrame:
             group = group.sort_values("k")
             failing = group.loc[group["accuracy"] < baseline - tolerance, "k"]
             within = group if failing.empty else group[group["k"] < failing.min()]
+            safe = within.loc[within["k"].idxmax()] if len(within) else None
             rows.append({**dict(zip(CONFIGURATION, key)), "variant": variant, "baseline": baseline,
-                         "safe_k": float(within["k"].max()) if len(within) else float("nan"),
+                         "safe_k": float(safe["k"]) if safe is not None else float("nan"),
+                         "safe_compression": float(safe["compression"]) if safe is not None else float("nan"),
+                         "safe_accuracy": float(safe["accuracy"]) if safe is not None else float("nan"),
                          "first_failing_k": float(failing.min()) if len(failing) else float("nan"),
                          "max_k": float(group["k"].max()), "accuracy_at_max_k": float(group["accuracy"].iloc[-1])})
     return pd.DataFrame(rows)
+
+
+def model_names(frame: pd.DataFrame) -> dict[tuple[str, str], str]:
+    """A readable name per trained model configuration (dataset, train_id): dataset, model and
+    regularizer, with the id's digest only where two would otherwise read the same."""
+    configurations = frame[["dataset", "train_id", "model", "regularizer", "strength"]].drop_duplicates()
+    names = {}
+    for row in configurations.itertuples(index=False):
+        regularizer = "no regularizer" if row.regularizer == "none" else f"{row.regularizer.upper()} λ {row.strength:g}"
+        names[row.dataset, row.train_id] = f"{row.dataset} · {row.model} · {regularizer}"
+    counts = pd.Series(list(names.values())).value_counts()
+    return {key: name if counts[name] == 1 else f"{name} · {key[1].rsplit('-', 1)[-1]}" for key, name in names.items()}
+
+
+def within_tolerance(summary: pd.DataFrame, tolerance: float, methods: dict,
+                     without_retraining: bool = False) -> pd.DataFrame:
+    """Per model and method (variant): how far it goes while every k up to it stays within
+    ``tolerance`` of the unpruned model, as k, compression ratio (all parameters / non-zero,
+    the comparison figure's) and test accuracy; with
+    ``without_retraining``, one-shot methods as they prune, nothing retrained."""
+    safe = largest_safe_k(summary, tolerance)
+    if without_retraining:
+        plain = summary[(summary["finetune_epochs"] == 0)
+                        & summary["method"].map(lambda m: one_shot(methods, m))]["variant"].unique()
+        safe = safe[safe["variant"].isin(plain)]
+    names, order = model_names(summary), variant_order(summary, methods)
+    safe = safe.assign(rank=safe["variant"].map(order.index)).sort_values(["dataset", "train_id", "rank"])
+    return pd.DataFrame({
+        "model": [names[row.dataset, row.train_id] for row in safe.itertuples()],
+        "method": safe["variant"].to_numpy(),
+        "largest k within": [f"{k:g}" if k == k else "none" for k in safe["safe_k"]],
+        "compression": [f"{c:.1f}x" if c == c else "" for c in safe["safe_compression"]],
+        "test accuracy": [f"{a:.4f}" if a == a else "" for a in safe["safe_accuracy"]],
+    })
