@@ -31,7 +31,6 @@ CONFIG = {
     "regularizers": ["none"],
     "training": {"epochs": 1},
     "pruning": {"methods": ["weight", "wanda", "sparsegpt", "unit_refit"], "k": [0.5, 0.9]},
-    "efficiency": {"latency_batch_sizes": []},
 }
 REPEATS = 3
 TARGETS = {"seconds": 5.0, "peak_mb": 1000.0}
@@ -43,11 +42,11 @@ def main() -> None:
         workdir = Path(folder)
         configfile = workdir / "benchmark.yaml"
         configfile.write_text(yaml.safe_dump(CONFIG))
-        snakemake(workdir, [configfile], "--cores", "2")
+        snakemake(workdir, [configfile], "--cores", "2", "--until", "prune")
         runs = []
         for repeat in range(REPEATS):
             if repeat:
-                snakemake(workdir, [configfile], "--cores", "1", "--forcerun", "prune")
+                snakemake(workdir, [configfile], "--cores", "1", "--until", "prune", "--forcerun", "prune")
             records = benchmark_records(workdir)
             records = records[records["rule"] == "prune"]
             runs.append(records)

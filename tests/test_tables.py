@@ -122,3 +122,8 @@ def test_within_tolerance_says_how_far_each_method_goes_as_k_and_compression():
         ["weight", "0.5", "2.0x"], ["weight +ft2", "0.9", "6.0x"], ["unit", "0", "1.0x"]]
     one_shot = within_tolerance(summarize(frame), 0.01, ORDER_METHODS, without_retraining=True)
     assert one_shot["method"].tolist() == ["weight", "unit"]
+
+
+def test_a_sweep_without_k_0_has_no_baseline_and_no_findings():
+    summary = summarize(pd.DataFrame([record("weight", 0.5, 0.9), record("weight", 0.9, 0.5)]))
+    assert largest_safe_k(summary, 0.01).empty and findings(summary, 0.01, ORDER) == []

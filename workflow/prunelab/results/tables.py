@@ -134,7 +134,8 @@ def largest_safe_k(summary: pd.DataFrame, tolerance: float) -> pd.DataFrame:
                          "safe_accuracy": float(safe["accuracy"]) if safe is not None else float("nan"),
                          "first_failing_k": float(failing.min()) if len(failing) else float("nan"),
                          "max_k": float(group["k"].max()), "accuracy_at_max_k": float(group["accuracy"].iloc[-1])})
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=[*CONFIGURATION, "variant", "baseline", "safe_k", "safe_compression",
+                                       "safe_accuracy", "first_failing_k", "max_k", "accuracy_at_max_k"])
 
 
 def model_names(frame: pd.DataFrame) -> dict[tuple[str, str], str]:
