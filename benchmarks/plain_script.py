@@ -25,7 +25,7 @@ from prunelab.plumbing.config import merge_config, validate_config
 
 
 def masks(kernels: list[np.ndarray], method: str, k: float) -> list[np.ndarray]:
-    """C's rules: per layer, the round(k * n) smallest |w|, or units of smallest L2 norm."""
+    """The default config's methods: per layer, the round(k * n) smallest |w|, or units of smallest L2 norm."""
     result = []
     for kernel in kernels:
         if method == "weight":

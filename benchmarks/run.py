@@ -1,4 +1,4 @@
-"""Benchmarks of the workflow against this machine's limits (issue: speed).
+"""Benchmarks of the workflow against this machine's limits.
 
     make benchmark [ARGS="--quick --skip-scaling"]   (PYTHONPATH=workflow python benchmarks/run.py ...)
 

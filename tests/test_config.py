@@ -90,3 +90,32 @@ def test_merge_config_merges_nested_keys_like_snakemake_and_copies():
     override = {"training": {"epochs": 2}, "datasets": ["digits"]}
     assert merge_config(base, override) == {"training": {"epochs": 2, "batch_size": 128}, "datasets": ["digits"]}
     assert base["training"]["epochs"] == 20 and override == {"training": {"epochs": 2}, "datasets": ["digits"]}
+
+
+def test_config_yaml_shows_the_keys_people_edit_at_exactly_the_schemas_defaults():
+    from prunelab.plumbing.config import load_schema
+
+    def leaves(mapping, prefix=()):
+        for key, value in mapping.items():
+            if isinstance(value, dict) and value:
+                yield from leaves(value, (*prefix, key))
+            else:
+                yield (*prefix, key), value
+
+    def default(schema, path):
+        for key in path:
+            schema = schema["properties"][key]
+        return schema["default"]
+
+    shown = dict(leaves(load("config.yaml")))
+    assert len(shown) >= 12 and ("pruning", "methods") in shown
+    schema = load_schema()
+    assert {path: default(schema, path) for path in shown} == shown
+
+
+def test_the_configuration_reference_is_generated_from_the_schema():
+    from prunelab.plumbing.config import load_schema, reference
+
+    assert (REPO / "docs" / "configuration.md").read_text() == reference(), "run `make docs`"
+    documented = (REPO / "docs" / "configuration.md").read_text()
+    assert all(f"`pruning.{key}`" in documented for key in load_schema()["properties"]["pruning"]["properties"])

@@ -227,6 +227,10 @@ def test_report_renders_in_headless_chromium_with_every_figure(smoke, tmp_path):
     assert not broken, broken
     assert "Findings" in page["text"] and "unpruned test accuracy" in page["text"]
     assert (ARTIFACTS / "report.png").stat().st_size > 10_000
+    raw_tables = [line for line in page["text"].splitlines() if "|---|" in line or line.strip().startswith("| ")]
+    assert not raw_tables, raw_tables  # every markdown table rendered as a table, `|w|` in a cell included
+    assert "How far each method goes" in page["text"] and "point(s)" not in page["text"]
+    assert "Published numbers" not in page["text"]  # the smoke config names none: no empty section
 
 
 def test_snakemake_report_renders_in_headless_chromium(smoke, tmp_path):

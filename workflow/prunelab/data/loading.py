@@ -32,7 +32,7 @@ def features(architecture: dict, images: np.ndarray) -> np.ndarray:
 
 def split_train_validation(x: np.ndarray, labels: np.ndarray, validation_size: int,
                            train_size: int | None):
-    """C's split: the first ``validation_size`` images validate, the next ones train."""
+    """The split every training uses: the first ``validation_size`` images validate, the next ones train."""
     y = labels.astype(np.int64)
     end = len(x) if train_size is None else validation_size + train_size
     if end > len(x):

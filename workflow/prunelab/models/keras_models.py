@@ -42,7 +42,7 @@ PRECISION_POLICIES = {DEFAULT_PRECISION: "float32", "bfloat16": "mixed_bfloat16"
 def build_model(keras, architecture: dict, num_classes: int, regularizer_name: str = "none",
                 strength: float = 0.0, kernel_masks: list | None = None, bias_masks: list | None = None,
                 precision: str = DEFAULT_PRECISION):
-    """``dense``: C's MLP (ReLU hidden layers, softmax output). ``cnn``: E's network done right
+    """``dense``: an MLP (ReLU hidden layers, softmax output). ``cnn``: a convolutional network
     (ReLU convolutions, 2x2 max-pooling where ``pool`` says, ReLU hidden dense layers, one
     softmax on the output). Hidden kernels carry the regularizer; the output layer never does.
     Masks (one per weighted layer, ``None`` for free layers) freeze pruned weights at zero.

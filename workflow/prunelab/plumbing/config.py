@@ -187,5 +187,62 @@ def validate_config(config: dict, schema: dict | None = None) -> dict:
     return config
 
 
-if __name__ == "__main__":  # print the complete default configuration: python -m prunelab.plumbing.config
-    print(yaml.safe_dump(validate_config({}), sort_keys=False, width=100), end="")
+def _allowed(schema: dict) -> str:
+    """What a key accepts, in words, from its schema."""
+    if "enum" in schema:
+        return " or ".join(f"`{value}`" for value in schema["enum"])
+    if "oneOf" in schema:
+        return "; or ".join(_allowed(option) for option in schema["oneOf"])
+    if "$ref" in schema:
+        return schema["$ref"].rsplit("/", 1)[-1]
+    kind = schema.get("type", "mapping" if "properties" in schema else "any")
+    kind = " or ".join(kind) if isinstance(kind, list) else kind
+    bounds = [f"{word} {schema[key]}" for key, word in (("minimum", "≥"), ("exclusiveMinimum", ">"),
+                                                       ("maximum", "≤"), ("exclusiveMaximum", "<")) if key in schema]
+    items = f" of {_allowed(schema['items'])}" if "items" in schema else ""
+    return kind + items + (f" ({', '.join(bounds)})" if bounds else "")
+
+
+def _default(entry: dict) -> str:
+    """A key's default as YAML, or nothing for a mapping whose keys have their own."""
+    if "default" not in entry or "properties" in entry:
+        return ""
+    text = yaml.safe_dump(entry["default"], default_flow_style=True, width=10_000).strip().removesuffix("...").strip()
+    return f"`{text}`" if len(text) <= 60 else "see `make config`"
+
+
+def _cell(text: str) -> str:
+    """Table-cell text: one line, pipes escaped so a `|w|` cannot end the cell."""
+    return " ".join(text.split()).replace("|", "\\|")
+
+
+def _rows(schema: dict, prefix: str = "") -> list[str]:
+    rows = []
+    for name, entry in schema.get("properties", {}).items():
+        key = f"{prefix}{name}"
+        rows.append(f"| `{key}` | {_cell(_allowed(entry))} | {_cell(_default(entry))} | "
+                    f"{_cell(entry.get('description', ''))} |")
+        rows += _rows(entry, f"{key}.")
+    return rows
+
+
+def reference(schema: dict | None = None) -> str:
+    """Every key of the config, with what it accepts, its default and what it means: the schema
+    as a markdown table (docs/configuration.md is this, kept equal by a test)."""
+    schema = load_schema() if schema is None else schema
+    return ("# Configuration: every key\n\n"
+            "Generated from [the schema](../workflow/schemas/config.schema.yaml) by `make docs` (a test keeps the "
+            "two equal). [`config.yaml`](../config.yaml) shows the keys people edit most; `make config` prints the "
+            "complete default configuration. A key left out takes its default; `--configfile other.yaml` merges "
+            "on top (nested mappings merge, lists and values replace); a wrong key or value stops the run before "
+            "any job, naming the key and what is allowed.\n\n"
+            "| key | accepts | default | what it means |\n|---|---|---|---|\n" + "\n".join(_rows(schema)) + "\n")
+
+
+if __name__ == "__main__":  # the complete default configuration: python -m prunelab.plumbing.config [--reference]
+    import sys
+
+    if sys.argv[1:] == ["--reference"]:
+        print(reference(), end="")
+    else:
+        print(yaml.safe_dump(validate_config({}), sort_keys=False, width=100), end="")

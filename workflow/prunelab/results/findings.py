@@ -7,29 +7,34 @@ from __future__ import annotations
 import pandas as pd
 
 from ..measuring.latency import RUNTIMES, measurably_different
-from .tables import floor_method, largest_safe_k, summarize, variant_order
+from .tables import floor_method, largest_safe_k, model_names, summarize, variant_order
+
+
+def points(tolerance: float) -> str:
+    """A tolerance in accuracy points: '1 point', '2 points', '0.5 points'."""
+    value = tolerance * 100
+    return f"{value:g} point{'' if value == 1 else 's'}"
 
 
 def findings(summary: pd.DataFrame, tolerance: float, methods: dict) -> list[str]:
-    """Sentences a reader can take away, computed from the results."""
+    """What a reader takes away, one sentence or two per model (the table of how far each method
+    goes has the detail): which variant goes furthest within the tolerance, and which lose more
+    than the tolerance already at the first k they prune to."""
     sentences = []
     safe = largest_safe_k(summary, tolerance)
-    order = variant_order(summary, methods)
+    order, names, within = variant_order(summary, methods), model_names(summary), points(tolerance)
     for (dataset, train_id), group in safe.groupby(["dataset", "train_id"], sort=True):
         group = group.assign(rank=group["variant"].map(order.index)).sort_values("rank")
-        parts = [f"**{dataset}, {train_id}**: unpruned test accuracy {group['baseline'].iloc[0]:.4f}."]
-        points = f"{tolerance * 100:g} point{'' if tolerance == 0.01 else 's'}"
-        for row in group.itertuples():
-            reach = f"reaches {row.accuracy_at_max_k:.4f} at k = {row.max_k:g}"
-            if pd.isna(row.safe_k) or row.safe_k == 0:
-                parts.append(f"{row.variant} loses more than {points} already at k = {row.first_failing_k:g} "
-                             f"and {reach}.")
-            else:
-                parts.append(f"{row.variant} stays within {points} up to k = {row.safe_k:g} and {reach}.")
+        parts = [f"**{names[dataset, train_id]}**: unpruned test accuracy {group['baseline'].iloc[0]:.4f}."]
         candidates = group[group["safe_k"] > 0]
-        if len(group) > 1 and len(candidates):
+        if len(candidates):
             best = candidates.sort_values(["safe_k", "accuracy_at_max_k"], ascending=False).iloc[0]
-            parts.append(f"{best['variant']} pruning tolerates the most.")
+            parts.append(f"{best['variant']} goes furthest within {within}: to k = {best['safe_k']:g} "
+                         f"({best['safe_compression']:.1f}x compression, test accuracy {best['safe_accuracy']:.4f}).")
+        failing = group[~(group["safe_k"] > 0)]
+        if len(failing):
+            parts.append(f"{', '.join(failing['variant'])} {'loses' if len(failing) == 1 else 'lose'} more than "
+                         f"{within} already at the first k {'it prunes' if len(failing) == 1 else 'they prune'} to.")
         sentences.append(" ".join(parts))
     return sentences
 
@@ -54,12 +59,12 @@ def savings_findings(metrics: pd.DataFrame, latency: pd.DataFrame, tolerance: fl
     runtime, at the largest batch timed."""
     one_shot = metrics[metrics["finetune_epochs"] == 0]
     safe = largest_safe_k(summarize(one_shot), tolerance)
-    sentences = []
+    sentences, names = [], model_names(one_shot)
     for row in safe[safe["safe_k"] > 0].itertuples():
         same_model = (one_shot["train_id"] == row.train_id) & (one_shot["dataset"] == row.dataset)
         chosen = one_shot[same_model & (one_shot["method"] == row.variant) & (one_shot["k"] == row.safe_k)]
-        text = (f"**{row.dataset}, {row.train_id}, {row.variant} pruning at k = {row.safe_k:g}** "
-                f"(within {tolerance * 100:g} point(s)): {chosen['size_bytes'].mean() / 1e6:.2f} MB on disk "
+        text = (f"**{names[row.dataset, row.train_id]}, {row.variant} pruning at k = {row.safe_k:g}** "
+                f"(within {points(tolerance)}): {chosen['size_bytes'].mean() / 1e6:.2f} MB on disk "
                 f"instead of {chosen['dense_size_bytes'].mean() / 1e6:.2f} MB "
                 f"({chosen['dense_size_bytes'].mean() / chosen['size_bytes'].mean():.1f}x smaller), "
                 f"theoretical speedup {chosen['theoretical_speedup'].mean():.1f}x")
@@ -97,7 +102,7 @@ def method_findings(summary: pd.DataFrame, methods: dict) -> list[str]:
     fares against its control at the k both reached (each method's module names its control:
     Frankle & Carbin's re-initialization, Zhu & Gupta's one-shot + fine-tuning at equal
     epochs, Liu et al.'s training from scratch)."""
-    sentences, floor = [], floor_method(methods)
+    sentences, floor, names = [], floor_method(methods), model_names(summary)
     for (dataset, train_id), group in summary.groupby(["dataset", "train_id"], sort=True):
         accuracy = group[group["k"] > 0].pivot_table(index="k", columns="variant", values="accuracy")
         parts = []
@@ -126,7 +131,7 @@ def method_findings(summary: pd.DataFrame, methods: dict) -> list[str]:
                              f"{len(gap)} k{f' ({ahead})' if ahead else ''}, by {gap.min():+.1f} to "
                              f"{gap.max():+.1f} points.")
         if parts:
-            sentences.append(f"**{dataset}, {train_id}**: " + " ".join(parts))
+            sentences.append(f"**{names[dataset, train_id]}**: " + " ".join(parts))
     return sentences
 
 

@@ -11,7 +11,7 @@ import seaborn as sns
 from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, NullFormatter, NullLocator
 
-from .tables import RETRAINING, floor_method, method_order, one_shot, retraining_label, variant_label
+from .tables import RETRAINING, floor_method, method_order, model_names, one_shot, retraining_label, variant_label
 
 OTHER_COLORS = ["#17becf", "#9edae5", "black", "#98df8a", "#f7b6d2", "#ffbb78"]
 """Colours of methods whose module names none (a researcher's own), in turn."""
@@ -45,9 +45,12 @@ def set_k_axis(ax, ks) -> None:
     ax.set_xlabel("k (fraction removed per layer)")
 
 
-def plain_log_scale(axis) -> None:
-    """A log scale labelled 0.5, 1, 2, 5 ... instead of powers of ten."""
+def plain_log_scale(axis, slanted: bool = False) -> None:
+    """A log scale labelled 0.5, 1, 2, 5 ... instead of powers of ten; ``slanted`` tilts the
+    labels of an x axis, so that neighbours such as 0.05 and 0.1 do not run into each other."""
     axis._set_axes_scale("log")
+    if slanted:
+        axis.set_tick_params(which="major", labelrotation=45, labelsize=7)
     axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
     axis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
     axis.set_minor_formatter(NullFormatter())
@@ -71,6 +74,11 @@ def training_curves(history: pd.DataFrame, title: str) -> Figure:
 
 def _training_label(epochs: int, rounds: int) -> str:
     return retraining_label(epochs, rounds) or "one-shot"
+
+
+def model_title(data: pd.DataFrame, dataset: str, train_id: str) -> str:
+    """A model's name in a figure of one dataset: what differs between the models (tables.model_names)."""
+    return model_names(data)[dataset, train_id].split(" · ", 1)[1]
 
 
 def _configurations(data: pd.DataFrame) -> list[str]:
@@ -107,7 +115,7 @@ def sweep(metrics: pd.DataFrame, dataset: str, methods: dict) -> Figure:
                 plain_log_scale(ax.yaxis)
             else:
                 ax.set_ylim(0, 1)
-        axes[0, column].set_title(train_id, fontsize=9)
+        axes[0, column].set_title(model_title(data, dataset, train_id), fontsize=9)
     # one legend beside the grid, where it hides no curve
     handles, labels = axes[0, 0].get_legend_handles_labels()
     axes[0, 0].get_legend().remove()
@@ -163,7 +171,7 @@ def comparison(metrics: pd.DataFrame, dataset: str, methods: dict, without_retra
             ax.set_ylim(*((0, 1) if row == 0 else (max(0.0, unpruned - 0.1), min(1.0, unpruned + 0.02))))
             ax.set_xlabel("compression ratio (all parameters / non-zero)")
             ax.set_ylabel("test accuracy" if row == 0 else "test accuracy (zoom)")
-        axes[0, column].set_title(train_id, fontsize=9)
+        axes[0, column].set_title(model_title(data, dataset, train_id), fontsize=9)
     handles, labels = axes[0, 0].get_legend_handles_labels()
     figure.legend(handles, labels, loc="outside right center", fontsize=7, frameon=False)
     seeds = data["seed"].nunique()
@@ -196,7 +204,7 @@ def savings(metrics: pd.DataFrame, latency: pd.DataFrame, dataset: str, methods:
             ax = axes[row, column]
             sns.lineplot(data=subset, x=x, y="accuracy", hue="method", hue_order=hue_order, palette=palette,
                          marker="o", errorbar="sd", ax=ax, legend=(row == 0 and column == 0), sort=True)
-            plain_log_scale(ax.xaxis)
+            plain_log_scale(ax.xaxis, slanted=True)
             ax.set_xlabel(label)
             ax.set_ylabel("test accuracy")
             ax.set_ylim(0, 1)
@@ -213,7 +221,7 @@ def savings(metrics: pd.DataFrame, latency: pd.DataFrame, dataset: str, methods:
             set_k_axis(ax, subset["k"])
             plain_log_scale(ax.yaxis)
             ax.set_ylabel(f"latency, batch {batch} (ms)")
-        axes[0, column].set_title(train_id, fontsize=9)
+        axes[0, column].set_title(model_title(data, dataset, train_id), fontsize=9)
     if len(timed):
         handles, labels = axes[2, 0].get_legend_handles_labels()
         figure.legend(handles, labels, loc="outside right lower", fontsize=6, frameon=False)
@@ -226,8 +234,8 @@ def distributions(survivors: dict, layers: list[int], title: str) -> Figure:
     """One row per k, one column per method: histograms of what survives
     (:class:`prunelab.measuring.survivors.Survivors` by method), one line per layer.
 
-    The bins are fixed by the unpruned model so rows compare directly; experiment C animated
-    these histograms as GIFs, a grid shows every frame at once.
+    The bins are fixed by the unpruned model so rows compare directly; a grid shows every k
+    at once, as an animation would one after another.
     """
     ks = list(next(iter(survivors.values())).scores)
     height = 0.9 * len(ks) + 1.2

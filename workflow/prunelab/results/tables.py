@@ -83,7 +83,8 @@ def _cell(mean: float, std: float, seeds: int) -> str:
 
 
 def markdown_table(summary: pd.DataFrame, order: list[str]) -> str:
-    """Experiment C's layout for one configuration: one row per k, accuracy then loss per variant."""
+    """One configuration's table, one row per k, accuracy then loss per variant (the layout of the
+    earlier experiments this workflow grew out of)."""
     variants = variant_order(summary, order)
     header = ["k"] + [f"{v} accuracy" for v in variants] + [f"{v} loss" for v in variants]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
@@ -144,7 +145,8 @@ def model_names(frame: pd.DataFrame) -> dict[tuple[str, str], str]:
     configurations = frame[["dataset", "train_id", "model", "regularizer", "strength"]].drop_duplicates()
     names = {}
     for row in configurations.itertuples(index=False):
-        regularizer = "no regularizer" if row.regularizer == "none" else f"{row.regularizer.upper()} λ {row.strength:g}"
+        regularizer = ("no regularizer" if row.regularizer == "none"
+                       else f"{row.regularizer.upper()} λ {row.strength:g}")
         names[row.dataset, row.train_id] = f"{row.dataset} · {row.model} · {regularizer}"
     counts = pd.Series(list(names.values())).value_counts()
     return {key: name if counts[name] == 1 else f"{name} · {key[1].rsplit('-', 1)[-1]}" for key, name in names.items()}
