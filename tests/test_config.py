@@ -72,6 +72,23 @@ def test_shipped_configs_are_valid_and_default_matches_schema_defaults():
      "pruning.k: [0.999] would remove all 200 units of layer 3 of model 'dense'"),
     ({"pruning": {"methods": ["wanda"], "wanda": {"group": "row"}}},
      "pruning.wanda.group: 'row' is not allowed; allowed values: unit, layer"),
+    # the training protocol
+    ({"training": {"momentum": 1}}, "training.momentum: 1 is greater than or equal to the maximum of 1"),
+    ({"training": {"optimizer": "rmsprop"}}, "training.optimizer: 'rmsprop' is not allowed; allowed values: adam, sgd"),
+    ({"training": {"schedule": "linear"}}, "training.schedule: 'linear' is not allowed; allowed values: constant, "
+                                           "step, cosine, inv"),
+    ({"training": {"schedule": "step", "milestones": [10, 5], "gamma": 0.1}}, "training.milestones: [10, 5] must "
+                                                                             "increase"),
+    ({"training": {"schedule": "step", "milestones": [5, 25], "gamma": 0.1}}, "training.milestones: [25] not before "
+                                                                             "the last epoch of 20"),
+    ({"training": {"schedule": "step", "milestones": [5]}}, "training.schedule: 'step' needs training.gamma"),
+    ({"training": {"schedule": "cosine", "milestones": [5]}}, "training.milestones: a setting of another schedule, "
+                                                              "not of schedule 'cosine'"),
+    ({"training": {"warmup_epochs": 21}}, "training.warmup_epochs: 21 is longer than the training's 20 epochs"),
+    ({"training": {"momentum": 0.9}}, "training.momentum: Adam has no momentum setting"),
+    ({"training": {"nesterov": True}}, "training.momentum: Adam has no momentum setting"),
+    ({"finetune": {"epochs": [0, 3], "schedule": "inv", "gamma": 0.0001}}, "finetune.schedule: 'inv' needs "
+                                                                           "finetune.power"),
 ])
 def test_bad_values_name_the_key_and_what_is_allowed(config, expected):
     with pytest.raises(ConfigError) as error:
@@ -119,3 +136,4 @@ def test_the_configuration_reference_is_generated_from_the_schema():
     assert (REPO / "docs" / "configuration.md").read_text() == reference(), "run `make docs`"
     documented = (REPO / "docs" / "configuration.md").read_text()
     assert all(f"`pruning.{key}`" in documented for key in load_schema()["properties"]["pruning"]["properties"])
+

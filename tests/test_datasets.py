@@ -90,8 +90,21 @@ def test_load_split_checks_shapes(tiny_dataset, tmp_path):
     images, labels = load_split(tmp_path / "out", "tiny", "test")
     np.testing.assert_array_equal(labels, [7, 2])
     assert images.shape == (2, 28, 28)
-    with pytest.raises(ValueError, match="differs from the expected"):
+    with pytest.raises(ValueError, match="is not digits'"):  # not digits' files: their checksums say so first
         load_split(tmp_path / "out", "digits", "test")
+
+
+def test_a_file_changed_after_fetching_fails_every_read_naming_it_and_the_refetch(tiny_dataset, tmp_path):
+    from prunelab.data.loading import ChangedDataError
+
+    arrays, source_dir = tiny_dataset
+    fetch_dataset("tiny", [{"kind": "directory", "path": str(source_dir)}], tmp_path / "out")
+    path = tmp_path / "out" / "t10k-labels-idx1-ubyte"
+    path.write_bytes(path.read_bytes()[:-1] + bytes([3]))  # one label changed, the shape intact
+    with pytest.raises(ChangedDataError) as error:
+        load_split(tmp_path / "out", "tiny", "test")
+    assert str(path) in str(error.value) and "--forcerun fetch_data" in str(error.value)
+    load_split(tmp_path / "out", "tiny", "train")  # the other split is intact
 
 
 def make_deb(path, members):

@@ -15,6 +15,8 @@ PRESETS = sorted((REPO / "presets").glob("*.yaml"))
 PAPERS = {  # the jobs of each paper preset beyond its trainings, prune jobs and summaries
     "frankle2019": {"lottery": 9, "lottery_reinit": 9},
     "han2015": {"finetune": 3 * 3 * 4},  # seeds x methods x fine-tuned k
+    "han2015-faithful": {"finetune": 3 * 3 * 4},
+    "snip2019-faithful": {"prune_at_init": 1 * 1 * 2},
     "snip2019": {"prune_at_init": 3 * 2 * 5},  # seeds x methods x k > 0
     "zhu2017": {"gradual": 2 * 6, "finetune": 2 * 2 * 5},  # models x k; models x methods x fine-tuned k
 }
@@ -22,7 +24,8 @@ PAPERS = {  # the jobs of each paper preset beyond its trainings, prune jobs and
 
 def test_there_is_one_preset_per_earlier_experiment_two_for_fine_tuning_one_per_paper_and_two_without_retraining():
     assert [p.stem for p in PRESETS] == ["A", "B", "C", "D", "E", "finetune", "frankle2019", "han2015",
-                                         "iterative", "posttraining", "posttraining-2of4", "snip2019", "zhu2017"]
+                                         "han2015-faithful", "iterative", "posttraining", "posttraining-2of4",
+                                         "snip2019", "snip2019-faithful", "zhu2017"]
 
 
 @pytest.mark.parametrize("name", sorted(PAPERS))
@@ -33,6 +36,8 @@ def test_paper_presets_plan_every_method_and_name_the_published_figures(name, tm
     jobs = planned_jobs(result.stdout)
     assert {rule: jobs.get(rule, 0) for rule in PAPERS[name]} == PAPERS[name]
     assert config["name"] == name and config["report"]["published"]
+    if name.endswith("-faithful"):  # the paper's own training: SGD with momentum and weight decay, on a schedule
+        assert config["training"]["optimizer"] == "sgd" and config["training"]["schedule"] != "constant"
 
 
 @pytest.mark.parametrize("name", ["finetune", "iterative"])

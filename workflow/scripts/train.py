@@ -8,6 +8,7 @@ import pandas as pd
 from prunelab.plumbing.fileio import atomic_output, read_json, write_json
 from prunelab.data.loading import load_split
 from prunelab.plumbing.runtime import environment_record, script_logger
+from prunelab.models.protocol import protocol
 from prunelab.models.training import train_model
 
 log = script_logger(snakemake.log[0])
@@ -30,6 +31,7 @@ write_json(snakemake.output.record, {
     "train_id": snakemake.wildcards.train_id,
     "seed": seed,
     "spec": spec,
+    "protocol": protocol(spec),
     "kept_epoch": int(kept["epoch"]),
     "train_seconds": round(seconds, 2),
     "data": read_json(snakemake.input.data)["source"],

@@ -2,24 +2,42 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
 import numpy as np
 
-from .datasets import DATASETS, NUM_CLASSES, SPLIT_FILES
-from .idx import read_idx
+from .datasets import DATASETS, NUM_CLASSES, SPLIT_FILES, IDXFile
+from .idx import parse_idx
+
+
+class ChangedDataError(ValueError):
+    """A dataset file no longer has the checksum it was fetched with."""
+
+
+def read_verified(path: Path, dataset: str, spec: IDXFile) -> np.ndarray:
+    """An IDX file's array, after checking its SHA-256 against the dataset's: a file changed after
+    it was fetched (its inputs are ancient, so nothing else would notice) fails the job here."""
+    data = path.read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    if digest != spec.sha256:
+        raise ChangedDataError(
+            f"{path}: SHA-256 {digest} is not {dataset}'s {spec.sha256}: the file changed after it was fetched; "
+            f"fetch it again with: snakemake --cores 1 --forcerun fetch_data {Path(path).parent}/provenance.json")
+    return parse_idx(data, spec.shape, name=str(path))
 
 
 def load_split(data_dir: str | os.PathLike, dataset: str, split: str) -> tuple[np.ndarray, np.ndarray]:
-    """Images (n, 28, 28) uint8 and labels (n,) uint8 of one split, shape-checked."""
+    """Images (n, 28, 28) uint8 and labels (n,) uint8 of one split, checksum- and shape-checked."""
     images_name, labels_name = SPLIT_FILES[split]
     files = DATASETS[dataset]
-    images = read_idx(Path(data_dir) / images_name, files[images_name].shape)
-    labels = read_idx(Path(data_dir) / labels_name, files[labels_name].shape)
+    images = read_verified(Path(data_dir) / images_name, dataset, files[images_name])
+    labels = read_verified(Path(data_dir) / labels_name, dataset, files[labels_name])
     if labels.max() >= NUM_CLASSES:
         raise ValueError(f"{data_dir}/{labels_name}: label {labels.max()} outside 0..{NUM_CLASSES - 1}")
     return images, labels
+
 
 def features(architecture: dict, images: np.ndarray) -> np.ndarray:
     """The model's input: images scaled to [0, 1] as float32, flat for dense models,

@@ -38,13 +38,17 @@ def schedule_settings(config: dict) -> dict:
     step of a single epoch) and fine-tuning's learning rate and batch size."""
     from ..models.training import steps_per_epoch
 
+    from ..models.protocol import changed_protocol
+
     gradual, finetune = config["pruning"]["gradual"], config["finetune"]
     per_epoch = steps_per_epoch(config["training"], finetune["batch_size"])
     end_step = gradual["end_step"]
     if end_step is None:
         end_step = (gradual["epochs"] - 1) * per_epoch if gradual["epochs"] > 1 else per_epoch - 1
+    protocol = changed_protocol(finetune)  # present only when not Adam at a constant rate
     return {**gradual, "end_step": end_step, "total_steps": gradual["epochs"] * per_epoch,
-            "learning_rate": finetune["learning_rate"], "batch_size": finetune["batch_size"]}
+            "learning_rate": finetune["learning_rate"], "batch_size": finetune["batch_size"],
+            **({"protocol": protocol} if protocol else {})}
 
 
 def result_id(settings: dict) -> str:
@@ -106,7 +110,8 @@ def gradual_prune(images: np.ndarray, labels: np.ndarray, *, spec: dict, seed: i
              settings["begin_step"], settings["end_step"], per_epoch)
     trained, history = fit(images, labels, spec=spec, seed=seed, log=log, epochs=settings["epochs"],
                            learning_rate=settings["learning_rate"], batch_size=settings["batch_size"],
-                           initial=network, kernel_masks=variables, callbacks=[GradualPruning()],
+                           protocol=settings.get("protocol", {}), initial=network, kernel_masks=variables,
+                           callbacks=[GradualPruning()],
                            first_eligible_epoch=settings["end_step"] // per_epoch)
     masks = [None if v is None else v.numpy().astype(bool) for v in variables]
     check_masks_held(trained, masks)

@@ -4,16 +4,7 @@ from __future__ import annotations
 
 from ..data.datasets import IMAGE_SHAPE
 from .network import Network
-
-
-def regularizer(keras, name: str, strength: float):
-    if name == "none":
-        return None
-    if name == "l1":
-        return keras.regularizers.L1(strength)
-    if name == "l2":
-        return keras.regularizers.L2(strength)
-    raise ValueError(f"unknown regularizer {name!r}; allowed: none, l1, l2")
+from .protocol import decay_regularizer
 
 
 def fixed_mask(keras, mask):
@@ -41,23 +32,27 @@ PRECISION_POLICIES = {DEFAULT_PRECISION: "float32", "bfloat16": "mixed_bfloat16"
 
 def build_model(keras, architecture: dict, num_classes: int, regularizer_name: str = "none",
                 strength: float = 0.0, kernel_masks: list | None = None, bias_masks: list | None = None,
-                precision: str = DEFAULT_PRECISION):
+                precision: str = DEFAULT_PRECISION, weight_decay: float = 0.0):
     """``dense``: an MLP (ReLU hidden layers, softmax output). ``cnn``: a convolutional network
     (ReLU convolutions, 2x2 max-pooling where ``pool`` says, ReLU hidden dense layers, one
     softmax on the output). Hidden kernels carry the regularizer; the output layer never does.
     Masks (one per weighted layer, ``None`` for free layers) freeze pruned weights at zero.
     With ``precision`` bfloat16 the hidden layers compute in bfloat16 on float32 weights; the
-    output layer stays float32, so the softmax and the loss keep full precision."""
+    output layer stays float32, so the softmax and the loss keep full precision. ``weight_decay``
+    adds its L2 term to every kernel and bias (:func:`prunelab.models.protocol.decay_regularizer`)."""
     bias = architecture.get("bias", False)
     policy = PRECISION_POLICIES[precision]
     widths = [*architecture.get("conv", []), *architecture["hidden"], num_classes]
     kernel_masks = kernel_masks or [None] * len(widths)
     bias_masks = bias_masks or [None] * len(widths)
 
+    penalty = {} if regularizer_name == "none" else {regularizer_name: strength}
+
     def weighted(index, layer_class, *args, **kwargs):
         hidden = index < len(widths) - 1
         return layer_class(*args, use_bias=bias, dtype=policy if hidden else "float32",
-                           kernel_regularizer=regularizer(keras, regularizer_name, strength) if hidden else None,
+                           kernel_regularizer=decay_regularizer(keras, weight_decay, penalty if hidden else None),
+                           bias_regularizer=decay_regularizer(keras, weight_decay) if bias else None,
                            kernel_constraint=fixed_mask(keras, kernel_masks[index]),
                            bias_constraint=fixed_mask(keras, bias_masks[index]) if bias else None, **kwargs)
 

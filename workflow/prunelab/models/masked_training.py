@@ -31,11 +31,11 @@ def finetune_model(images: np.ndarray, labels: np.ndarray, *, spec: dict, seed: 
                    pruned: Network, masks: list, settings: dict, unit_level: bool) -> tuple[Network, list[dict]]:
     """Retrain a pruned network with its masks fixed: pruned weights (and, for unit-level
     methods, pruned units' biases) stay exactly zero. Same data split, regularizer and
-    epoch selection as the original training; ``settings`` gives epochs, learning rate
-    and batch size."""
+    epoch selection as the original training; ``settings`` gives epochs, learning rate, batch
+    size and, where it is not Adam at a constant rate, the ``protocol``."""
     network, history = fit(images, labels, spec=spec, seed=seed, log=log, epochs=settings["epochs"],
                            learning_rate=settings["learning_rate"], batch_size=settings["batch_size"],
-                           initial=pruned, kernel_masks=masks,
+                           protocol=settings.get("protocol", {}), initial=pruned, kernel_masks=masks,
                            bias_masks=unit_bias_masks(pruned, masks) if unit_level else None)
     check_masks_held(network, masks)
     return network, history

@@ -17,6 +17,9 @@ from ..data.loading import features, split_train_validation
 from .backend import import_keras, synchronize
 from .keras_models import DEFAULT_PRECISION, assign_weights, build_model, network_of
 from .network import Network
+from .protocol import learning_rate as schedule_rate
+from .protocol import optimizer
+from .protocol import protocol as training_protocol
 
 
 class DivergedError(RuntimeError):
@@ -42,31 +45,36 @@ def initial_network(spec: dict, seed: int) -> Network:
     return network_of(_seeded_model(keras, spec, seed, spec["architecture"]), spec["architecture"])
 
 
-def _seeded_model(keras, spec: dict, seed: int, architecture: dict, kernel_masks=None, bias_masks=None):
+def _seeded_model(keras, spec: dict, seed: int, architecture: dict, kernel_masks=None, bias_masks=None,
+                  weight_decay: float = 0.0):
     keras.utils.set_random_seed(seed)
     return build_model(keras, architecture, NUM_CLASSES, spec["regularizer"], spec["strength"],
-                       kernel_masks, bias_masks, spec.get("precision", DEFAULT_PRECISION))
+                       kernel_masks, bias_masks, spec.get("precision", DEFAULT_PRECISION), weight_decay)
 
 
 def fit(images, labels, *, spec: dict, seed: int, log: logging.Logger, epochs: int, learning_rate: float,
-         batch_size: int, initial: Network | None = None, kernel_masks=None, bias_masks=None, callbacks=(),
-         first_eligible_epoch: int = 0, stop_after_steps: int | None = None):
-    """Train the model of ``spec`` (from ``initial`` if given, else its seeded initialization);
-    returns the kept epoch's network and the history, or with ``stop_after_steps`` the
-    weights after that many steps."""
+        batch_size: int, protocol: dict | None = None, initial: Network | None = None, kernel_masks=None,
+        bias_masks=None, callbacks=(), first_eligible_epoch: int = 0, stop_after_steps: int | None = None):
+    """Train the model of ``spec`` (from ``initial`` if given, else its seeded initialization)
+    with ``protocol`` (:mod:`prunelab.models.protocol`; by default the spec's own: how the dense
+    model was trained); returns the kept epoch's network and the history, or with
+    ``stop_after_steps`` the weights after that many steps."""
     keras = import_keras(spec)
     architecture = spec["architecture"]
+    protocol = training_protocol(spec if protocol is None else protocol)
     (x_train, y_train), (x_val, y_val) = split_train_validation(
         features(architecture, images), labels, spec["validation_size"], spec["train_size"])
-    model = _seeded_model(keras, spec, seed, architecture, kernel_masks, bias_masks)
+    model = _seeded_model(keras, spec, seed, architecture, kernel_masks, bias_masks, protocol["weight_decay"])
     if initial is not None:
         assign_weights(model, initial)
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate),
+    per_epoch = math.ceil(len(x_train) / batch_size)
+    model.compile(optimizer=optimizer(keras, protocol, learning_rate, per_epoch, epochs),
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     validation = (x_val, y_val) if len(x_val) else None
     tracker = EpochTracker(log, epochs, monitor="val_loss" if validation else None,
-                           first_eligible_epoch=first_eligible_epoch)
-    per_epoch = math.ceil(len(x_train) / batch_size)
+                           first_eligible_epoch=first_eligible_epoch,
+                           rate=lambda epoch: schedule_rate(protocol, learning_rate, epoch * per_epoch, per_epoch,
+                                                            epochs))
     snapshot = {}
 
     class Progress(keras.callbacks.Callback):
@@ -104,11 +112,12 @@ def fit(images, labels, *, spec: dict, seed: int, log: logging.Logger, epochs: i
 class EpochTracker:
     """Logs each epoch, stops on divergence, and keeps the best weights: lowest ``monitor``
     value, or the latest epoch when there is nothing to monitor, among the epochs from
-    ``first_eligible_epoch`` (0-based) on."""
+    ``first_eligible_epoch`` (0-based) on. ``rate(epoch)`` gives the learning rate of the
+    epoch's first step, recorded beside its metrics."""
 
     def __init__(self, log: logging.Logger, epochs: int, monitor: str | None = "val_loss",
-                 first_eligible_epoch: int = 0):
-        self.log, self.epochs, self.monitor = log, epochs, monitor
+                 first_eligible_epoch: int = 0, rate=None):
+        self.log, self.epochs, self.monitor, self.rate = log, epochs, monitor, rate
         self.first_eligible_epoch = first_eligible_epoch
         self.history: list[dict] = []
         self.best_loss = math.inf
@@ -116,6 +125,8 @@ class EpochTracker:
 
     def record(self, epoch: int, logs: dict, seconds: float, weights_getter) -> None:
         row = {"epoch": epoch + 1, **{k: float(v) for k, v in sorted(logs.items())}, "seconds": round(seconds, 3)}
+        if self.rate is not None:
+            row["learning_rate"] = self.rate(epoch)
         losses = {key: value for key, value in row.items() if key.endswith("loss")}
         if not all(math.isfinite(value) for value in losses.values()):
             raise DivergedError(f"epoch {epoch + 1}: non-finite loss ({losses}); no weights are kept")

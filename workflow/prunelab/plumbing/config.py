@@ -15,6 +15,7 @@ import yaml
 from ..data.datasets import SPLIT_SIZES
 from ..methods.scope import layer_kinds
 from ..models.network import conv_sizes
+from ..models.protocol import problems as protocol_problems
 
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "schemas" / "config.schema.yaml"
 
@@ -139,6 +140,9 @@ def _semantic_problems(config: dict) -> list[str]:
         problems.append(f"finetune.rounds: {too_many} exceed the fewest fine-tuning epochs "
                         f"({min(finetune_epochs)}); every round needs at least one epoch")
     training = config["training"]
+    problems += protocol_problems(training, [training["epochs"]], "training")
+    if finetune_epochs:
+        problems += protocol_problems(config["finetune"], finetune_epochs, "finetune")
     if training["backend"] == "jax" and training["onednn"]:
         problems.append("training.onednn: TensorFlow's oneDNN setting; with training.backend: jax it must stay false")
     elif training["precision"] == "bfloat16" and not training["onednn"]:

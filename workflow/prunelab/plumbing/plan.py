@@ -17,11 +17,13 @@ from ..methods.registry import code_files, configured_methods, method_order, met
 from ..methods.scope import scope_name
 from ..models.backend import DEFAULT_BACKEND
 from ..models.keras_models import DEFAULT_PRECISION
+from ..models.protocol import DEFAULTS as PROTOCOL_DEFAULTS
+from ..models.protocol import changed_protocol
 from .codeversion import code_version, modules_version
 from .paths import digest, format_number
 
 
-LATER_DEFAULTS = {"precision": DEFAULT_PRECISION, "backend": DEFAULT_BACKEND}
+LATER_DEFAULTS = {"precision": DEFAULT_PRECISION, "backend": DEFAULT_BACKEND, **PROTOCOL_DEFAULTS}
 """Training settings added after results existed, with the value they had implicitly before:
 at that value a setting stays out of the spec (and its id), so those results keep their ids."""
 
@@ -69,12 +71,15 @@ def trained_models(config: dict) -> list[TrainedModel]:
 def finetune_ids(config: dict) -> dict[str, dict]:
     """Fine-tuning settings by id, one per non-zero epoch count and number of rounds:
     'ft3-lr0.0001-b128' retrains 3 epochs after pruning once, 'ft3r3-lr0.0001-b128' spends
-    the same 3 epochs over 3 prune-retrain rounds."""
+    the same 3 epochs over 3 prune-retrain rounds; a protocol other than Adam at a constant rate
+    adds a digest of it ('ft3-lr0.001-b64-1a2b3c4d')."""
     settings = config["finetune"]
-    suffix = f"-lr{format_number(settings['learning_rate'])}-b{settings['batch_size']}"
+    protocol = changed_protocol(settings)
+    suffix = (f"-lr{format_number(settings['learning_rate'])}-b{settings['batch_size']}"
+              + (f"-{digest(protocol)}" if protocol else ""))
     return {f"ft{epochs}{'' if rounds == 1 else f'r{rounds}'}{suffix}":
             {"epochs": epochs, "rounds": rounds, "learning_rate": settings["learning_rate"],
-             "batch_size": settings["batch_size"]}
+             "batch_size": settings["batch_size"], **({"protocol": protocol} if protocol else {})}
             for epochs in settings["epochs"] if epochs > 0 for rounds in settings["rounds"]}
 
 
