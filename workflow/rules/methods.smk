@@ -15,11 +15,11 @@ for family in PLAN.rule_families():
             record=f"{MODEL}/train.json",
         output:
             **result_files(family),
-        priority: TRAINING.priority
         log:
             family.result.replace("results/", f"{LOGS}/", 1) + ".log",
         benchmark:
             family.result.replace("results/", f"{BENCHMARKS}/", 1) + ".tsv"
+        priority: TRAINING.priority
         conda:
             TRAINING.conda
         threads: TRAINING.threads

@@ -36,11 +36,11 @@ rule finetune:
         metrics=f"{FINETUNED}/metrics.json",
         weights=f"{FINETUNED}/weights.npz",
         history=f"{FINETUNED}/history.csv",
-    priority: TRAINING.priority
     log:
         f"{LOGS}/finetune/{SCOPED}/{{method}}-k{{k}}-{{finetune_id}}.log",
     benchmark:
         f"{BENCHMARKS}/finetune/{SCOPED}/{{method}}-k{{k}}-{{finetune_id}}.tsv"
+    priority: TRAINING.priority
     conda:
         TRAINING.conda
     threads: TRAINING.threads
