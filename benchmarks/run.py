@@ -20,9 +20,11 @@ working directory with the data already fetched:
    same run as the sweep, and workflow / plain script;
 9. one training alone with 1 thread and with every core (training.threads), alternated:
    epoch seconds and whether the two give the same weights;
-10. the same sweep with the opt-in bfloat16 training (benchmarks/bfloat16.yaml merged on top),
-   in its own working directory: its wall time against the float32 floor, and its accuracy
-   cost, pruned model by pruned model, against the float32 sweep's metrics.
+10. the same sweep with each variant of training merged on top, in its own working directory:
+   the opt-in bfloat16 training (benchmarks/bfloat16.yaml) and the JAX backend
+   (benchmarks/jax.yaml): its wall time against the float32 floor, its training jobs' seconds
+   and epoch seconds against the default sweep's, and its accuracy difference, pruned model by
+   pruned model, against the default sweep's metrics.
 
 Writes benchmarks/latest.json and benchmarks/latest.md. ``--parts prune,latency`` re-measures only
 those parts, reusing the working directory of the last run; the figures of parts not run are
@@ -41,6 +43,7 @@ import statistics
 import subprocess
 import sys
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -50,14 +53,18 @@ import yaml
 from prunelab.measuring.efficiency import dense_flops
 from prunelab.models.network import zeros_like_architecture
 from prunelab.plumbing.config import merge_config, validate_config
+from prunelab.plumbing.paths import TRAINED_MODEL
 from prunelab.plumbing.plan import trained_models, training_specs
 
 REPO = Path(__file__).resolve().parents[1]
 
-PARTS = ("sweep", "plain", "bfloat16", "noop", "prune", "latency", "threads", "scaling")
+PARTS = ("sweep", "plain", "bfloat16", "jax", "noop", "prune", "latency", "threads", "scaling")
 GEMM_SIZE = 2048
 TEST_IMAGES = 10000
 TRAIN_IMAGES = 60000
+# Sweeps of the default config with one training setting changed (benchmarks/<part>.yaml merged on
+# top), each in its own working directory: what they are called in benchmarks/latest.md.
+VARIANTS = {"bfloat16": "opt-in bfloat16 training", "jax": "Keras on the JAX backend"}
 
 
 class BenchmarkError(RuntimeError):
@@ -160,8 +167,7 @@ def main() -> None:
     configfiles = [configfile]
     config = merged_config(*configfiles)
     workdir = options.workdir
-    bfloat16_dir = workdir / "bfloat16"
-    for part, folder in (("sweep", workdir), ("bfloat16", bfloat16_dir)):  # checked before an hour of work
+    for part, folder in (("sweep", workdir), *((v, workdir / v) for v in VARIANTS)):  # before an hour of work
         if part in parts and (folder / "results").exists():
             raise SystemExit(f"{folder}/results exists: remove it for a run from scratch")
     if "sweep" not in parts and not (workdir / "results").exists():
@@ -205,14 +211,19 @@ def main() -> None:
         if "sweep" in parts:
             out["plain_script"]["workflow_over_plain"] = out["sweep"]["wall_s"] / plain
 
-    if "bfloat16" in parts:
-        bfloat16_files = [*configfiles, REPO / "benchmarks" / "bfloat16.yaml"]
-        bfloat16_config = merged_config(*bfloat16_files)
-        wall = timed_sweep(bfloat16_dir, bfloat16_files, bfloat16_config)
-        out["bfloat16"] = {"wall_s": wall, "ratio_to_float32_floor": wall / floor,
-                           **accuracy_cost(sweep_metrics(workdir, config), sweep_metrics(bfloat16_dir, bfloat16_config))}
-        if "sweep" in parts:
-            out["bfloat16"]["over_float32_sweep"] = wall / out["sweep"]["wall_s"]
+    for variant in VARIANTS:
+        if variant in parts:
+            variant_dir, variant_files = workdir / variant, [*configfiles, REPO / "benchmarks" / f"{variant}.yaml"]
+            variant_config = merged_config(*variant_files)
+            wall = timed_sweep(variant_dir, variant_files, variant_config)
+            out[variant] = {"wall_s": wall, "ratio_to_float32_floor": wall / floor,
+                            **accuracy_cost(sweep_metrics(workdir, config), sweep_metrics(variant_dir, variant_config)),
+                            "training": training_time(variant_dir, variant_config)}
+            if "sweep" in parts:
+                out[variant]["over_float32_sweep"] = wall / out["sweep"]["wall_s"]
+                out[variant]["default_training"] = default = training_time(workdir, config)
+                out[variant]["training_speedup"] = default["jobs_s"] / out[variant]["training"]["jobs_s"]
+                out[variant]["epoch_speedup"] = default["median_epoch_s"] / out[variant]["training"]["median_epoch_s"]
 
     if "noop" in parts:
         print("no-op rerun ...", flush=True)
@@ -259,6 +270,16 @@ def timed_sweep(workdir: Path, configfiles: list[Path], config: dict) -> float:
     wall = snakemake(workdir, configfiles, "--cores", "4")
     check_outputs(workdir, config)
     return wall
+
+
+def training_time(workdir: Path, config: dict) -> dict:
+    """The training stage of a sweep: its training jobs' seconds added up (Snakemake's records),
+    and the median epoch seconds over every model's epochs but the first (which traces the model)."""
+    models = [TRAINED_MODEL.format(**asdict(model)) for model in trained_models(config)]
+    jobs = benchmark_records(workdir).set_index("path").loc[[f"train/{model}.tsv" for model in models], "s"]
+    epochs = pd.concat(pd.read_csv(workdir / "results" / "models" / model / "history.csv")["seconds"].iloc[1:]
+                       for model in models)
+    return {"jobs": int(len(jobs)), "jobs_s": float(jobs.sum()), "median_epoch_s": float(epochs.median())}
 
 
 def training_threads(workdir: Path, configfiles: list[Path], cores: int, repeats: int = 2) -> dict:
@@ -308,6 +329,25 @@ def _cpu() -> str:
     return platform.processor()
 
 
+def variant_lines(variant: str, title: str, figures: dict) -> list[str]:
+    """The rows of benchmarks/latest.md for one variant sweep (VARIANTS)."""
+    target = "at most 1.5x" if variant == "jax" else ""
+    versus = f", {figures['over_float32_sweep']:.2f}x the default sweep's wall time" if "over_float32_sweep" in figures else ""
+    lines = [f"| {title} (benchmarks/{variant}.yaml), same sweep | {figures['wall_s']:.0f} s = "
+             f"{figures['ratio_to_float32_floor']:.2f}x the float32 floor{versus} | {target} |",
+             f"| its accuracy: {variant} minus default test accuracy, {figures['models']} one-shot pruned models | "
+             f"unpruned {100 * figures['unpruned_mean_difference']:+.2f} points (mean); all: mean "
+             f"{100 * figures['mean_difference']:+.2f}, from {100 * figures['min_difference']:+.2f} to "
+             f"{100 * figures['max_difference']:+.2f} | |"]
+    if "training_speedup" in figures:
+        ours, default = figures["training"], figures["default_training"]
+        lines.append(f"| its training stage: {ours['jobs']} training jobs' seconds added up, and the median epoch | "
+                     f"{ours['jobs_s']:.0f} s vs {default['jobs_s']:.0f} s = {figures['training_speedup']:.2f}x faster; "
+                     f"epoch {ours['median_epoch_s']:.2f} s vs {default['median_epoch_s']:.2f} s = "
+                     f"{figures['epoch_speedup']:.2f}x | {'at least 1.25x' if variant == 'jax' else ''} |")
+    return lines
+
+
 def write_results(out: dict) -> None:
     (REPO / "benchmarks" / "latest.json").write_text(json.dumps(out, indent=2) + "\n")
     sweep = out["sweep"]
@@ -329,15 +369,9 @@ def write_results(out: dict) -> None:
                  else "not measured in the same run")
         lines += [f"| plain script (benchmarks/plain_script.py: one process, TensorFlow's default threads) | "
                   f"{plain['wall_s']:.0f} s | |", f"| workflow / plain script, same run | {ratio} | under 1 |"]
-    if "bfloat16" in out:
-        bf = out["bfloat16"]
-        versus = f", {bf['over_float32_sweep']:.2f}x the float32 sweep's wall time" if "over_float32_sweep" in bf else ""
-        lines += [f"| opt-in bfloat16 training (benchmarks/bfloat16.yaml), same sweep | {bf['wall_s']:.0f} s = "
-                  f"{bf['ratio_to_float32_floor']:.2f}x the float32 floor{versus} | |",
-                  f"| its accuracy cost: bfloat16 minus float32 test accuracy, {bf['models']} one-shot pruned models | "
-                  f"unpruned {100 * bf['unpruned_mean_difference']:+.2f} points (mean); all: mean "
-                  f"{100 * bf['mean_difference']:+.2f}, from {100 * bf['min_difference']:+.2f} to "
-                  f"{100 * bf['max_difference']:+.2f} | |"]
+    for variant, title in VARIANTS.items():
+        if variant in out:
+            lines += variant_lines(variant, title, out[variant])
     if "prune" in out:
         prune = out["prune"]
         lines += [

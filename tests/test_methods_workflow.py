@@ -9,7 +9,9 @@ import pytest
 from conftest import METHODS_SMOKE, REPO, extra_config, planned_jobs, planned_outputs, snakemake
 
 ONE_SHOT = ["weight", "unit", "global_weight", "random", "magnitude_gradient", "global_magnitude_gradient",
-            "smallest_rows"]
+            "wanda", "sparsegpt", "unit_refit", "smallest_rows"]
+PATTERNS = ["n_of_m", "wanda_n_of_m", "sparsegpt_n_of_m"]  # 2:4 is k = 0.5, exactly
+REMOVE_UNITS = ["unit", "unit_refit", "scratch"]
 TRAINED = ["snip", "synflow", "gradual", "lottery", "lottery_reinit", "scratch"]
 
 
@@ -19,25 +21,31 @@ def metrics(methods_smoke):
 
 
 def test_every_method_gives_rows_with_the_same_columns(metrics):
-    assert set(metrics["method"]) == set(ONE_SHOT + TRAINED + ["n_of_m"])
+    assert set(metrics["method"]) == set(ONE_SHOT + TRAINED + PATTERNS)
     assert metrics.notna().all().all()
     one_shot = metrics[metrics["finetune_epochs"] == 0]
     for method in ONE_SHOT + ["snip", "synflow", "scratch"]:
         assert sorted(one_shot.loc[one_shot["method"] == method, "k"]) == [0, 0.5, 0.9], method
-    assert sorted(one_shot.loc[one_shot["method"] == "n_of_m", "k"]) == [0, 0.5]  # 2:4 is k = 0.5, exactly
+    for method in PATTERNS:
+        assert sorted(one_shot.loc[one_shot["method"] == method, "k"]) == [0, 0.5], method
     assert sorted(metrics.loc[metrics["method"] == "lottery", "k"]) == [0, 0.5, 0.75]  # rounds of rate 0.5
     gradual = metrics[metrics["method"] == "gradual"]
     assert sorted(gradual["k"]) == [0, 0.5, 0.9] and (gradual["finetune_epochs"] == 2).all()
     # k = 0 of every method but gradual (which trains two more epochs) is the trained model itself
     unpruned = metrics[(metrics["k"] == 0) & (metrics["method"] != "gradual") & (metrics["finetune_epochs"] == 0)]
-    assert unpruned["correct"].nunique() == 1 and len(unpruned) == 13
+    assert unpruned["correct"].nunique() == 1 and len(unpruned) == len(ONE_SHOT + TRAINED + PATTERNS) - 1
 
 
 def test_sparsity_is_exactly_k_and_the_output_layer_is_pruned_only_by_lottery(metrics):
     hidden = 784 * 128 + 128 * 64
-    pruned = metrics[(metrics["k"] > 0) & ~metrics["method"].isin(["lottery", "lottery_reinit", "scratch", "unit"])]
+    pruned = metrics[(metrics["k"] > 0) & ~metrics["method"].isin(["lottery", "lottery_reinit", *REMOVE_UNITS])]
     assert (pruned["prunable_params"] == hidden).all()
-    assert ((pruned["sparsity"] - pruned["k"]).abs() < 1e-3).all()
+    # SparseGPT zeroes the weights of inputs no calibration image lights (digits' border pixels),
+    # beyond a block's share too: its measured sparsity may exceed k, never fall short
+    exact = pruned[~pruned["method"].str.startswith("sparsegpt")]
+    assert ((exact["sparsity"] - exact["k"]).abs() < 1e-3).all()
+    sparsegpt = pruned[pruned["method"].str.startswith("sparsegpt")]
+    assert (sparsegpt["sparsity"] - sparsegpt["k"]).between(-1e-3, 0.08).all()
     lottery = metrics[metrics["method"].isin(["lottery", "lottery_reinit"]) & (metrics["k"] > 0)]
     assert (lottery["prunable_params"] == hidden + 64 * 10).all()  # output layer at its own rate
     # the paired control prunes exactly the lottery's masks
@@ -63,7 +71,7 @@ def test_methods_that_train_held_their_masks_and_reached_k(methods_smoke):
     assert {json.loads((p.parent / "metrics.json").read_text())["method"] for p in paths} >= {
         "snip", "synflow", "gradual", "scratch", "weight"}
     for path in paths:
-        if json.loads((path.parent / "metrics.json").read_text())["method"] in ("unit", "scratch"):
+        if json.loads((path.parent / "metrics.json").read_text())["method"] in REMOVE_UNITS:
             continue  # whole units: a tenth of the units, rounded
         network = Network.load(path, {"type": "dense"})
         hidden = network.kernels[:2]  # per layer or over both (global methods): a tenth is left
@@ -91,6 +99,8 @@ def test_editing_a_custom_method_reruns_exactly_its_results(methods_smoke, tmp_p
     edited = snakemake(work, "--dry-run", configfiles=(METHODS_SMOKE,))
     jobs = planned_jobs(edited.stdout)
     assert jobs.pop("prune") == 2 and jobs.pop("finetune") == 1, edited.stdout[-3000:]  # k = 0.5, 0.9; +ft2 at 0.9
+    # and the one trained model's timings and histograms, which redo every one-shot method
+    assert jobs.pop("latency") == 1 and jobs.pop("plot_distributions") == 1
     assert set(jobs) <= {"aggregate", "plot_sweep", "report", "all"}
     assert all("/smallest_rows/" in path for path in planned_outputs(edited.stdout, "prune"))
 
