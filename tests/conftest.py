@@ -61,6 +61,24 @@ def run_to_completion(workdir, *configfiles, cores=4):
     return workdir
 
 
+def metrics_rows(workdir, **match):
+    """metrics.csv's rows as written (every cell a string), of the models matching ``match``
+    (dataset="digits", regularizer="none"): one model's rows of a run, to compare exactly with
+    a run of that model alone."""
+    import pandas as pd
+
+    table = pd.read_csv(workdir / "results" / "metrics.csv", dtype=str, keep_default_na=False)
+    for column, value in match.items():
+        table = table[table[column] == value]
+    return table.reset_index(drop=True)
+
+
+# One model of the smoke config (digits, no regularizer): its rows of the smoke run must come out
+# the same from a run of it alone, however that run is scheduled.
+ONE_SMOKE_MODEL = {"dataset": "digits", "regularizer": "none"}
+ONE_SMOKE_MODEL_CONFIG = "datasets: [digits]\nregularizers: [none]\n"
+
+
 def extra_config(directory, text):
     path = directory / "extra.yaml"
     path.write_text(text)

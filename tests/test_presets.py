@@ -22,10 +22,10 @@ PAPERS = {  # the jobs of each paper preset beyond its trainings, prune jobs and
 }
 
 
-def test_there_is_one_preset_per_earlier_experiment_two_for_fine_tuning_one_per_paper_and_two_without_retraining():
-    assert [p.stem for p in PRESETS] == ["A", "B", "C", "D", "E", "finetune", "frankle2019", "han2015",
-                                         "han2015-faithful", "iterative", "posttraining", "posttraining-2of4",
-                                         "snip2019", "snip2019-faithful", "zhu2017"]
+def test_the_presets_are_the_earlier_experiments_fine_tuning_the_papers_their_protocols_and_no_retraining():
+    assert [p.stem for p in PRESETS] == ["A", "B", "C", "D", "E", "finetune", "frankle2019", "han2015-faithful",
+                                         "han2015", "iterative", "posttraining-2of4", "posttraining",
+                                         "snip2019-faithful", "snip2019", "zhu2017"]
 
 
 @pytest.mark.parametrize("name", sorted(PAPERS))
