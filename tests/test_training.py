@@ -1,5 +1,6 @@
 import logging
 import math
+import os
 from fractions import Fraction
 
 import numpy as np
@@ -309,3 +310,50 @@ def test_jax_training_is_bit_identical_across_processes_and_leaves_tensorflow_ou
     runs = [json.loads(subprocess.run([sys.executable, "-c", JAX_TRAINING, spec], capture_output=True, text=True,
                                       check=True, env=env).stdout.strip().splitlines()[-1]) for _ in range(2)]
     assert runs[0] == runs[1] and not runs[0]["tensorflow"] and runs[0]["accuracy"] > 0.5
+
+
+CLAIM = """
+import json, os, sys, time
+from pathlib import Path
+from prunelab.plumbing.runtime import claim_cpus
+cpus = claim_cpus(int(sys.argv[1]), Path(sys.argv[2]))
+print(json.dumps({"claimed": sorted(cpus) if cpus else None, "bound": sorted(os.sched_getaffinity(0))}), flush=True)
+time.sleep(float(sys.argv[3]))
+"""
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs at least two CPUs")
+def test_jobs_bind_to_cpus_no_other_job_holds_and_share_every_cpu_when_too_few_are_free(tmp_path):
+    """What bounds a JAX job's threads (XLA's flags do not): its own free CPUs, held while it runs."""
+    import json
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
+    cpus = sorted(os.sched_getaffinity(0))
+    env = {**os.environ, "PYTHONPATH": str(REPO / "workflow")}
+
+    def start(count, seconds):
+        job = subprocess.Popen([sys.executable, "-c", CLAIM, str(count), str(tmp_path), str(seconds)],
+                               stdout=subprocess.PIPE, text=True, env=env)
+        return job, json.loads(job.stdout.readline())
+
+    holders = []
+    try:
+        first_job, first = start(1, 60)
+        holders.append(first_job)
+        assert len(first["claimed"]) == 1 and first["bound"] == first["claimed"]
+        rest_job, rest = start(len(cpus) - 1, 60)
+        holders.append(rest_job)
+        assert sorted(first["claimed"] + rest["claimed"]) == cpus and rest["bound"] == rest["claimed"]
+        _, late = start(1, 0)  # every CPU held: it runs on all of them rather than crowd one
+        assert late == {"claimed": None, "bound": cpus}
+        _, whole = start(len(cpus), 0)
+        assert whole == {"claimed": None, "bound": cpus}
+    finally:
+        for job in holders:
+            job.kill()
+            job.wait()
+    _, freed = start(len(cpus) - 1, 0)  # a job's CPUs are free again once it has ended
+    assert len(freed["claimed"]) == len(cpus) - 1

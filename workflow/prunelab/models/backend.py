@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import sys
 
-from ..plumbing.runtime import pin_threads
+from ..plumbing.runtime import claim_cpus, pin_threads
 
 BACKENDS = ("tensorflow", "jax")
 DEFAULT_BACKEND = "tensorflow"
@@ -49,7 +49,9 @@ def xla_flags(threads: int) -> str:
 
 def import_jax_keras(threads: int):
     """Import Keras on its JAX backend with ``threads`` CPU threads; returns the keras module.
-    On a machine with a GPU and JAX's CUDA build installed, JAX runs the steps there."""
+    XLA's flags bound its Eigen pool only, so the process is also bound to ``threads`` free CPUs
+    (``claim_cpus``) before JAX starts its threads, which inherit the binding. On a machine with
+    a GPU and JAX's CUDA build installed, JAX runs the steps there."""
     settings = {"backend": "jax", "threads": threads}
     if "keras" in sys.modules:
         if _PINNED != settings:
@@ -57,6 +59,7 @@ def import_jax_keras(threads: int):
                                f"on JAX with threads={threads}")
         return sys.modules["keras"]
     pin_threads(threads)
+    claim_cpus(threads)
     os.environ["KERAS_BACKEND"] = "jax"
     os.environ["XLA_FLAGS"] = " ".join(filter(None, [os.environ.get("XLA_FLAGS"), xla_flags(threads)]))
     # TensorFlow stays out: Keras would import it (seconds, and a second thread pool) only to

@@ -3,10 +3,13 @@ the environment that can change results across machines."""
 
 from __future__ import annotations
 
+import fcntl
 import os
 import platform
 import sys
+import tempfile
 from importlib import metadata
+from pathlib import Path
 
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
                     "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS")
@@ -16,6 +19,49 @@ def pin_threads(threads: int) -> None:
     """Limit every math library in this process to ``threads`` threads."""
     for variable in THREAD_VARIABLES:
         os.environ[variable] = str(threads)
+
+
+# the lock files of the CPUs this process holds, open for its whole life (closing one frees it)
+_HELD_CPUS: dict[int, object] = {}
+
+
+def claim_cpus(count: int, directory: Path | None = None) -> set[int] | None:
+    """Bind this process to ``count`` CPUs no other job on the machine holds, for a library whose
+    thread pools no setting bounds: XLA's CPU runtime runs a "one-thread" JAX training on every
+    core it may use (jax-ml/jax#1539; measured here: up to 1.9 cores), which Snakemake, counting
+    the job's declared threads, cannot know. Each CPU is claimed by an exclusive lock on a file
+    (``directory``, default the system's temporary folder), held until the process ends, so
+    concurrent jobs of any workflow on the machine take different CPUs. Returns the CPUs bound,
+    or None where the process stays free to use all of them: ``count`` covers every CPU, or too
+    few are free (jobs' threads add up to more than the machine's CPUs, as with ``--cores 4`` on
+    two, when binding one job to a shared CPU would only slow it down). Affinity does not change
+    results (same weights bound or not, tested)."""
+    available = sorted(os.sched_getaffinity(0))
+    if count >= len(available):
+        return None
+    directory = directory or Path(tempfile.gettempdir()) / "prunelab-cpus"
+    directory.mkdir(parents=True, exist_ok=True)
+    claimed = {}
+    for cpu in available:
+        try:
+            handle = open(directory / f"cpu{cpu}.lock", "a")
+        except OSError:  # another user's lock file: not ours to take
+            continue
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:  # held by a running job
+            handle.close()
+            continue
+        claimed[cpu] = handle
+        if len(claimed) == count:
+            break
+    if len(claimed) < count:
+        for handle in claimed.values():
+            handle.close()
+        return None
+    _HELD_CPUS.update(claimed)
+    os.sched_setaffinity(0, set(claimed))
+    return set(claimed)
 
 
 def environment_record(packages: tuple[str, ...] = ("numpy",)) -> dict:
@@ -31,6 +77,7 @@ def environment_record(packages: tuple[str, ...] = ("numpy",)) -> dict:
         "machine": platform.machine(),
         "processor": _cpu_model(),
         "cpu_count": os.cpu_count(),
+        "cpus_bound": sorted(os.sched_getaffinity(0)),
         "packages": versions,
         "threads": {v: os.environ.get(v) for v in THREAD_VARIABLES},
         "TF_ENABLE_ONEDNN_OPTS": os.environ.get("TF_ENABLE_ONEDNN_OPTS"),
