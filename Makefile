@@ -7,7 +7,7 @@ export PATH := $(BIN):$(PATH)
 # The one way the package is found (the Snakefile does the same for what it runs).
 export PYTHONPATH := $(abspath workflow)
 
-.PHONY: setup browser slurm run test unit report lint benchmark benchmark-posttraining config docs
+.PHONY: setup browser slurm run test unit report lint benchmark benchmark-posttraining benchmark-dot-rate config docs
 setup: $(STAMP)
 
 $(STAMP): requirements.txt
@@ -49,6 +49,9 @@ benchmark: setup  ## speed and memory against this machine's limits (about an ho
 
 benchmark-posttraining: setup  ## prune jobs without retraining: seconds and memory per job (minutes)
 	python benchmarks/posttraining.py
+
+benchmark-dot-rate: setup  ## one training step's matrix products on one core, numpy against XLA (a minute)
+	python benchmarks/dot_rate.py
 
 docs: setup  ## docs/configuration.md, every key of the config, from the schema
 	python -m prunelab.plumbing.config --reference > docs/configuration.md
