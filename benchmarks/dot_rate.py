@@ -1,6 +1,6 @@
 """The matrix products of one training step, on one core: what a training epoch's floor really is.
 
-    make benchmark-dot-rate        (python benchmarks/dot_rate.py)
+    make benchmark-dot-rate        (PYTHONPATH=workflow python benchmarks/dot_rate.py)
 
 `make benchmark` prices every FLOP at the best rate of large square float32 GEMMs. A training
 step of the default dense model (784-1000-1000-500-200-10, batch 128) multiplies 128-row
@@ -14,26 +14,28 @@ Writes benchmarks/dot_rate.json and benchmarks/dot_rate.md.
 from __future__ import annotations
 
 import json
-import os
 import statistics
 import subprocess
 import sys
 import time
-from pathlib import Path
 
-OUT = Path(__file__).resolve().parent
-LAYERS = (784, 1000, 1000, 500, 200, 10)
-BATCH = 128
+from prunelab.models.network import kernel_shapes
+from run import REPO, merged_config
+
+OUT = REPO / "benchmarks"
 REPEATS = 3
 SECONDS = 2.0  # each measurement repeats its products for at least this long
 
 MEASURE = r"""
 import json, os, sys, time
+from prunelab.plumbing.runtime import pin_threads
 os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+pin_threads(1)
 library, shapes, seconds = sys.argv[1], json.loads(sys.argv[2]), float(sys.argv[3])
 import numpy as np
 if library == "xla":
-    os.environ["XLA_FLAGS"] = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+    from prunelab.models.backend import xla_flags
+    os.environ["XLA_FLAGS"] = xla_flags(1)
     import jax, jax.numpy as jnp
     product = jax.jit(lambda a, b: a @ b)
     array, run = jnp.ones, lambda a, b: product(a, b).block_until_ready()
@@ -56,44 +58,47 @@ print(json.dumps({"step": rate(shapes), "square": rate([(2048, 2048, 2048)])}))
 """
 
 
-def step_shapes() -> list[tuple[int, int, int]]:
-    """(m, k, n) of every product in one training step: forward, weight and input gradients."""
+def step_shapes(architecture: dict, batch: int) -> list[tuple[int, int, int]]:
+    """(m, k, n) of every product in one training step of a dense ``architecture``: forward,
+    weight gradient and (past the first layer) input gradient."""
     shapes = []
-    for index, (fan_in, fan_out) in enumerate(zip(LAYERS, LAYERS[1:])):
-        shapes.append((BATCH, fan_in, fan_out))  # forward
-        shapes.append((fan_in, BATCH, fan_out))  # weight gradient
+    for index, (fan_in, fan_out) in enumerate(kernel_shapes(architecture)):
+        shapes.append((batch, fan_in, fan_out))  # forward
+        shapes.append((fan_in, batch, fan_out))  # weight gradient
         if index:
-            shapes.append((BATCH, fan_out, fan_in))  # input gradient
+            shapes.append((batch, fan_out, fan_in))  # input gradient
     return shapes
 
 
-def measure(library: str) -> dict:
-    """GFLOP/s of one step's products and of the square product, in a fresh one-CPU process."""
-    env = {**os.environ, **{v: "1" for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}}
-    result = subprocess.run([sys.executable, "-c", MEASURE, library, json.dumps(step_shapes()), str(SECONDS)],
-                            capture_output=True, text=True, check=True, env=env)
+def measure(library: str, shapes: list) -> dict:
+    """GFLOP/s of ``shapes``' products and of the square product, in a fresh one-CPU process."""
+    result = subprocess.run([sys.executable, "-c", MEASURE, library, json.dumps(shapes), str(SECONDS)],
+                            capture_output=True, text=True, check=True)
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
+    config = merged_config()
+    batch = config["training"]["batch_size"]
+    shapes = step_shapes(config["architectures"]["dense"], batch)
     runs = {"numpy": [], "xla": []}
     for _ in range(REPEATS):
         for library in runs:
-            runs[library].append(measure(library))
-    step_flops = sum(2 * m * k * n for m, k, n in step_shapes())
-    out = {"measured": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "shapes": step_shapes(),
-           "step_gflop": step_flops / 1e9, "runs": runs,
-           "median_gflops": {library: {part: statistics.median(r[part] for r in values) for part in ("step", "square")}
-                             for library, values in runs.items()}}
+            runs[library].append(measure(library, shapes))
+    step_flops = sum(2 * m * k * n for m, k, n in shapes)
+    medians = {library: {part: statistics.median(r[part] for r in values) for part in ("step", "square")}
+               for library, values in runs.items()}
+    out = {"measured": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "shapes": shapes,
+           "step_gflop": step_flops / 1e9, "runs": runs, "median_gflops": medians}
     (OUT / "dot_rate.json").write_text(json.dumps(out, indent=2) + "\n")
     lines = [f"# One training step's matrix products on one core ({out['measured']})", "",
-             f"`python benchmarks/dot_rate.py`: the default dense model, batch {BATCH}, "
-             f"{len(step_shapes())} products, {step_flops / 1e9:.2f} GFLOP a step; each figure the median of "
+             f"`make benchmark-dot-rate`: the default dense model, batch {batch}, "
+             f"{len(shapes)} products, {step_flops / 1e9:.2f} GFLOP a step; each figure the median of "
              f"{REPEATS} alternated fresh processes bound to one CPU (range in brackets).", "",
              "| library | one step's products, GFLOP/s | square 2048³, GFLOP/s |", "|---|---|---|"]
     for library, values in runs.items():
-        cells = [f"{statistics.median(r[part] for r in values):.0f} "
-                 f"({min(r[part] for r in values):.0f}-{max(r[part] for r in values):.0f})" for part in ("step", "square")]
+        cells = [f"{medians[library][part]:.0f} ({min(r[part] for r in values):.0f}-{max(r[part] for r in values):.0f})"
+                 for part in ("step", "square")]
         lines.append(f"| {library} | {cells[0]} | {cells[1]} |")
     (OUT / "dot_rate.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))

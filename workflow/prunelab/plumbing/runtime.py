@@ -28,14 +28,14 @@ _HELD_CPUS: dict[int, object] = {}
 def claim_cpus(count: int, directory: Path | None = None) -> set[int] | None:
     """Bind this process to ``count`` CPUs no other job on the machine holds, for a library whose
     thread pools no setting bounds: XLA's CPU runtime runs a "one-thread" JAX training on every
-    core it may use (jax-ml/jax#1539; measured here: up to 1.9 cores), which Snakemake, counting
+    core it may use (jax-ml/jax#1539; measured here: up to 1.85 cores), which Snakemake, counting
     the job's declared threads, cannot know. Each CPU is claimed by an exclusive lock on a file
     (``directory``, default the system's temporary folder), held until the process ends, so
     concurrent jobs of any workflow on the machine take different CPUs. Returns the CPUs bound,
     or None where the process stays free to use all of them: ``count`` covers every CPU, or too
     few are free (jobs' threads add up to more than the machine's CPUs, as with ``--cores 4`` on
     two, when binding one job to a shared CPU would only slow it down). Affinity does not change
-    results (same weights bound or not, tested)."""
+    results (the same weights bound or not, measured: docs/performance.md)."""
     available = sorted(os.sched_getaffinity(0))
     if count >= len(available):
         return None
