@@ -5,6 +5,8 @@ from prunelab.plumbing.paths import format_number
 from prunelab.plumbing.plan import Plan, finetune_ids, trained_models, training_specs
 from prunelab.results.plotting import model_label
 
+DENSE = {"type": "dense", "hidden": [1000, 1000, 500, 200], "bias": False}
+
 
 @pytest.mark.parametrize("value, text", [(0, "0"), (0.25, "0.25"), (0.995, "0.995"), (1e-5, "0.00001"),
                                          (0.001, "0.001")])
@@ -28,6 +30,8 @@ def test_changing_one_lambda_changes_only_that_regularizers_id():
     {"training": {"learning_rate": 0.01}}, {"training": {"threads": 2}}, {"training": {"train_size": 100}},
     {"training": {"precision": "bfloat16", "onednn": True}}, {"training": {"backend": "jax"}},
     {"architectures": {"dense": {"type": "dense", "hidden": [10], "bias": False}}},
+    {"architectures": {"dense": {**DENSE, "initializer": "lecun_normal"}}},
+    {"architectures": {"dense": {**DENSE, "standardize": {"mean": 0.1307, "std": 0.3081}}}},
 ])
 def test_every_training_setting_changes_every_id(change):
     before = set(training_specs(validate_config({})))

@@ -63,6 +63,33 @@ def test_tracker_refuses_a_diverged_epoch(bad):
     assert tracker.best_weights is None
 
 
+def test_standardized_features_are_the_unit_range_pixels_shifted_and_scaled():
+    images, _ = synthetic_digits(5)
+    unit_range = features(DENSE, images)
+    standardized = features({**DENSE, "standardize": {"mean": 0.25, "std": 0.5}}, images)
+    assert standardized.dtype == np.float32 and unit_range.max() == 1.0
+    np.testing.assert_allclose(standardized, (unit_range - 0.25) / 0.5, rtol=1e-6)
+
+
+@pytest.mark.parametrize("initializer, limit, std", [
+    (None, math.sqrt(6 / (784 + 300)), math.sqrt(2 / (784 + 300))),  # Keras's default, glorot_uniform
+    ("lecun_uniform", math.sqrt(3 / 784), math.sqrt(1 / 784)),  # Caffe's xavier filler
+    # TensorFlow's variance scaling: a normal cut at 2 of its σ, σ widened so the cut one has std √(1/fan-in)
+    ("lecun_normal", 2 * math.sqrt(1 / 784) / 0.87962566, math.sqrt(1 / 784)),
+    ("he_normal", 2 * math.sqrt(2 / 784) / 0.87962566, math.sqrt(2 / 784)),
+])
+def test_kernels_start_at_the_initializers_scale_and_biases_at_zero(tensorflow, initializer, limit, std):
+    architecture = {"type": "dense", "hidden": [300, 100], "bias": True,
+                    **({"initializer": initializer} if initializer else {})}
+    initial = initial_network({**SPEC, "architecture": architecture}, seed=0)
+    first = initial.kernels[0]
+    assert np.abs(first).max() <= limit * 1.0001 and abs(first.std() / std - 1) < 0.02
+    assert all(not bias.any() for bias in initial.biases)
+    if initializer is None:  # no key is Keras's default, the same draw as naming it
+        named = initial_network({**SPEC, "architecture": {**architecture, "initializer": "glorot_uniform"}}, seed=0)
+        np.testing.assert_array_equal(first, named.kernels[0])
+
+
 def test_training_is_deterministic_and_learns(tensorflow):
     images, labels = synthetic_digits()
     log = logging.getLogger("test")

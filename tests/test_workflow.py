@@ -77,6 +77,20 @@ def test_every_stage_left_its_outputs_and_provenance(smoke):
     assert len(list(results.glob("plots/*/sweep.png"))) == 2
 
 
+def test_the_schema_states_each_datasets_own_pixel_statistics(smoke):
+    """The mean and std the schema offers for `standardize` are those of the fetched training images."""
+    import yaml
+
+    from prunelab.data.loading import load_split
+
+    schema = yaml.safe_load((REPO / "workflow" / "schemas" / "config.schema.yaml").read_text())
+    stated = " ".join(schema["$defs"]["standardize"]["description"].split())
+    for dataset in ("digits", "fashion"):
+        images, _ = load_split(smoke / "results" / "data" / dataset, dataset, "train")
+        pixels = images / 255.0
+        assert f"{dataset} mean {pixels.mean():.4f}, std {pixels.std():.4f}" in stated
+
+
 def test_report_is_executed_and_self_contained(smoke):
     html = (smoke / "results" / "report" / "report.html").read_text()
     assert "Findings" in html and "unpruned test accuracy" in html

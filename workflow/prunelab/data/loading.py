@@ -40,9 +40,13 @@ def load_split(data_dir: str | os.PathLike, dataset: str, split: str) -> tuple[n
 
 
 def features(architecture: dict, images: np.ndarray) -> np.ndarray:
-    """The model's input: images scaled to [0, 1] as float32, flat for dense models,
-    with a channel axis for convolutional ones."""
+    """The model's input: images scaled to [0, 1] as float32 (then standardized where the
+    architecture says, as papers' code does: SNIP's), flat for dense models, with a channel
+    axis for convolutional ones."""
     scaled = images.astype(np.float32) / np.float32(255.0)
+    if "standardize" in architecture:
+        statistics = architecture["standardize"]
+        scaled = (scaled - np.float32(statistics["mean"])) / np.float32(statistics["std"])
     if architecture["type"] == "cnn":
         return scaled[..., np.newaxis]
     return scaled.reshape(len(images), -1)

@@ -25,6 +25,9 @@ def fixed_mask(keras, mask):
     return FixedMask(mask)
 
 
+DEFAULT_INITIALIZER = "glorot_uniform"
+"""Keras's own default for Dense and Conv2D kernels: what an architecture without ``initializer`` gets."""
+
 DEFAULT_PRECISION = "float32"
 PRECISION_POLICIES = {DEFAULT_PRECISION: "float32", "bfloat16": "mixed_bfloat16"}
 """Keras dtype policy of every layer but the output layer, by ``training.precision``."""
@@ -39,8 +42,11 @@ def build_model(keras, architecture: dict, num_classes: int, regularizer_name: s
     Masks (one per weighted layer, ``None`` for free layers) freeze pruned weights at zero.
     With ``precision`` bfloat16 the hidden layers compute in bfloat16 on float32 weights; the
     output layer stays float32, so the softmax and the loss keep full precision. ``weight_decay``
-    adds its L2 term to every kernel and bias (:func:`prunelab.models.protocol.decay_regularizer`)."""
+    adds its L2 term to every kernel and bias (:func:`prunelab.models.protocol.decay_regularizer`).
+    Kernels are drawn by the architecture's ``initializer`` (papers differ: Caffe's xavier, TensorFlow's
+    variance scaling), Keras's default where it names none; biases start at zero."""
     bias = architecture.get("bias", False)
+    initializer = architecture.get("initializer", DEFAULT_INITIALIZER)
     policy = PRECISION_POLICIES[precision]
     widths = [*architecture.get("conv", []), *architecture["hidden"], num_classes]
     kernel_masks = kernel_masks or [None] * len(widths)
@@ -50,7 +56,7 @@ def build_model(keras, architecture: dict, num_classes: int, regularizer_name: s
 
     def weighted(index, layer_class, *args, **kwargs):
         hidden = index < len(widths) - 1
-        return layer_class(*args, use_bias=bias, dtype=policy if hidden else "float32",
+        return layer_class(*args, use_bias=bias, dtype=policy if hidden else "float32", kernel_initializer=initializer,
                            kernel_regularizer=decay_regularizer(keras, weight_decay, penalty if hidden else None),
                            bias_regularizer=decay_regularizer(keras, weight_decay) if bias else None,
                            kernel_constraint=fixed_mask(keras, kernel_masks[index]),

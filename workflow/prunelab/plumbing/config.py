@@ -220,13 +220,43 @@ def _cell(text: str) -> str:
     return " ".join(text.split()).replace("|", "\\|")
 
 
+def _row(key: str, entry: dict, note: str = "") -> str:
+    return (f"| `{key}` | {_cell(_allowed(entry))} | {_cell(_default(entry))} | "
+            f"{_cell(note + entry.get('description', ''))} |")
+
+
 def _rows(schema: dict, prefix: str = "") -> list[str]:
     rows = []
     for name, entry in schema.get("properties", {}).items():
         key = f"{prefix}{name}"
-        rows.append(f"| `{key}` | {_cell(_allowed(entry))} | {_cell(_default(entry))} | "
-                    f"{_cell(entry.get('description', ''))} |")
+        rows.append(_row(key, entry))
         rows += _rows(entry, f"{key}.")
+        if name == "architectures":
+            rows += _architecture_rows(schema["$defs"], f"{key}.<name>.")
+    return rows
+
+
+def _architecture_rows(definitions: dict, prefix: str) -> list[str]:
+    """The keys of one architecture, from the dense and cnn definitions, each once, saying which
+    types take it (a shared definition by reference is described where it is defined)."""
+    types = {"dense": definitions["dense"]["properties"], "cnn": definitions["cnn"]["properties"]}
+    rows = []
+    for name in dict.fromkeys([*types["dense"], *types["cnn"]]):
+        if name == "type":
+            continue
+        taking = [kind for kind, keys in types.items() if name in keys]
+        entry = types[taking[0]][name]
+        if "$ref" in entry:
+            entry = definitions[entry["$ref"].rsplit("/", 1)[-1]]
+        defaults = {kind: types[kind][name].get("default") for kind in taking}
+        if len(set(map(str, defaults.values()))) > 1:  # the types' own defaults differ (bias)
+            entry = {**entry, "description": "Default: " + ", ".join(f"{kind} {_default({'default': value})}"
+                                                                      for kind, value in defaults.items())
+                     + ". " + entry.get("description", "")}
+            entry.pop("default", None)
+        note = "" if len(taking) == 2 else f"({taking[0]} only) "
+        rows.append(_row(f"{prefix}{name}", entry, note))
+        rows += _rows(entry, f"{prefix}{name}.")
     return rows
 
 
