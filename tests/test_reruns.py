@@ -96,6 +96,14 @@ def test_an_edit_to_training_code_retrains(moved, edit):
     assert jobs["train"] == 2 * 2 and jobs["prune"] == 2 * 2 * 2 * 3 and "fetch_data" not in jobs
 
 
+def test_an_edit_to_code_the_fetch_shares_with_training_retrains_in_one_run_and_refetches_nothing(moved, edit):
+    # the job runtime (logging, threads) is every script's, the fetch's too; the data is its
+    # checksums, so it stays, and the trainings are not left for a second run
+    edit("plumbing/runtime.py", "def script_logger(", "def unused_helper():\n    return 1\n\n\ndef script_logger(")
+    jobs = dry_run(*moved)
+    assert "fetch_data" not in jobs and jobs["train"] == 2 * 2 and jobs["prune"] == 2 * 2 * 2 * 3
+
+
 def test_an_edit_to_a_methods_scoring_reruns_nothing_where_it_is_not_configured(moved, edit):
     # the smoke config prunes by weight and unit only: SynFlow's scoring and the loss gradients
     # (SNIP's, saliency's) are none of its results' code

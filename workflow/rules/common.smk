@@ -9,7 +9,7 @@ PACKAGE_FOLDER = str(Path(workflow.basedir) / "workflow")
 sys.path.insert(0, PACKAGE_FOLDER)
 os.environ.update(PYTHONPATH=os.pathsep.join([PACKAGE_FOLDER, *filter(None, [os.environ.get("PYTHONPATH")])]))
 
-from prunelab.data.datasets import DATASETS, SPLIT_FILES
+from prunelab.data.datasets import DATASETS, SPLIT_FILES, dataset_digest
 from prunelab.methods.selection import is_unpruned
 from prunelab.plumbing.config import validate_config
 from prunelab.plumbing.paths import SCOPED, TRAINED_MODEL, format_number
