@@ -51,12 +51,12 @@ def test_shipped_configs_are_valid_and_default_matches_schema_defaults():
     ({"architectures": {"x": {"type": "rnn"}}}, "architectures.x.type: 'rnn' is not allowed; allowed values: dense, cnn"),
     ({"architectures": {"dense": {"type": "dense", "hidden": [8], "pool": [True]}}},
      "architectures.dense: unknown key(s) 'pool'; allowed keys: bias, hidden, initializer, standardize, type"),
-    ({"architectures": {"dense": {"initializer": "xavier"}}},
+    ({"architectures": {"dense": {"type": "dense", "hidden": [8], "initializer": "xavier"}}},
      "architectures.dense.initializer: 'xavier' is not allowed; allowed values: glorot_uniform, glorot_normal, "
      "lecun_uniform, lecun_normal, he_uniform, he_normal"),
-    ({"architectures": {"dense": {"standardize": {"mean": 0.13, "std": 0}}}},
+    ({"architectures": {"dense": {"type": "dense", "hidden": [8], "standardize": {"mean": 0.13, "std": 0}}}},
      "architectures.dense.standardize.std: 0 is less than or equal to the minimum of 0"),
-    ({"architectures": {"dense": {"standardize": {"mean": 0.13}}}},
+    ({"architectures": {"dense": {"type": "dense", "hidden": [8], "standardize": {"mean": 0.13}}}},
      "architectures.dense.standardize: 'std' is a required property"),
     ({"training": {"validation_size": 50000, "train_size": 20000}}, "exceeds the 60000 training images"),
     ({"data": {"sources": {"digits": [{"kind": "ftp", "base": "x"}]}}}, "is not a valid source"),
@@ -101,6 +101,12 @@ def test_bad_values_name_the_key_and_what_is_allowed(config, expected):
     with pytest.raises(ConfigError) as error:
         validate_config(config)
     assert expected in str(error.value)
+
+
+def test_an_architecture_without_its_type_is_one_problem_not_every_types_requirements():
+    with pytest.raises(ConfigError) as error:
+        validate_config({"architectures": {"dense": {"initializer": "lecun_normal"}}})
+    assert str(error.value).splitlines()[1:] == ["  - architectures.dense: 'type' is a required property"]
 
 
 def test_all_problems_are_reported_at_once():

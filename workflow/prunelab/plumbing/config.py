@@ -183,7 +183,7 @@ def validate_config(config: dict, schema: dict | None = None) -> dict:
     """Fill defaults into ``config`` in place and return it; raise :class:`ConfigError` if invalid."""
     schema = _with_method_names(load_schema() if schema is None else schema, config)
     errors = sorted(DefaultingValidator(schema).iter_errors(config), key=lambda e: list(map(str, e.absolute_path)))
-    problems = [_describe(e) for e in errors]
+    problems = list(dict.fromkeys(_describe(e) for e in errors))  # a problem once, however many rules see it
     if not problems:
         problems = _semantic_problems(config)
     if problems:
