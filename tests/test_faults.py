@@ -34,6 +34,12 @@ def test_a_run_from_scratch_with_1_core_gives_the_same_metrics_as_with_4(smoke, 
     pd.testing.assert_frame_equal(metrics_rows(again), metrics_rows(smoke, **ONE_SMOKE_MODEL))
 
 
+def heed_ctrl_c():
+    """SIGINT handled as a terminal's Ctrl-C is: a test run started in the background (`cmd &`,
+    nohup) inherits it ignored, and so would the run it interrupts, which would then finish."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start_training_until_first_epoch(smoke, tmp_path):
     """A Snakemake run of one slow-ish training job, returned once its first epoch is logged."""
     workdir = tmp_path / "work"
@@ -42,7 +48,8 @@ def start_training_until_first_epoch(smoke, tmp_path):
                                                    "validation_size: 1000}\n")
     command = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--directory", str(workdir),
                "--cores", "1", "--until", "train", "--configfile", str(SMOKE), str(extra)]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+                               preexec_fn=heed_ctrl_c)
     deadline = time.monotonic() + 300
     while not any(f"epoch 1/{EPOCHS}" in log.read_text() for log in workdir.glob("results/logs/train/digits/*/seed0.log")):
         assert time.monotonic() < deadline and process.poll() is None, "training never reached its first epoch"
