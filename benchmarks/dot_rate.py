@@ -20,7 +20,8 @@ import sys
 import time
 
 from prunelab.models.network import kernel_shapes
-from run import REPO, merged_config
+from prunelab.plumbing.config import merged_config
+from run import REPO
 
 OUT = REPO / "benchmarks"
 REPEATS = 3

@@ -18,10 +18,9 @@ import time
 from pathlib import Path
 
 import numpy as np
-import yaml
 
 from prunelab.data.loading import load_split
-from prunelab.plumbing.config import merge_config, validate_config
+from prunelab.plumbing.config import merged_config
 
 
 def masks(kernels: list[np.ndarray], method: str, k: float) -> list[np.ndarray]:
@@ -47,11 +46,7 @@ def main() -> None:
     parser.add_argument("out", type=Path)
     parser.add_argument("--config", type=Path, default=None, help="merged into config.yaml, as --configfile")
     options = parser.parse_args()
-    repo = Path(__file__).resolve().parents[1]
-    config = yaml.safe_load((repo / "config.yaml").read_text()) or {}
-    if options.config:
-        config = merge_config(config, yaml.safe_load(options.config.read_text()))
-    config = validate_config(config)
+    config = merged_config(*filter(None, [options.config]))
 
     import keras  # TensorFlow's default threading: nothing pinned
 

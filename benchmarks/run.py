@@ -52,7 +52,7 @@ import yaml
 
 from prunelab.measuring.efficiency import dense_flops
 from prunelab.models.network import zeros_like_architecture
-from prunelab.plumbing.config import merge_config, validate_config
+from prunelab.plumbing.config import merged_config
 from prunelab.plumbing.paths import TRAINED_MODEL
 from prunelab.plumbing.plan import trained_models, training_specs
 
@@ -80,15 +80,6 @@ def gemm_rate(threads: int) -> float:
     env = {**os.environ, **{v: str(threads) for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}}
     return float(subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True,
                                 text=True).stdout)
-
-
-def merged_config(*configfiles: Path) -> dict:
-    """config.yaml with ``configfiles`` merged in, in order, as Snakemake does, then validated."""
-    config = yaml.safe_load((REPO / "config.yaml").read_text())
-    for configfile in configfiles:
-        if configfile != REPO / "config.yaml":
-            config = merge_config(config, yaml.safe_load(configfile.read_text()))
-    return validate_config(config)
 
 
 def workload_flops(config: dict) -> dict:

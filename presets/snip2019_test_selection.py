@@ -21,9 +21,6 @@ import logging
 import sys
 from pathlib import Path
 
-import numpy as np
-import yaml
-
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "workflow"))
 
@@ -35,7 +32,7 @@ from prunelab.models.backend import import_keras  # noqa: E402
 from prunelab.models.keras_models import network_of  # noqa: E402
 from prunelab.models.network import logits  # noqa: E402
 from prunelab.models.training import fit, initial_network, steps_per_epoch  # noqa: E402
-from prunelab.plumbing.config import merge_config, validate_config  # noqa: E402
+from prunelab.plumbing.config import merged_config  # noqa: E402
 from prunelab.plumbing.jobs import pruning_data  # noqa: E402
 from prunelab.plumbing.plan import Plan  # noqa: E402
 
@@ -49,10 +46,8 @@ def test_accuracy(network, x, labels) -> float:
 
 def read_both_ways(configfiles: list[str], other_draw: bool = False, data_dir: Path = Path("results/data/digits")
                    ) -> list[dict]:
-    config = yaml.safe_load((REPO / "config.yaml").read_text())
-    for path in configfiles:
-        config = merge_config(config, yaml.safe_load(Path(path).read_text()))
-    plan = Plan(validate_config(config))
+    config = merged_config(*configfiles)
+    plan = Plan(config)
     (spec,) = plan.specs.values()
     seed, method_name = config["seeds"][0], "snip"
     method, settings = load_method(plan.method_spec(method_name)), plan.settings[method_name]

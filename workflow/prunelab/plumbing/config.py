@@ -18,6 +18,7 @@ from ..models.network import conv_sizes
 from ..models.protocol import problems as protocol_problems
 
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "schemas" / "config.schema.yaml"
+PROJECT_CONFIG = SCHEMA_PATH.parents[2] / "config.yaml"
 
 
 class ConfigError(ValueError):
@@ -164,6 +165,17 @@ def merge_config(base: dict, override: dict) -> dict:
         else:
             result[key] = value
     return result
+
+
+def merged_config(*configfiles: str | Path) -> dict:
+    """The config a run given ``configfiles`` (``--configfile``) gets: the project's config.yaml
+    with each merged in, in order, as Snakemake does, then validated (for scripts beside the
+    workflow: benchmarks, diagnostics)."""
+    config = yaml.safe_load(PROJECT_CONFIG.read_text())
+    for configfile in map(Path, configfiles):
+        if configfile.resolve() != PROJECT_CONFIG:
+            config = merge_config(config, yaml.safe_load(configfile.read_text()))
+    return validate_config(config)
 
 
 def _with_method_names(schema: dict, config: dict) -> dict:
