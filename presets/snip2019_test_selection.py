@@ -58,22 +58,20 @@ def read_both_ways(configfiles: list[str], other_draw: bool = False, data_dir: P
     total = steps_per_epoch(spec, spec["batch_size"]) * spec["epochs"]
     saved_at = set(range(total - 1, -1, -CHECKPOINT_EVERY)[:CHECKPOINTS_KEPT])
 
+    class Checkpoints(keras.callbacks.Callback):
+        """The test accuracy at each iteration the authors' last checkpoints are saved, by iteration."""
+
+        def on_train_begin(self, logs=None):
+            self.step, self.accuracies = 0, {}
+
+        def on_train_batch_end(self, batch, logs=None):
+            if self.step in saved_at:
+                self.accuracies[self.step + 1] = test_accuracy(network_of(self.model, spec["architecture"]),
+                                                               x_test, test_labels)
+            self.step += 1
+
     rows = []
     for k in config["pruning"]["k"]:
-        checkpoints = {}
-
-        class Checkpoints(keras.callbacks.Callback):
-            """The test accuracy at each iteration the authors' last checkpoints are saved."""
-
-            def on_train_begin(self, logs=None):
-                self.step = 0
-
-            def on_train_batch_end(self, batch, logs=None):
-                if self.step in saved_at:
-                    checkpoints[self.step + 1] = test_accuracy(network_of(self.model, spec["architecture"]),
-                                                               x_test, test_labels)
-                self.step += 1
-
         masks = start = None
         if k > 0:
             init = initial_network(spec, seed)
@@ -81,14 +79,16 @@ def read_both_ways(configfiles: list[str], other_draw: bool = False, data_dir: P
             scored = initial_network(spec, seed + 1) if other_draw else init
             _, masks = prune(scored, method, k, pruned_layers(init, config["pruning"]["layers"]), seed, data)
             start = apply_masks(init, masks)
+        checkpoints = Checkpoints()
         kept, _ = fit(images, labels, spec=spec, seed=seed, log=logging.getLogger("snip"),
                       epochs=spec["epochs"], learning_rate=spec["learning_rate"],
-                      batch_size=spec["batch_size"], initial=start, kernel_masks=masks, callbacks=[Checkpoints()])
-        best = max(checkpoints.values())
+                      batch_size=spec["batch_size"], initial=start, kernel_masks=masks, callbacks=[checkpoints])
+        best = max(checkpoints.accuracies.values())
         rows.append({"k": k, "mask_from": "seed + 1" if other_draw else "seed",
                      "kept_epoch_error": round(100 * (1 - test_accuracy(kept, x_test, test_labels)), 2),
                      "best_checkpoint_error": round(100 * (1 - best), 2),
-                     "checkpoint_errors": {step: round(100 * (1 - a), 2) for step, a in sorted(checkpoints.items())}})
+                     "checkpoint_errors": {step: round(100 * (1 - a), 2)
+                                               for step, a in sorted(checkpoints.accuracies.items())}})
         print(rows[-1], flush=True)
     return rows
 
