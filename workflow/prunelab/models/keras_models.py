@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from ..data.datasets import IMAGE_SHAPE
+from .graph import WEIGHT_NAMES, Graph
 from .network import Network
 from .protocol import decay_regularizer
 
@@ -95,3 +98,154 @@ def assign_weights(model, network: Network) -> None:
         layer.kernel.assign(network.kernels[index])
         if network.biases is not None:
             layer.bias.assign(network.biases[index])
+
+
+RESIDUAL_INITIALIZER = "he_normal"
+"""What ``resnet`` and ``vgg`` kernels start from where the architecture names no ``initializer``:
+He et al.'s normal initialization, as OpenLTH's ``kaiming_normal``."""
+
+VGG_PLANS = {
+    11: [64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512],
+    13: [64, 64, "M", 128, 128, "M", 256, 256, "M", 512, 512, "M", 512, 512],
+    16: [64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512],
+    19: [64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M", 512, 512, 512, 512, "M", 512, 512, 512, 512],
+}
+"""Filters of each 3x3 conv-BN-ReLU block, "M" a 2x2 max-pooling (OpenLTH's ``cifar_vgg``)."""
+
+
+class _Layers:
+    """Makes the layers of a built-in graph architecture: the regularizer on every hidden kernel,
+    weight decay on every kernel, bias and batch-norm parameter, each prunable kernel's mask by
+    its layer's name (``kernel_masks``; absent names are free). Names are fixed by position
+    (``conv``, ``s2b1_conv1``, ``s2b1_shortcut``, ``bn`` beside each), so masks and weights find
+    their layers in any build."""
+
+    def __init__(self, keras, architecture, regularizer_name, strength, kernel_masks, weight_decay):
+        self.keras, self.masks, self.decay = keras, dict(kernel_masks or {}), weight_decay
+        self.penalty = {} if regularizer_name == "none" else {regularizer_name: strength}
+        self.initializer = architecture.get("initializer", RESIDUAL_INITIALIZER)
+
+    def conv(self, name, filters, size=3, strides=1, bias=False):
+        keras = self.keras
+        return keras.layers.Conv2D(
+            filters, size, strides=strides, padding="same", use_bias=bias, name=name,
+            kernel_initializer=self.initializer, kernel_constraint=fixed_mask(keras, self.masks.get(name)),
+            kernel_regularizer=decay_regularizer(keras, self.decay, self.penalty),
+            bias_regularizer=decay_regularizer(keras, self.decay) if bias else None)
+
+    def batch_norm(self, name):
+        keras = self.keras
+        return keras.layers.BatchNormalization(name=name, gamma_regularizer=decay_regularizer(keras, self.decay),
+                                               beta_regularizer=decay_regularizer(keras, self.decay))
+
+    def output(self, num_classes):
+        keras = self.keras
+        return keras.layers.Dense(num_classes, activation="softmax", name="output",
+                                  kernel_initializer=self.initializer,
+                                  kernel_constraint=fixed_mask(keras, self.masks.get("output")),
+                                  kernel_regularizer=decay_regularizer(keras, self.decay),
+                                  bias_regularizer=decay_regularizer(keras, self.decay))
+
+
+def build_resnet(keras, architecture: dict, input_shape, num_classes: int, regularizer_name: str = "none",
+                 strength: float = 0.0, kernel_masks: list | None = None, weight_decay: float = 0.0):
+    """He et al. 2016's ResNet for small images: depth 6n+2, three stages of n basic blocks with
+    16, 32 and 64 filters (conv-BN-ReLU-conv-BN, the shortcut added, then ReLU), global average
+    pooling and one softmax layer. Where a stage halves the image and doubles the filters the
+    shortcut is ``shortcut: projection`` (a 1x1 conv with batch norm, as OpenLTH's
+    ``cifar_resnet``) or ``identity`` (He et al.'s option A: every other pixel, the new channels
+    zero; built as a frozen 1x1 conv of zeros and ones, so the model holds standard layers only)."""
+    depth, shortcut = architecture["depth"], architecture.get("shortcut", "projection")
+    blocks = (depth - 2) // 6
+    make = _Layers(keras, architecture, regularizer_name, strength, kernel_masks, weight_decay)
+    inputs = keras.Input(shape=tuple(input_shape), name="input")
+    x = keras.layers.ReLU(name="relu")(make.batch_norm("bn")(make.conv("conv", 16)(inputs)))
+    frozen = []
+    for stage, filters in enumerate((16, 32, 64), start=1):
+        for block in range(1, blocks + 1):
+            name, strides = f"s{stage}b{block}", 2 if stage > 1 and block == 1 else 1
+            y = make.batch_norm(f"{name}_bn1")(make.conv(f"{name}_conv1", filters, strides=strides)(x))
+            y = keras.layers.ReLU(name=f"{name}_relu1")(y)
+            y = make.batch_norm(f"{name}_bn2")(make.conv(f"{name}_conv2", filters)(y))
+            if strides == 1:
+                short = x
+            elif shortcut == "projection":
+                short = make.batch_norm(f"{name}_shortcut_bn")(make.conv(f"{name}_shortcut", filters, 1, strides=2)(x))
+            else:
+                layer = keras.layers.Conv2D(filters, 1, strides=2, use_bias=False, trainable=False,
+                                            kernel_initializer="zeros", name=f"{name}_shortcut")
+                short = layer(x)
+                frozen.append(layer)
+            x = keras.layers.ReLU(name=f"{name}_relu2")(keras.layers.Add(name=f"{name}_add")([y, short]))
+    x = keras.layers.GlobalAveragePooling2D(name="pool")(x)
+    model = keras.Model(inputs, make.output(num_classes)(x), name=f"resnet{depth}")
+    for layer in frozen:  # channel c of the smaller stage becomes channel c + pad of the larger
+        inputs_, outputs_ = layer.kernel.shape[2], layer.kernel.shape[3]
+        kernel = np.zeros((1, 1, inputs_, outputs_), np.float32)
+        pad = (outputs_ - inputs_) // 2
+        kernel[0, 0, np.arange(inputs_), np.arange(inputs_) + pad] = 1.0
+        layer.kernel.assign(kernel)
+    return model
+
+
+def build_vgg(keras, architecture: dict, input_shape, num_classes: int, regularizer_name: str = "none",
+              strength: float = 0.0, kernel_masks: list | None = None, weight_decay: float = 0.0):
+    """VGG-11/13/16/19 with batch norm for small images (OpenLTH's ``cifar_vgg``): 3x3
+    conv-BN-ReLU blocks with biases, 2x2 max-pooling between stages, the last feature map averaged
+    (OpenLTH's 2x2 average pooling of a 32x32 image's 2x2 map; global, so 28x28 images fit too),
+    and one softmax layer."""
+    make = _Layers(keras, architecture, regularizer_name, strength, kernel_masks, weight_decay)
+    inputs = keras.Input(shape=tuple(input_shape), name="input")
+    x, stage, block = inputs, 1, 0
+    for step in VGG_PLANS[architecture["depth"]]:
+        if step == "M":
+            x = keras.layers.MaxPooling2D(name=f"s{stage}_pool")(x)
+            stage, block = stage + 1, 0
+        else:
+            block += 1
+            name = f"s{stage}c{block}"
+            x = make.batch_norm(f"{name}_bn")(make.conv(f"{name}_conv", step, bias=True)(x))
+            x = keras.layers.ReLU(name=f"{name}_relu")(x)
+    x = keras.layers.GlobalAveragePooling2D(name="pool")(x)
+    return keras.Model(inputs, make.output(num_classes)(x), name=f"vgg{architecture['depth']}")
+
+
+def graph_of(model) -> tuple[Graph, dict]:
+    """A Keras model's :class:`~prunelab.models.graph.Graph` and weights (float32 numpy arrays,
+    by layer and variable name). Training-time constraints (masks) are left out of the graph:
+    it describes the function, and rebuilds in plain Keras without custom objects."""
+    config = model.get_config()
+    for layer in config["layers"]:
+        for key in ("kernel_constraint", "bias_constraint"):
+            if key in layer["config"]:
+                layer["config"][key] = None
+    graph = Graph.from_keras_config(config)
+    weights = {}
+    for layer in model.layers:
+        names = WEIGHT_NAMES.get(type(layer).__name__, ())
+        variables = {name: getattr(layer, name, None) for name in names}
+        weights[layer.name] = {name: np.asarray(variable.numpy(), np.float32)
+                               for name, variable in variables.items() if variable is not None}
+    return graph, {name: arrays for name, arrays in weights.items() if arrays}
+
+
+def model_of_graph(keras, graph: Graph, weights: dict):
+    """The Keras model a graph describes, with its weights, rebuilt through the functional API
+    from the layers' own configs; each layer's width is its kernel's (so a compacted graph gives a
+    genuinely smaller model). It saves and loads in plain Keras."""
+    tensors = {}
+    for node in graph.nodes:
+        if not node.inputs:
+            tensors[node.name] = keras.Input(shape=graph.input_shape, name=node.name)
+            continue
+        config, arrays = dict(node.config), weights.get(node.name, {})
+        if node.op == "Dense":
+            config["units"] = int(arrays["kernel"].shape[-1])
+        elif node.op == "Conv2D":
+            config["filters"] = int(arrays["kernel"].shape[-1])
+        layer = keras.layers.deserialize({"module": "keras.layers", "class_name": node.op, "config": config})
+        sources = [tensors[source] for source in node.inputs]
+        tensors[node.name] = layer(sources if node.op == "Add" else sources[0])
+        for name, value in arrays.items():
+            getattr(layer, name).assign(value)
+    return keras.Model(tensors[graph.nodes[0].name], tensors[graph.output])

@@ -1,0 +1,259 @@
+"""The graph engine: any supported Keras model's forward pass in numpy, its dependency groups,
+and channel pruning compacted into a smaller Keras model (issue 28's model layer)."""
+
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from prunelab.measuring.channel_compaction import channel_keep, compact, masked, parameter_count
+from prunelab.models.dependency import Group, dependency_groups
+from prunelab.models.graph import Graph, Node, UnsupportedModel, run
+
+
+def _randomized(keras, model, seed=0):
+    """The model with batch-norm statistics and biases far from their initial values, so that
+    every variable matters to the output."""
+    rng = np.random.default_rng(seed)
+    for layer in model.layers:
+        for name in ("gamma", "beta", "moving_mean", "bias"):
+            variable = getattr(layer, name, None)
+            if variable is not None:
+                base = 1.0 if name == "gamma" else 0.0
+                variable.assign((base + 0.3 * rng.normal(size=variable.shape)).astype(np.float32))
+        if isinstance(layer, keras.layers.BatchNormalization):
+            layer.moving_variance.assign(rng.uniform(0.5, 2.0, layer.moving_variance.shape).astype(np.float32))
+    return model
+
+
+def _single_layer_model(keras, layer, shape):
+    inputs = keras.Input(shape=shape)
+    return keras.Model(inputs, layer(inputs))
+
+
+LAYERS = {
+    "dense": (lambda k: k.layers.Dense(7, activation="relu"), (12,)),
+    "dense-on-images": (lambda k: k.layers.Dense(5, use_bias=False), (6, 6, 3)),
+    "conv3-valid": (lambda k: k.layers.Conv2D(4, 3), (9, 9, 3)),
+    "conv5-same-stride2": (lambda k: k.layers.Conv2D(4, 5, strides=2, padding="same"), (11, 10, 2)),
+    "conv1-stride2-nobias": (lambda k: k.layers.Conv2D(6, 1, strides=2, use_bias=False), (9, 9, 3)),
+    "conv-rect-same": (lambda k: k.layers.Conv2D(3, (3, 2), strides=(1, 2), padding="same",
+                                                 activation="tanh"), (7, 8, 2)),
+    "batch-norm": (lambda k: k.layers.BatchNormalization(), (5, 5, 4)),
+    "batch-norm-no-scale": (lambda k: k.layers.BatchNormalization(scale=False, center=False), (5, 5, 4)),
+    "activation-relu": (lambda k: k.layers.Activation("relu"), (5, 5, 2)),
+    "activation-softmax": (lambda k: k.layers.Activation("softmax"), (10,)),
+    "activation-sigmoid": (lambda k: k.layers.Activation("sigmoid"), (10,)),
+    "relu": (lambda k: k.layers.ReLU(), (5, 5, 2)),
+    "max-pool": (lambda k: k.layers.MaxPooling2D(), (7, 7, 2)),
+    "max-pool-3-same-stride2": (lambda k: k.layers.MaxPooling2D(3, strides=2, padding="same"), (8, 7, 2)),
+    "avg-pool": (lambda k: k.layers.AveragePooling2D(2), (7, 7, 2)),
+    "avg-pool-same": (lambda k: k.layers.AveragePooling2D(3, strides=2, padding="same"), (7, 8, 2)),
+    "global-avg-pool": (lambda k: k.layers.GlobalAveragePooling2D(), (5, 6, 3)),
+    "global-avg-pool-keepdims": (lambda k: k.layers.GlobalAveragePooling2D(keepdims=True), (5, 6, 3)),
+    "flatten": (lambda k: k.layers.Flatten(), (4, 5, 3)),
+    "dropout": (lambda k: k.layers.Dropout(0.5), (8,)),
+}
+
+
+@pytest.mark.parametrize("name", LAYERS)
+def test_each_layer_type_matches_keras(tensorflow, name):
+    keras = tensorflow.keras
+    from prunelab.models.keras_models import graph_of
+
+    make, shape = LAYERS[name]
+    model = _randomized(keras, _single_layer_model(keras, make(keras), shape))
+    x = np.random.default_rng(1).normal(size=(16, *shape)).astype(np.float32)
+    graph, weights = graph_of(model)
+    expected = model.predict(x, verbose=0)
+    ours = run(graph, weights, x, logits=False)
+    assert ours.shape == expected.shape
+    np.testing.assert_allclose(ours, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_add_matches_keras(tensorflow):
+    keras = tensorflow.keras
+    from prunelab.models.keras_models import graph_of
+
+    inputs = keras.Input(shape=(6, 6, 2))
+    a, b = keras.layers.Conv2D(3, 3, padding="same")(inputs), keras.layers.Conv2D(3, 1)(inputs)
+    model = _randomized(keras, keras.Model(inputs, keras.layers.Add()([a, b, a])))
+    x = np.random.default_rng(2).normal(size=(8, 6, 6, 2)).astype(np.float32)
+    graph, weights = graph_of(model)
+    np.testing.assert_allclose(run(graph, weights, x), model.predict(x, verbose=0), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("architecture, trainable", [
+    ({"type": "resnet", "depth": 20}, 272_474),
+    ({"type": "resnet", "depth": 20, "shortcut": "identity"}, 269_722),
+    ({"type": "vgg", "depth": 16}, 14_728_266),
+], ids=["resnet20-projection", "resnet20-identity", "vgg16"])
+def test_built_in_graph_architectures(tensorflow, architecture, trainable):
+    """He et al.'s 0.27 M parameters for ResNet-20 (projections as OpenLTH, or option A), VGG-16's
+    14.7 M; the numpy forward pass of the whole network equals Keras's (batch norm in inference mode)."""
+    keras = tensorflow.keras
+    from prunelab.models.keras_models import build_resnet, build_vgg, graph_of
+
+    build = build_resnet if architecture["type"] == "resnet" else build_vgg
+    model = _randomized(keras, build(keras, architecture, (32, 32, 3), 10))
+    assert sum(int(np.prod(v.shape)) for v in model.trainable_weights) == trainable
+    x = np.random.default_rng(3).uniform(size=(4, 32, 32, 3)).astype(np.float32)
+    graph, weights = graph_of(model)
+    expected = model.predict(x, verbose=0)
+    ours = run(graph, weights, x, logits=False)
+    np.testing.assert_array_equal(ours.argmax(1), expected.argmax(1))
+    np.testing.assert_allclose(ours, expected, rtol=1e-4, atol=1e-6)
+    assert Graph.from_json(graph.to_json()) == graph
+
+
+def test_resnet_option_a_shortcut_pads_with_zero_channels(tensorflow):
+    """The frozen identity shortcut takes every other pixel and puts channel c at c + 8."""
+    keras = tensorflow.keras
+    from prunelab.models.keras_models import build_resnet, graph_of
+
+    model = build_resnet(keras, {"type": "resnet", "depth": 8, "shortcut": "identity"}, (8, 8, 3), 10)
+    graph, weights = graph_of(model)
+    assert "s2b1_shortcut" not in graph.prunable()
+    x = np.random.default_rng(4).normal(size=(2, 8, 8, 16)).astype(np.float32)
+    shortcut = graph.node("s2b1_shortcut")
+    from prunelab.models.graph import apply
+
+    out = apply(shortcut, weights["s2b1_shortcut"], [x])
+    np.testing.assert_array_equal(out[..., 8:24], x[:, ::2, ::2, :])
+    assert not out[..., :8].any() and not out[..., 24:].any()
+
+
+def _group(channels, producers, normalizers, consumers, reason=""):
+    return Group(channels, tuple(producers), tuple(normalizers), tuple(consumers), reason)
+
+
+@pytest.mark.parametrize("shortcut", ["projection", "identity"])
+def test_dependency_groups_of_a_resnet(tensorflow, shortcut):
+    """ResNet-8: the stem and every block's second conv of a stage are tied through the residual
+    additions; each block's first conv is a group of its own; the classes are never removed."""
+    keras = tensorflow.keras
+    from prunelab.models.keras_models import build_resnet, graph_of
+
+    graph, _ = graph_of(build_resnet(keras, {"type": "resnet", "depth": 8, "shortcut": shortcut}, (16, 16, 3), 10))
+    shortcut_bn = ["s2b1_shortcut_bn"] if shortcut == "projection" else []
+    shortcut3_bn = ["s3b1_shortcut_bn"] if shortcut == "projection" else []
+    assert dependency_groups(graph) == [
+        _group(16, ["conv", "s1b1_conv2"], ["bn", "s1b1_bn2"],
+               [("s1b1_conv1", 1), ("s2b1_conv1", 1), ("s2b1_shortcut", 1)]),
+        _group(16, ["s1b1_conv1"], ["s1b1_bn1"], [("s1b1_conv2", 1)]),
+        _group(32, ["s2b1_conv1"], ["s2b1_bn1"], [("s2b1_conv2", 1)]),
+        _group(32, ["s2b1_shortcut", "s2b1_conv2"], [*shortcut_bn, "s2b1_bn2"],
+               [("s3b1_conv1", 1), ("s3b1_shortcut", 1)]),
+        _group(64, ["s3b1_conv1"], ["s3b1_bn1"], [("s3b1_conv2", 1)]),
+        _group(64, ["s3b1_shortcut", "s3b1_conv2"], [*shortcut3_bn, "s3b1_bn2"], [("output", 1)]),
+        _group(10, ["output"], [], [], "it holds the model's output"),
+    ]
+
+
+def _flatten_graph():
+    def node(name, op, source, **config):
+        return Node(name, op, {"name": name, **config}, (source,) if source else ())
+
+    return Graph((node("in", "InputLayer", None, batch_shape=[None, 6, 6, 1]),
+                  node("c1", "Conv2D", "in", filters=3, kernel_size=3, activation="relu"),
+                  node("p", "MaxPooling2D", "c1"),
+                  node("f", "Flatten", "p"),
+                  node("d1", "Dense", "f", units=5, activation="relu"),
+                  node("drop", "Dropout", "d1", rate=0.5),
+                  node("d2", "Dense", "drop", units=4, activation="softmax")), "d2")
+
+
+def test_dependency_groups_through_flatten():
+    """A conv's channel c feeds, after pooling to 2x2 and flattening, rows c, c + 3, c + 6, c + 9."""
+    assert dependency_groups(_flatten_graph()) == [
+        _group(3, ["c1"], [], [("d1", 4)]),
+        _group(5, ["d1"], [], [("d2", 1)]),
+        _group(4, ["d2"], [], [], "it holds the model's output"),
+    ]
+
+
+def test_flattened_channels_are_removed_at_their_positions():
+    graph = _flatten_graph()
+    rng = np.random.default_rng(5)
+    weights = {"c1": {"kernel": rng.normal(size=(3, 3, 1, 3)).astype(np.float32), "bias": np.ones(3, np.float32)},
+               "d1": {"kernel": rng.normal(size=(12, 5)).astype(np.float32), "bias": np.zeros(5, np.float32)},
+               "d2": {"kernel": rng.normal(size=(5, 4)).astype(np.float32), "bias": np.zeros(4, np.float32)}}
+    weights["c1"]["kernel"][..., 1] *= 0.01  # the weakest filter
+    kept = channel_keep(graph, weights, 1 / 3)
+    assert [group.producers for group, _ in kept] == [("c1",), ("d1",)]
+    assert kept[0][1].tolist() == [True, False, True]
+    small = compact(graph, masked(weights, kept), kept)
+    rows = [0, 2, 3, 5, 6, 8, 9, 11]  # positions 0-3 of channels 0 and 2
+    np.testing.assert_array_equal(small["d1"]["kernel"], weights["d1"]["kernel"][rows][:, kept[1][1]])
+    assert small["d2"]["kernel"].shape == (3, 4)
+    x = rng.uniform(size=(10, 6, 6, 1)).astype(np.float32)
+    np.testing.assert_allclose(run(graph, small, x), run(graph, masked(weights, kept), x), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("shortcut", ["projection", "identity"])
+def test_unit_pruned_resnet_compacts_to_a_smaller_keras_model(tensorflow, tmp_path, shortcut):
+    """Half of every group's channels removed: the compacted Keras model is smaller in parameters
+    and bytes, predicts what the masked model does, and loads in plain Keras without prunelab."""
+    keras = tensorflow.keras
+    from prunelab.models.keras_models import build_resnet, graph_of, model_of_graph
+
+    architecture = {"type": "resnet", "depth": 14, "shortcut": shortcut}
+    model = _randomized(keras, build_resnet(keras, architecture, (16, 16, 3), 10))
+    graph, weights = graph_of(model)
+    kept = channel_keep(graph, weights, 0.5)
+    assert [int(keep.sum()) for _, keep in kept] == [8, 8, 8, 16, 16, 16, 32, 32, 32]
+    pruned = masked(weights, kept)
+    small = compact(graph, pruned, kept)
+    assert parameter_count(small) < parameter_count(weights) / 3
+    x = np.random.default_rng(6).uniform(size=(32, 16, 16, 3)).astype(np.float32)
+    expected = run(graph, pruned, x, logits=False)
+    exported = model_of_graph(keras, graph, small)
+    assert exported.count_params() == parameter_count(small)
+    np.testing.assert_allclose(exported.predict(x, verbose=0), expected, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(run(graph, small, x, logits=False), expected, rtol=1e-4, atol=1e-6)
+    path = tmp_path / "small.keras"
+    exported.save(path)
+    np.save(tmp_path / "x.npy", x)
+    load = ("import numpy as np, keras, sys; m = keras.saving.load_model(sys.argv[1]); "
+            "np.save(sys.argv[2], m.predict(np.load(sys.argv[3]), verbose=0))")
+    subprocess.run([sys.executable, "-c", load, str(path), str(tmp_path / "p.npy"), str(tmp_path / "x.npy")],
+                   check=True, env={"PATH": "/usr/bin:/bin", "KERAS_BACKEND": "tensorflow"}, capture_output=True)
+    np.testing.assert_allclose(np.load(tmp_path / "p.npy"), expected, rtol=1e-4, atol=1e-6)
+    full = tmp_path / "full.keras"
+    model.save(full)
+    assert path.stat().st_size < full.stat().st_size / 2
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda k: k.layers.LayerNormalization(name="odd"),
+     "layer 'odd' (LayerNormalization) is not supported. Supported layers: InputLayer"),
+    (lambda k: k.layers.Conv2D(2, 3, dilation_rate=2, name="odd"),
+     "layer 'odd' (Conv2D): dilation and groups are not supported"),
+    (lambda k: k.layers.Activation("gelu", name="odd"),
+     "layer 'odd' (Activation): activation 'gelu'; supported: linear, relu, softmax"),
+    (lambda k: k.layers.ReLU(max_value=6.0, name="odd"), "layer 'odd' (ReLU): only the plain ReLU"),
+], ids=["class", "dilation", "activation", "relu6"])
+def test_an_unsupported_layer_is_refused_by_name(tensorflow, make, message):
+    keras = tensorflow.keras
+    from prunelab.models.keras_models import graph_of
+
+    with pytest.raises(UnsupportedModel, match=re.escape(message)):
+        graph_of(_single_layer_model(keras, make(keras), (6, 6, 2)))
+
+
+def test_a_sequential_model_becomes_a_chain(tensorflow):
+    keras = tensorflow.keras
+    from prunelab.models.keras_models import graph_of
+
+    model = _randomized(keras, keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Conv2D(3, 3, name="c"),
+                                                 keras.layers.Flatten(name="f"),
+                                                 keras.layers.Dense(4, activation="softmax", name="d")]))
+    graph, weights = graph_of(model)
+    assert [(node.name, node.inputs) for node in graph.nodes][1:] == [("c", (graph.nodes[0].name,)),
+                                                                      ("f", ("c",)), ("d", ("f",))]
+    assert graph.prunable() == ["c", "d"] and graph.ends_in_softmax()
+    x = np.random.default_rng(7).uniform(size=(5, 8, 8, 1)).astype(np.float32)
+    np.testing.assert_allclose(run(graph, weights, x, logits=False), model.predict(x, verbose=0), rtol=1e-5,
+                               atol=1e-6)

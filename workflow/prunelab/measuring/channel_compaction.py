@@ -1,0 +1,86 @@
+"""Structured pruning of a graph by dependency groups, and the genuinely smaller model it gives.
+
+A group's channels are scored together: channel c's score is the sum over the group's
+trainable producers of the L2 norm of their filter c (the group's summed L2 norm, as DepGraph's
+default importance), and the ``round(k * channels)`` lowest go from every member at the same
+positions; at least one channel of each group stays, so no layer is left without outputs.
+
+In the *masked* model a removed channel is zeroed in every producer (kernel column and bias)
+and in its batch norms (γ and β), so it carries exactly zero everywhere: batch norm's shift is
+zeroed with the channel, not folded into the next layer's bias (a folded constant would meet
+the zero padding of a 'same' convolution at the image border and change the result there).
+:func:`compact` then removes those channels from producers, batch norms and consumers: the
+smaller model computes what the masked one does, up to float summation order.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+
+from ..methods.selection import smallest_score_mask, unit_norms
+from ..models.dependency import Group, dependency_groups, input_rows
+from ..models.graph import Graph
+
+BATCH_NORM_CHANNEL = ("gamma", "beta", "moving_mean", "moving_variance")
+
+
+def group_scores(graph: Graph, weights: dict, group: Group) -> np.ndarray:
+    """Per channel, Σ over the group's trainable producers of ‖filter c‖₂ (float64)."""
+    trainable = set(graph.prunable())
+    return sum(unit_norms(weights[name]["kernel"]) for name in group.producers if name in trainable)
+
+
+def channel_keep(graph: Graph, weights: dict, k: float | Fraction) -> list[tuple[Group, np.ndarray]]:
+    """For every prunable group, which channels stay at fraction ``k`` (ties by position)."""
+    kept = []
+    for group in dependency_groups(graph):
+        if not group.prunable or not set(group.producers) & set(graph.prunable()):
+            continue
+        keep = smallest_score_mask(group_scores(graph, weights, group), k)
+        if not keep.any():
+            keep[np.argmax(group_scores(graph, weights, group))] = True
+        kept.append((group, keep))
+    return kept
+
+
+def masked(weights: dict, kept: list[tuple[Group, np.ndarray]]) -> dict:
+    """The weights with every removed channel zeroed in its producers and batch norms (γ, β and
+    the mean, so that a batch norm without scale or center outputs zero there too)."""
+    out = {name: dict(arrays) for name, arrays in weights.items()}
+    for group, keep in kept:
+        for name in group.producers:
+            for variable in ("kernel", "bias"):
+                if out[name].get(variable) is not None:
+                    out[name][variable] = out[name][variable] * keep.astype(out[name][variable].dtype)
+        for name in group.normalizers:
+            for variable in ("gamma", "beta"):
+                if variable in out[name]:
+                    out[name][variable] = out[name][variable] * keep.astype(out[name][variable].dtype)
+            out[name]["moving_mean"] = np.where(keep, out[name]["moving_mean"], 0).astype(np.float32)
+    return out
+
+
+def compact(graph: Graph, weights: dict, kept: list[tuple[Group, np.ndarray]]) -> dict:
+    """The weights of the smaller model: removed channels gone from producers (columns, bias),
+    batch norms (every per-channel variable) and consumers (input channels or rows). The graph
+    stays the same; layer widths are the kernels' (:func:`prunelab.models.keras_models.model_of_graph`)."""
+    out = {name: dict(arrays) for name, arrays in weights.items()}
+    for group, keep in kept:
+        for name in group.producers:
+            out[name]["kernel"] = out[name]["kernel"][..., keep]
+            if out[name].get("bias") is not None:
+                out[name]["bias"] = out[name]["bias"][keep]
+        for name in group.normalizers:
+            for variable in BATCH_NORM_CHANNEL:
+                if variable in out[name]:
+                    out[name][variable] = out[name][variable][keep]
+        for name, positions in group.consumers:
+            out[name]["kernel"] = input_rows(out[name]["kernel"], positions, group.channels, keep)
+    return out
+
+
+def parameter_count(weights: dict) -> int:
+    """Every weight of the model, batch-norm statistics included (what a saved model holds)."""
+    return sum(int(array.size) for arrays in weights.values() for array in arrays.values() if array is not None)

@@ -1,0 +1,138 @@
+"""Which channels of a graph move together: dependency groups, computed once from the graph.
+
+Removing filter c of a conv layer removes channel c of everything computed from it: the batch
+norm over it, and the input channel c of every layer that reads it. Where outputs meet in a
+residual ``Add`` their channels are one: filter c of every layer feeding the sum goes, or none
+does. A ``Flatten`` spreads channel c over positions c, c + C, c + 2C, ... of the flat vector
+(channels last), so a dense layer after it loses those rows. This is the dependency graph of
+Fang et al. 2023 (DepGraph, Torch-Pruning's ``dependency/``), for the layers of
+:mod:`prunelab.models.graph`: every tensor's last axis indexes a *channel space*, created by the
+input and by each Dense and Conv2D layer, carried through by batch norm, activations, pooling
+and dropout, joined by ``Add``. A group is one joined space.
+
+A group can be pruned unless it holds the model's input or its output (input pixels and the
+classes are never removed), or its channels are spread by a ``Flatten`` into a layer other than
+a dense one (a per-position batch norm, say), or an activation that is not zero at zero
+(sigmoid, softmax) would give a removed channel a value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .graph import PRUNABLE, Graph, output_shapes
+
+NOT_ZERO_AT_ZERO = ("sigmoid", "softmax")
+"""Activations under which a removed (zeroed) channel would still carry a value."""
+
+
+@dataclass(frozen=True)
+class Group:
+    """Channels that are removed together, at the same positions.
+
+    ``producers``: the Dense and Conv2D layers whose units (kernel's last axis, bias) are these
+    channels; ``normalizers``: the batch norms over them; ``consumers``: ``(layer, positions)``
+    for each Dense or Conv2D reading them, channel c being its kernel's input rows
+    ``c + positions * C`` for ``positions`` > 1 (after a Flatten) or input channel c (axis 2 of a
+    conv kernel, row c of a dense one). ``reason`` says why the group cannot be pruned ("" if it can)."""
+
+    channels: int
+    producers: tuple[str, ...]
+    normalizers: tuple[str, ...]
+    consumers: tuple[tuple[str, int], ...]
+    reason: str = ""
+
+    @property
+    def prunable(self) -> bool:
+        return not self.reason
+
+
+class _Spaces:
+    """Union-find over channel spaces, named by the layer that creates each."""
+
+    def __init__(self):
+        self.parent: dict[str, str] = {}
+
+    def add(self, name: str) -> str:
+        self.parent.setdefault(name, name)
+        return name
+
+    def find(self, name: str) -> str:
+        while self.parent[name] != name:
+            self.parent[name] = self.parent[self.parent[name]]
+            name = self.parent[name]
+        return name
+
+    def join(self, names: list[str]) -> str:
+        roots = sorted({self.find(name) for name in names})
+        for root in roots[1:]:
+            self.parent[root] = roots[0]
+        return roots[0]
+
+
+def dependency_groups(graph: Graph) -> list[Group]:
+    """Every channel space's group, in the order of its first producer in the graph."""
+    spaces, shapes = _Spaces(), output_shapes(graph)
+    space_of: dict[str, str] = {}  # layer -> the space its output's channels belong to
+    positions_of: dict[str, int] = {}  # layer -> positions per channel of a flattened output (1 if not flat)
+    producers, normalizers, consumers, blockers = {}, {}, {}, {}
+    for node in graph.nodes:
+        if not node.inputs:
+            space_of[node.name], positions_of[node.name] = spaces.add(node.name), 1
+            continue
+        source = node.inputs[0]
+        if node.op in PRUNABLE:
+            consumers.setdefault(space_of[source], []).append((node.name, positions_of[source]))
+            space_of[node.name], positions_of[node.name] = spaces.add(node.name), 1
+            producers.setdefault(node.name, []).append(node.name)
+        elif node.op == "Add":
+            space_of[node.name] = spaces.join([space_of[s] for s in node.inputs])
+            positions_of[node.name] = positions_of[source]
+        elif node.op == "Flatten":
+            space_of[node.name] = space_of[source]
+            positions_of[node.name] = positions_of[source] * int(np.prod(shapes[source][:-1]))
+        else:
+            space_of[node.name], positions_of[node.name] = space_of[source], positions_of[source]
+        if node.config.get("activation") in NOT_ZERO_AT_ZERO:
+            blockers.setdefault(space_of[node.name], []).append(node.name)
+        if node.op == "BatchNormalization":
+            table = blockers if positions_of[source] > 1 else normalizers  # per position after a Flatten
+            table.setdefault(space_of[source], []).append(node.name)
+    members: dict[str, list[str]] = {}
+    for space in space_of.values():
+        members.setdefault(spaces.find(space), [])
+        if space not in members[spaces.find(space)]:
+            members[spaces.find(space)].append(space)
+    order = {node.name: index for index, node in enumerate(graph.nodes)}
+    groups = []
+    for root, names in members.items():
+        def gather(table):
+            return tuple(item for name in names for item in table.get(name, []))
+
+        made = gather(producers)
+        if not made:
+            continue  # the input's own space
+        reason = ""
+        if graph.nodes[0].name in names:
+            reason = "it holds the model's input"
+        elif spaces.find(space_of[graph.output]) == root:
+            reason = "it holds the model's output"
+        elif gather(blockers):
+            blocker = graph.node(gather(blockers)[0])
+            reason = (f"{blocker.name!r} applies {blocker.config['activation']}, which is not zero at zero"
+                      if blocker.config.get("activation") in NOT_ZERO_AT_ZERO else
+                      f"it is flattened into {blocker.name!r} ({blocker.op}), which is not a dense layer")
+        groups.append(Group(shapes[made[0]][-1], tuple(sorted(made, key=order.get)),
+                            tuple(sorted(gather(normalizers), key=order.get)),
+                            tuple(sorted(gather(consumers), key=lambda c: order[c[0]])), reason))
+    return sorted(groups, key=lambda group: order[group.producers[0]])
+
+
+def input_rows(consumer_kernel: np.ndarray, positions: int, channels: int, keep: np.ndarray) -> np.ndarray:
+    """A consumer's kernel without the inputs of removed channels (``keep``: one bool per channel)."""
+    if consumer_kernel.ndim == 4:
+        return consumer_kernel[:, :, keep, :]
+    grouped = consumer_kernel.reshape(positions, channels, consumer_kernel.shape[-1])[:, keep, :]
+    return grouped.reshape(-1, consumer_kernel.shape[-1])
