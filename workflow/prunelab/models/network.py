@@ -17,6 +17,7 @@ import numpy as np
 
 from ..data.datasets import IMAGE_SHAPE, NUM_CLASSES
 from ..plumbing.fileio import load_arrays, save_arrays
+from .graph import patches
 
 CONV_BATCH = 500  # images per im2col batch: bounds memory to about 100 MB
 IMAGE_SIZE = IMAGE_SHAPE[0]  # square images
@@ -110,10 +111,8 @@ def zeros_like_architecture(architecture: dict, num_classes: int = NUM_CLASSES) 
 def im2col(x: np.ndarray, window: tuple[int, int]) -> tuple[np.ndarray, tuple[int, int, int]]:
     """Every (height x width x channels) window of the NHWC images ``x`` as one row, in the
     order of a Keras kernel's flattened rows; and the output grid (n, out height, out width)."""
-    kh, kw = window
-    windows = np.lib.stride_tricks.sliding_window_view(x, (kh, kw), axis=(1, 2))  # n, ho, wo, c, kh, kw
-    n, ho, wo, channels = windows.shape[:4]
-    return windows.transpose(0, 1, 2, 4, 5, 3).reshape(n * ho * wo, kh * kw * channels), (n, ho, wo)
+    rows = patches(x, window)
+    return rows.reshape(-1, rows.shape[-1]), rows.shape[:3]
 
 
 def conv2d_valid(x: np.ndarray, kernel) -> np.ndarray:
