@@ -257,3 +257,55 @@ def test_a_sequential_model_becomes_a_chain(tensorflow):
     x = np.random.default_rng(7).uniform(size=(5, 8, 8, 1)).astype(np.float32)
     np.testing.assert_allclose(run(graph, weights, x, logits=False), model.predict(x, verbose=0), rtol=1e-5,
                                atol=1e-6)
+
+
+def _cross_entropy_gradient(labels):
+    def gradient(logits):
+        shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
+        probabilities = shifted / shifted.sum(axis=1, keepdims=True)
+        probabilities[np.arange(len(labels)), labels] -= 1.0
+        return probabilities / len(labels)
+
+    return gradient
+
+
+def _every_layer_model(keras):
+    """One of each supported layer, overlapping and padded pooling windows, strided 'same' convs."""
+    inputs = keras.Input(shape=(11, 10, 2))
+    x = keras.layers.Conv2D(4, 3, strides=2, padding="same", activation="tanh")(inputs)
+    x = keras.layers.BatchNormalization()(x)
+    y = keras.layers.Conv2D(4, (3, 2), padding="same", use_bias=False)(x)
+    x = keras.layers.ReLU()(keras.layers.Add()([x, y]))
+    x = keras.layers.MaxPooling2D(3, strides=2, padding="same")(x)
+    x = keras.layers.AveragePooling2D(2, strides=1, padding="same")(x)
+    x = keras.layers.Activation("sigmoid")(keras.layers.Conv2D(5, 1, strides=1)(x))
+    a = keras.layers.GlobalAveragePooling2D()(x)
+    b = keras.layers.Dropout(0.5)(keras.layers.Dense(5, activation="relu")(keras.layers.Flatten()(x)))
+    x = keras.layers.Add()([a, b])
+    return keras.Model(inputs, keras.layers.Dense(4, activation="softmax")(x))
+
+
+@pytest.mark.parametrize("kind", ["every-layer", "resnet8"])
+def test_kernel_gradients_match_tensorflow(tensorflow, kind):
+    """The loss gradient of every kernel equals TensorFlow's (batch norm in inference mode)."""
+    keras = tensorflow.keras
+    from prunelab.models.graph_gradients import kernel_gradients
+    from prunelab.models.keras_models import build_resnet, graph_of
+
+    if kind == "resnet8":
+        model, shape = build_resnet(keras, {"type": "resnet", "depth": 8}, (12, 12, 3), 4), (12, 12, 3)
+    else:
+        model, shape = _every_layer_model(keras), (11, 10, 2)
+    model = _randomized(keras, model)
+    rng = np.random.default_rng(8)
+    x, labels = rng.uniform(size=(6, *shape)).astype(np.float32), rng.integers(0, 4, 6)
+    with tensorflow.GradientTape() as tape:
+        loss = keras.losses.sparse_categorical_crossentropy(labels, model(x, training=False))
+        loss = tensorflow.reduce_mean(loss)
+    layers = [layer for layer in model.layers if type(layer).__name__ in ("Dense", "Conv2D")]
+    expected = tape.gradient(loss, [layer.kernel for layer in layers])
+    graph, weights = graph_of(model)
+    ours = kernel_gradients(graph, weights, x, _cross_entropy_gradient(labels))
+    assert set(ours) == {layer.name for layer in layers}
+    for layer, gradient in zip(layers, expected):
+        np.testing.assert_allclose(ours[layer.name], gradient.numpy(), rtol=2e-3, atol=1e-6, err_msg=layer.name)

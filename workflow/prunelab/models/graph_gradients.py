@@ -1,0 +1,133 @@
+"""Exact gradients of a graph model's prunable kernels by backpropagation in numpy (float64).
+
+The forward pass is :func:`prunelab.models.graph.run`'s, so saliency, SNIP and SynFlow get the
+gradients of any supported model without TensorFlow. Batch normalization is differentiated in
+inference mode (its moving statistics, a per-channel affine map): the mode a trained model is
+evaluated in, and the one SynFlow's code scores in (it calls ``model.eval()``), where SNIP's
+code, which scores a network at initialization on one batch, normalizes by that batch's
+statistics; at initialization the moving statistics are 0 and 1, so inference mode is the
+identity there. Max-pooling routes a window's gradient to its first maximum (row-major), as
+TensorFlow does; overlapping windows add up.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .graph import PRUNABLE, Graph, Node, _pair, _padded, activation, apply, patches, windows
+
+
+def _activation_backward(name: str, out: np.ndarray, upstream: np.ndarray) -> np.ndarray:
+    if name == "relu":
+        return upstream * (out > 0)
+    if name == "tanh":
+        return upstream * (1.0 - out * out)
+    if name == "sigmoid":
+        return upstream * out * (1.0 - out)
+    if name == "softmax":
+        return out * (upstream - (upstream * out).sum(axis=-1, keepdims=True))
+    return upstream
+
+
+def _crop(padded_gradient: np.ndarray, shape: tuple, window, strides, padding: str) -> np.ndarray:
+    """The gradient of the unpadded input from that of its 'same'-padded copy."""
+    if padding == "valid":
+        return padded_gradient[:, : shape[1], : shape[2]]
+    top = [(max((-(-size // s) - 1) * s + k - size, 0)) // 2 for size, k, s in zip(shape[1:3], window, strides)]
+    return padded_gradient[:, top[0]: top[0] + shape[1], top[1]: top[1] + shape[2]]
+
+
+def _spread(padded_shape, out_shape, window, strides, piece) -> np.ndarray:
+    """Σ over window offsets (i, j) of ``piece(i, j)`` placed where that offset reads the input."""
+    gradient = np.zeros(padded_shape)
+    ho, wo = out_shape[1:3]
+    for i in range(window[0]):
+        for j in range(window[1]):
+            gradient[:, i: i + (ho - 1) * strides[0] + 1: strides[0], j: j + (wo - 1) * strides[1] + 1: strides[1]] += \
+                piece(i, j)
+    return gradient
+
+
+def _conv_backward(node: Node, kernel: np.ndarray, x: np.ndarray, upstream: np.ndarray):
+    kh, kw, channels, filters = kernel.shape
+    strides, padding = _pair(node.config.get("strides", 1)), node.config.get("padding", "valid")
+    padded = _padded(x, (kh, kw), strides, padding)
+    rows = patches(padded, (kh, kw), strides)
+    flat = upstream.reshape(-1, filters)
+    kernel_gradient = (rows.reshape(-1, rows.shape[-1]).T @ flat).reshape(kernel.shape)
+    row_gradients = (flat @ kernel.reshape(-1, filters).T).reshape(*upstream.shape[:3], kh, kw, channels)
+    padded_gradient = _spread(padded.shape, upstream.shape, (kh, kw), strides,
+                              lambda i, j: row_gradients[:, :, :, i, j, :])
+    return kernel_gradient, _crop(padded_gradient, x.shape, (kh, kw), strides, padding)
+
+
+def _pool_backward(node: Node, x: np.ndarray, upstream: np.ndarray) -> np.ndarray:
+    config = node.config
+    window = _pair(config.get("pool_size", 2))
+    strides, padding = _pair(config.get("strides") or window), config.get("padding", "valid")
+    if node.op == "MaxPooling2D":
+        padded = _padded(x, window, strides, padding, -np.inf)
+        view = windows(padded, window, strides)
+        first = view.reshape(*view.shape[:4], -1).argmax(axis=-1)
+        piece = lambda i, j: upstream * (first == i * window[1] + j)  # noqa: E731
+    else:
+        padded = _padded(x, window, strides, padding)
+        ones = _padded(np.ones((1, *x.shape[1:3], 1)), window, strides, padding)
+        count = windows(ones, window, strides).sum(axis=(4, 5))
+        piece = lambda i, j: upstream / count  # noqa: E731
+    return _crop(_spread(padded.shape, upstream.shape, window, strides, piece), x.shape, window, strides, padding)
+
+
+def kernel_gradients(graph: Graph, weights: dict, x: np.ndarray, output_gradient) -> dict[str, np.ndarray]:
+    """∂objective/∂kernel of every Dense and Conv2D layer, by name, where ``output_gradient(logits)``
+    gives ∂objective/∂logits (the model's output without a final softmax); float64 throughout."""
+    weights = {name: {key: np.asarray(value, np.float64) for key, value in arrays.items() if value is not None}
+               for name, arrays in weights.items()}
+    values, pre = {}, {}
+    for node in graph.nodes:
+        if not node.inputs:
+            values[node.name] = np.asarray(x, np.float64)
+            continue
+        inputs = [values[source] for source in node.inputs]
+        last = node.name == graph.output
+        if node.op in PRUNABLE:
+            layer = Node(node.name, node.op, {**node.config, "activation": "linear"}, node.inputs)
+            pre[node.name] = apply(layer, weights.get(node.name, {}), inputs)
+            name = node.config.get("activation", "linear")
+            values[node.name] = pre[node.name] if last and name == "softmax" else activation(pre[node.name], name)
+        else:
+            values[node.name] = apply(node, weights.get(node.name, {}), inputs, last=last)
+    gradients: dict[str, np.ndarray] = {}
+    upstream = {graph.output: output_gradient(values[graph.output])}
+    for node in reversed(graph.nodes[1:]):
+        if node.name not in upstream:
+            continue  # nothing downstream depends on it
+        grad, config = upstream.pop(node.name), node.config
+        x_in = values[node.inputs[0]]
+        last = node.name == graph.output
+        name = config.get("activation", "linear")
+        if node.op in PRUNABLE or node.op == "Activation":
+            if not (last and name == "softmax"):
+                grad = _activation_backward(name, values[node.name], grad)
+        if node.op == "Dense":
+            kernel = weights[node.name]["kernel"]
+            gradients[node.name] = x_in.reshape(-1, kernel.shape[0]).T @ grad.reshape(-1, kernel.shape[1])
+            grad = grad @ kernel.T
+        elif node.op == "Conv2D":
+            gradients[node.name], grad = _conv_backward(node, weights[node.name]["kernel"], x_in, grad)
+        elif node.op == "ReLU":
+            grad = grad * (values[node.name] > 0)
+        elif node.op == "BatchNormalization":
+            arrays = weights[node.name]
+            scale = 1.0 / np.sqrt(arrays["moving_variance"] + config.get("epsilon", 1e-3))
+            grad = grad * (scale * arrays["gamma"] if "gamma" in arrays else scale)
+        elif node.op in ("MaxPooling2D", "AveragePooling2D"):
+            grad = _pool_backward(node, x_in, grad)
+        elif node.op == "GlobalAveragePooling2D":
+            grad = np.broadcast_to(grad.reshape(len(grad), 1, 1, -1), x_in.shape) / (x_in.shape[1] * x_in.shape[2])
+        elif node.op == "Flatten":
+            grad = grad.reshape(x_in.shape)
+        for source in node.inputs if node.op == "Add" else node.inputs[:1]:
+            if values.get(source) is not None and graph.node(source).inputs:
+                upstream[source] = upstream[source] + grad if source in upstream else grad
+    return gradients
