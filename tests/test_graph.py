@@ -309,3 +309,29 @@ def test_kernel_gradients_match_tensorflow(tensorflow, kind):
     assert set(ours) == {layer.name for layer in layers}
     for layer, gradient in zip(layers, expected):
         np.testing.assert_allclose(ours[layer.name], gradient.numpy(), rtol=2e-3, atol=1e-6, err_msg=layer.name)
+
+
+def test_calibration_rows_of_a_graph_layer_give_its_pre_activation(tensorflow):
+    """For a strided 'same' conv inside a ResNet and for the output layer: rows @ kernel matrix
+    is what Keras computes before the activation; the Gram matrix sums over image batches."""
+    keras = tensorflow.keras
+    from prunelab.models.calibration import GraphLayerInputs
+    from prunelab.models.keras_models import build_resnet, graph_of
+
+    model = _randomized(keras, build_resnet(keras, {"type": "resnet", "depth": 8}, (12, 12, 3), 4))
+    graph, weights = graph_of(model)
+    images = np.random.default_rng(9).uniform(size=(7, 12, 12, 3)).astype(np.float32)
+    for name in ("s2b1_conv1", "output"):
+        inputs = GraphLayerInputs(graph, weights, name, images, batch_images=3)
+        kernel = weights[name]["kernel"]
+        rows = np.asarray(inputs)
+        probe = keras.Model(model.inputs, model.get_layer(name).output)
+        expected = probe.predict(images, verbose=0)
+        if name == "output":  # its softmax undone: compare logits
+            ours = rows @ kernel + weights[name]["bias"]
+            np.testing.assert_allclose(np.exp(ours) / np.exp(ours).sum(1, keepdims=True), expected, rtol=1e-4)
+        else:
+            np.testing.assert_allclose(rows @ kernel.reshape(-1, kernel.shape[-1]),
+                                       expected.reshape(-1, kernel.shape[-1]), rtol=1e-4, atol=1e-5)
+        np.testing.assert_allclose(inputs.gram(), rows.astype(np.float64).T @ rows, rtol=1e-6)
+        assert len(inputs) == len(rows)

@@ -13,6 +13,7 @@ from typing import Iterator
 
 import numpy as np
 
+from .graph import Graph, pad_like_tensorflow, pair, inputs_of, patches
 from .network import Network, im2col, layer_input
 
 BATCH_IMAGES = 256
@@ -58,3 +59,26 @@ class LayerInputs:
 def layer_inputs(network: Network, index: int, images: np.ndarray) -> LayerInputs:
     """The provider of the ``inputs`` need (:mod:`prunelab.methods.needs`)."""
     return LayerInputs(network, index, images)
+
+
+class GraphLayerInputs(LayerInputs):
+    """The inputs of the Dense or Conv2D layer ``name`` of a graph model over the calibration
+    ``images``, computed through ``weights`` (the layers already pruned, for methods that prune
+    layer by layer): rows whose product with the kernel matrix is the layer's pre-activation, a
+    strided or 'same'-padded convolution's windows included."""
+
+    def __init__(self, graph: Graph, weights: dict, name: str, images: np.ndarray,
+                 batch_images: int = BATCH_IMAGES):
+        self.graph, self.weights, self.name, self.images, self.batch_images = graph, weights, name, images, batch_images
+        self.kernel_shape = weights[name]["kernel"].shape
+        self.fan_in = int(np.prod(self.kernel_shape[:-1]))
+
+    def batches(self) -> Iterator[np.ndarray]:
+        node = self.graph.node(self.name)
+        for start in range(0, len(self.images), self.batch_images):
+            x = inputs_of(self.graph, self.weights, self.name, self.images[start:start + self.batch_images])
+            if node.op == "Conv2D":
+                window, strides = self.kernel_shape[:2], pair(node.config.get("strides", 1))
+                x = pad_like_tensorflow(x, window, strides, node.config.get("padding", "valid"))
+                x = patches(x, window, strides)
+            yield x.reshape(-1, self.fan_in)

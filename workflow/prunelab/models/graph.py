@@ -187,7 +187,8 @@ def check_supported(graph: Graph) -> None:
         config = node.config
         if config.get("data_format", "channels_last") != "channels_last":
             raise UnsupportedModel(f"{where}: data_format {config['data_format']!r}; only channels_last is supported")
-        if node.op == "Conv2D" and (tuple(config.get("dilation_rate", (1, 1))) != (1, 1) or config.get("groups", 1) != 1):
+        dilated = tuple(config.get("dilation_rate", (1, 1))) != (1, 1)
+        if node.op == "Conv2D" and (dilated or config.get("groups", 1) != 1):
             raise UnsupportedModel(f"{where}: dilation and groups are not supported")
         if config.get("activation", "linear") not in ACTIVATIONS:
             raise UnsupportedModel(f"{where}: activation {config['activation']!r}; supported: {', '.join(ACTIVATIONS)}")
@@ -201,7 +202,8 @@ def check_supported(graph: Graph) -> None:
         if node.op == "Add" and len(node.inputs) < 2 or node.op != "Add" and len(node.inputs) != int(expected):
             raise UnsupportedModel(f"{where} reads {len(node.inputs)} layers, where it should read {expected}")
         if node.op in ("Conv2D", "MaxPooling2D", "AveragePooling2D", "GlobalAveragePooling2D") and rank != 3:
-            raise UnsupportedModel(f"{where} takes images (height, width, channels), not shape {shapes[node.inputs[0]]}")
+            raise UnsupportedModel(f"{where} takes images (height, width, channels), "
+                                   f"not shape {shapes[node.inputs[0]]}")
 
 
 def output_shapes(graph: Graph) -> dict[str, tuple[int, ...]]:
@@ -216,9 +218,10 @@ def output_shapes(graph: Graph) -> dict[str, tuple[int, ...]]:
         if node.op == "Dense":
             shape = (*shape[:-1], config["units"])
         elif node.op in ("Conv2D", "MaxPooling2D", "AveragePooling2D") and len(shape) == 3:
-            window = _pair(config["kernel_size"] if node.op == "Conv2D" else config.get("pool_size", 2))
-            strides = _pair(config.get("strides") or (1 if node.op == "Conv2D" else window))
-            sides = [_side(size, k, s, config.get("padding", "valid")) for size, k, s in zip(shape[:2], window, strides)]
+            window = pair(config["kernel_size"] if node.op == "Conv2D" else config.get("pool_size", 2))
+            strides = pair(config.get("strides") or (1 if node.op == "Conv2D" else window))
+            padding = config.get("padding", "valid")
+            sides = [_side(size, k, s, padding) for size, k, s in zip(shape[:2], window, strides)]
             shape = (*sides, config["filters"] if node.op == "Conv2D" else shape[2])
         elif node.op == "GlobalAveragePooling2D":
             shape = (1, 1, shape[-1]) if config.get("keepdims") else (shape[-1],)
@@ -234,19 +237,24 @@ def _side(size: int, window: int, stride: int, padding: str) -> int:
 
 # --- the forward pass -------------------------------------------------------------------------------
 
-def _pair(value) -> tuple[int, int]:
+def pair(value) -> tuple[int, int]:
     return (value, value) if isinstance(value, int) else tuple(value)
 
 
-def _padded(x: np.ndarray, window: tuple[int, int], strides: tuple[int, int], padding: str, fill=0.0) -> np.ndarray:
-    """``x`` padded as TensorFlow pads 'same' (the odd pixel after), unchanged for 'valid'."""
-    if padding == "valid":
-        return x
+def same_padding(sides, window, strides) -> list[tuple[int, int]]:
+    """(before, after) for each spatial side under TensorFlow's 'same' padding: the odd pixel after."""
     pads = []
-    for size, k, s in zip(x.shape[1:3], window, strides):
+    for size, k, s in zip(sides, window, strides):
         total = max((math.ceil(size / s) - 1) * s + k - size, 0)
         pads.append((total // 2, total - total // 2))
-    return np.pad(x, [(0, 0), *pads, (0, 0)], constant_values=fill)
+    return pads
+
+
+def pad_like_tensorflow(x: np.ndarray, window, strides, padding: str, fill=0.0) -> np.ndarray:
+    """``x`` padded as TensorFlow pads 'same', unchanged for 'valid'."""
+    if padding == "valid":
+        return x
+    return np.pad(x, [(0, 0), *same_padding(x.shape[1:3], window, strides), (0, 0)], constant_values=fill)
 
 
 def windows(x: np.ndarray, window: tuple[int, int], strides: tuple[int, int] = (1, 1)) -> np.ndarray:
@@ -266,20 +274,20 @@ def patches(x: np.ndarray, window: tuple[int, int], strides: tuple[int, int] = (
 def conv2d(x: np.ndarray, kernel: np.ndarray, strides=(1, 1), padding: str = "valid") -> np.ndarray:
     """Keras Conv2D's cross-correlation by im2col and one matrix product."""
     kh, kw, channels, filters = kernel.shape
-    strides = _pair(strides)
-    rows = patches(_padded(x, (kh, kw), strides, padding), (kh, kw), strides)
+    strides = pair(strides)
+    rows = patches(pad_like_tensorflow(x, (kh, kw), strides, padding), (kh, kw), strides)
     return rows @ kernel.reshape(kh * kw * channels, filters)
 
 
 def _pool(x: np.ndarray, config: dict, reduce) -> np.ndarray:
-    window = _pair(config.get("pool_size", 2))
-    strides = _pair(config.get("strides") or window)
+    window = pair(config.get("pool_size", 2))
+    strides = pair(config.get("strides") or window)
     padding = config.get("padding", "valid")
     if reduce == "max":
-        return windows(_padded(x, window, strides, padding, -np.inf), window, strides).max(axis=(4, 5))
-    total = windows(_padded(x, window, strides, padding), window, strides).sum(axis=(4, 5))
+        return windows(pad_like_tensorflow(x, window, strides, padding, -np.inf), window, strides).max(axis=(4, 5))
+    total = windows(pad_like_tensorflow(x, window, strides, padding), window, strides).sum(axis=(4, 5))
     ones = np.ones((1, *x.shape[1:3], 1), x.dtype)
-    count = windows(_padded(ones, window, strides, padding), window, strides).sum(axis=(4, 5))
+    count = windows(pad_like_tensorflow(ones, window, strides, padding), window, strides).sum(axis=(4, 5))
     return total / count  # 'same' padding averages over the pixels inside the image, as TensorFlow
 
 

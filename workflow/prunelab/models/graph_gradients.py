@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .graph import PRUNABLE, Graph, Node, _pair, _padded, activation, apply, patches, windows
+from .graph import (PRUNABLE, Graph, Node, activation, apply, pad_like_tensorflow, pair, patches, same_padding,
+                    windows)
 
 
 def _activation_backward(name: str, out: np.ndarray, upstream: np.ndarray) -> np.ndarray:
@@ -33,7 +34,7 @@ def _crop(padded_gradient: np.ndarray, shape: tuple, window, strides, padding: s
     """The gradient of the unpadded input from that of its 'same'-padded copy."""
     if padding == "valid":
         return padded_gradient[:, : shape[1], : shape[2]]
-    top = [(max((-(-size // s) - 1) * s + k - size, 0)) // 2 for size, k, s in zip(shape[1:3], window, strides)]
+    top = [before for before, _ in same_padding(shape[1:3], window, strides)]
     return padded_gradient[:, top[0]: top[0] + shape[1], top[1]: top[1] + shape[2]]
 
 
@@ -50,8 +51,8 @@ def _spread(padded_shape, out_shape, window, strides, piece) -> np.ndarray:
 
 def _conv_backward(node: Node, kernel: np.ndarray, x: np.ndarray, upstream: np.ndarray):
     kh, kw, channels, filters = kernel.shape
-    strides, padding = _pair(node.config.get("strides", 1)), node.config.get("padding", "valid")
-    padded = _padded(x, (kh, kw), strides, padding)
+    strides, padding = pair(node.config.get("strides", 1)), node.config.get("padding", "valid")
+    padded = pad_like_tensorflow(x, (kh, kw), strides, padding)
     rows = patches(padded, (kh, kw), strides)
     flat = upstream.reshape(-1, filters)
     kernel_gradient = (rows.reshape(-1, rows.shape[-1]).T @ flat).reshape(kernel.shape)
@@ -63,16 +64,16 @@ def _conv_backward(node: Node, kernel: np.ndarray, x: np.ndarray, upstream: np.n
 
 def _pool_backward(node: Node, x: np.ndarray, upstream: np.ndarray) -> np.ndarray:
     config = node.config
-    window = _pair(config.get("pool_size", 2))
-    strides, padding = _pair(config.get("strides") or window), config.get("padding", "valid")
+    window = pair(config.get("pool_size", 2))
+    strides, padding = pair(config.get("strides") or window), config.get("padding", "valid")
     if node.op == "MaxPooling2D":
-        padded = _padded(x, window, strides, padding, -np.inf)
+        padded = pad_like_tensorflow(x, window, strides, padding, -np.inf)
         view = windows(padded, window, strides)
         first = view.reshape(*view.shape[:4], -1).argmax(axis=-1)
         piece = lambda i, j: upstream * (first == i * window[1] + j)  # noqa: E731
     else:
-        padded = _padded(x, window, strides, padding)
-        ones = _padded(np.ones((1, *x.shape[1:3], 1)), window, strides, padding)
+        padded = pad_like_tensorflow(x, window, strides, padding)
+        ones = pad_like_tensorflow(np.ones((1, *x.shape[1:3], 1)), window, strides, padding)
         count = windows(ones, window, strides).sum(axis=(4, 5))
         piece = lambda i, j: upstream / count  # noqa: E731
     return _crop(_spread(padded.shape, upstream.shape, window, strides, piece), x.shape, window, strides, padding)
