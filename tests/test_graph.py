@@ -335,3 +335,28 @@ def test_calibration_rows_of_a_graph_layer_give_its_pre_activation(tensorflow):
                                        expected.reshape(-1, kernel.shape[-1]), rtol=1e-4, atol=1e-5)
         np.testing.assert_allclose(inputs.gram(), rows.astype(np.float64).T @ rows, rtol=1e-6)
         assert len(inputs) == len(rows)
+
+
+@pytest.mark.parametrize("kind", ["every-layer", "resnet8-identity", "vgg11"])
+def test_onnx_runtime_computes_the_graph_models_logits(tensorflow, kind):
+    """The ONNX model of a graph model (latency's deployment runtime) gives the numpy logits,
+    and so does its sparse (CSR) form in numpy."""
+    keras = tensorflow.keras
+    from prunelab.measuring.latency import sparse_form
+    from prunelab.measuring.onnx_export import run as run_onnx
+    from prunelab.measuring.onnx_export import session
+    from prunelab.models.graph_network import GraphNetwork
+    from prunelab.models.keras_models import build_resnet, build_vgg, graph_of
+
+    if kind == "every-layer":
+        model, shape = _every_layer_model(keras), (11, 10, 2)
+    elif kind == "vgg11":
+        model, shape = build_vgg(keras, {"type": "vgg", "depth": 11}, (16, 16, 3), 10), (16, 16, 3)
+    else:
+        model, shape = build_resnet(keras, {"type": "resnet", "depth": 8, "shortcut": "identity"}, (12, 12, 3),
+                                    10), (12, 12, 3)
+    network = GraphNetwork({"type": kind}, *graph_of(_randomized(keras, model)))
+    x = np.random.default_rng(10).uniform(size=(5, *shape)).astype(np.float32)
+    expected = network.logits(x)
+    np.testing.assert_allclose(run_onnx(session(network), x), expected, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(sparse_form(network).logits(x), expected, rtol=1e-4, atol=1e-5)

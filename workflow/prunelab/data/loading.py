@@ -42,12 +42,12 @@ def load_split(data_dir: str | os.PathLike, dataset: str, split: str) -> tuple[n
 def features(architecture: dict, images: np.ndarray) -> np.ndarray:
     """The model's input: images scaled to [0, 1] as float32 (then standardized where the
     architecture says, as papers' code does: SNIP's), flat for dense models, with a channel
-    axis for convolutional ones."""
+    axis for every other (convolutional, residual, VGG) model."""
     scaled = images.astype(np.float32) / np.float32(255.0)
     if "standardize" in architecture:
         statistics = architecture["standardize"]
         scaled = (scaled - np.float32(statistics["mean"])) / np.float32(statistics["std"])
-    if architecture["type"] == "cnn":
+    if architecture["type"] != "dense":
         return scaled[..., np.newaxis]
     return scaled.reshape(len(images), -1)
 

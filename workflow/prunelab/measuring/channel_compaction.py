@@ -21,7 +21,7 @@ import numpy as np
 
 from ..methods.selection import smallest_score_mask, unit_norms
 from ..models.dependency import Group, dependency_groups, input_rows
-from ..models.graph import Graph
+from ..models.graph import Graph, batch_norm
 
 BATCH_NORM_CHANNEL = ("gamma", "beta", "moving_mean", "moving_variance")
 
@@ -79,6 +79,34 @@ def compact(graph: Graph, weights: dict, kept: list[tuple[Group, np.ndarray]]) -
         for name, positions in group.consumers:
             out[name]["kernel"] = input_rows(out[name]["kernel"], positions, group.channels, keep)
     return out
+
+
+def silent_channels(graph: Graph, weights: dict, prunable: list[str]) -> list[tuple[Group, np.ndarray]]:
+    """Per prunable group with a pruned producer, which channels carry something (False: exact
+    zeros everywhere: every producer's kernel column and bias zero, and every batch norm's
+    output for a zero input zero). At least one channel of each group is kept."""
+    kept = []
+    for group in dependency_groups(graph):
+        if not group.prunable or not set(group.producers) & set(prunable):
+            continue
+        alive = np.zeros(group.channels, dtype=bool)
+        for name in group.producers:
+            kernel, bias = weights[name]["kernel"], weights[name].get("bias")
+            alive |= kernel.reshape(-1, kernel.shape[-1]).any(axis=0) | (bias is not None and bias != 0)
+        for name in group.normalizers:
+            alive |= batch_norm(np.zeros((1, group.channels), np.float32), weights[name],
+                                graph.node(name).config.get("epsilon", 1e-3))[0] != 0
+        if not alive.any():
+            alive[0] = True
+        kept.append((group, alive))
+    return kept
+
+
+def compact_silent(graph: Graph, weights: dict, prunable: list[str]) -> dict:
+    """The weights without their silent channels (:func:`silent_channels`): the same function,
+    a smaller model. A channel that is computed but never read stays (unlike a chain's
+    compaction, which also drops units nothing reads)."""
+    return compact(graph, weights, silent_channels(graph, weights, prunable))
 
 
 def parameter_count(weights: dict) -> int:

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..models.graph_network import GraphNetwork
 from ..models.network import Network
+from .channel_compaction import compact_silent
 
 
 def _next_inputs(next_kernel: np.ndarray, units: int) -> np.ndarray:
@@ -43,8 +45,11 @@ def _architecture_after(architecture: dict, kernels: list[np.ndarray]) -> dict:
     return updated
 
 
-def compact(network: Network) -> Network:
-    """The smallest network computing the same outputs: dead hidden units removed."""
+def compact(network: Network | GraphNetwork) -> Network | GraphNetwork:
+    """The smallest network computing the same outputs: dead hidden units removed (a graph
+    model's silent channels: :func:`prunelab.measuring.channel_compaction.compact_silent`)."""
+    if isinstance(network, GraphNetwork):
+        return network.with_all_weights(compact_silent(network.graph, network.weights, network.layer_names))
     kernels = list(network.kernels)
     biases = list(network.biases) if network.biases is not None else None
     changed = True

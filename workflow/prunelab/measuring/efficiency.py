@@ -37,7 +37,7 @@ def efficiency_stats(trained: Network, pruned: Network, masks: list) -> dict:
         "flops": remaining,
         "dense_flops": dense_flops(trained),
         "theoretical_speedup": dense_flops(trained) / max(remaining, 1),
-        "compact_params": int(sum(k.size for k in compacted.kernels) + sum(b.size for b in compacted.biases or [])),
+        "compact_params": int(sum(array.size for array in compacted.parameters())),
         "compact_flops": dense_flops(compacted),
         "size_bytes": len(to_bytes(compacted)),
         "dense_size_bytes": len(to_bytes(trained)),

@@ -27,7 +27,7 @@ def classification_metrics(logits: np.ndarray, labels: np.ndarray) -> dict:
 
 def sparsity_stats(network: Network, masks: list[np.ndarray | None]) -> dict:
     """Zero fraction among prunable weights, and non-zero counts over the whole model."""
-    arrays = network.kernels + (network.biases or [])
+    arrays = network.parameters()
     prunable = [w for w, m in zip(network.kernels, masks) if m is not None]
     prunable_params = int(sum(w.size for w in prunable))
     prunable_zeros = int(sum(np.count_nonzero(w == 0) for w in prunable))

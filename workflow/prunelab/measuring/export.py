@@ -17,6 +17,8 @@ import os
 import numpy as np
 
 from ..plumbing.fileio import atomic_output, load_arrays
+from ..models.graph import Graph
+from ..models.graph_network import GRAPH_KEY, GraphNetwork
 from ..models.network import Network
 
 ARCHITECTURE_KEY = "architecture"
@@ -50,12 +52,22 @@ def _layer_arrays(index: int, kernel: np.ndarray) -> dict[str, np.ndarray]:
     return arrays
 
 
-def to_bytes(network: Network) -> bytes:
-    """The model as stored on disk: the exact bytes of its ``.npz`` file."""
-    arrays = {ARCHITECTURE_KEY: np.frombuffer(json.dumps(network.architecture, sort_keys=True).encode(), np.uint8)}
+def _text(value: str) -> np.ndarray:
+    return np.frombuffer(value.encode(), np.uint8)
+
+
+def to_bytes(network: Network | GraphNetwork) -> bytes:
+    """The model as stored on disk: the exact bytes of its ``.npz`` file. A graph model also
+    stores its graph, and every array it holds besides the prunable kernels under ``layer/variable``."""
+    arrays = {ARCHITECTURE_KEY: _text(json.dumps(network.architecture, sort_keys=True))}
     for index, kernel in enumerate(network.kernels):
         arrays.update(_layer_arrays(index, kernel))
     arrays.update({f"b{i}": b.astype(np.float32) for i, b in enumerate(network.biases or [])})
+    if isinstance(network, GraphNetwork):
+        arrays[GRAPH_KEY] = _text(network.graph.to_json())
+        arrays.update({f"{name}/{variable}": value.astype(np.float32) for name, variables in network.weights.items()
+                       for variable, value in variables.items()
+                       if not (variable == "kernel" and name in network.layer_names)})
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)
     return buffer.getvalue()
@@ -85,16 +97,23 @@ def load(path: str | os.PathLike) -> Network:
         rows = np.repeat(np.arange(matrix.shape[0]), np.diff(indptr))
         matrix[rows, arrays[f"W{index}.indices"].astype(np.int64)] = arrays[f"W{index}.data"]
         kernels.append(matrix.reshape(shape))
+    if GRAPH_KEY in arrays:
+        graph = Graph.from_json(arrays.pop(GRAPH_KEY).tobytes().decode())
+        loaded = GraphNetwork.from_arrays({**{key: value for key, value in arrays.items() if "/" in key},
+                                           GRAPH_KEY: graph.to_json()}, architecture)
+        return loaded.with_weights(kernels)
     biases = [arrays[f"b{i}"] for i in range(len(kernels))] if "b0" in arrays else None
     return Network(architecture, kernels, biases)
 
 
-def to_keras(network: Network):
+def to_keras(network: Network | GraphNetwork):
     """A working Keras model with the network's (compacted) architecture and weights."""
     import keras
 
-    from ..models.keras_models import assign_weights, build_model
+    from ..models.keras_models import assign_weights, build_model, model_of_graph
 
+    if isinstance(network, GraphNetwork):
+        return model_of_graph(keras, network.graph, network.weights)
     model = build_model(keras, network.architecture, network.kernels[-1].shape[-1])
     assign_weights(model, network)
     return model

@@ -12,14 +12,18 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..models.graph import output_shapes, pair, same_padding
+from ..models.graph_network import GraphNetwork
 from ..models.network import Network, pools_of
 
 OPSET = 17
 IR_VERSION = 8  # the ONNX file format of opset 17, readable by every ONNX Runtime since 1.11
 
 
-def to_onnx(network: Network) -> bytes:
+def to_onnx(network: Network | GraphNetwork) -> bytes:
     """The serialized ONNX model of ``network``: input ``x`` (batch first), output ``logits``."""
+    if isinstance(network, GraphNetwork):
+        return graph_to_onnx(network)
     from onnx import TensorProto, helper, numpy_helper
 
     nodes, weights = [], []
@@ -60,6 +64,93 @@ def to_onnx(network: Network) -> bytes:
     outputs = [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", network.kernels[-1].shape[-1]])]
     graph = helper.make_graph(nodes, "pruned", inputs, outputs, initializer=weights)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="prunelab",
+                              ir_version=IR_VERSION)
+    return model.SerializeToString()
+
+
+def graph_to_onnx(network: GraphNetwork) -> bytes:
+    """A graph model's ONNX model, layer by layer: image tensors in NCHW (the NHWC input
+    transposed once, and back before a Flatten, so the flattened order is Keras's), 'same'
+    padding as explicit pads (TensorFlow's, the odd pixel after), batch norm in inference mode,
+    the final softmax left out (logits)."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    graph, weights, shapes = network.graph, network.weights, output_shapes(network.graph)
+    nodes, initializers, names = [], [], {}
+
+    def constant(name: str, array: np.ndarray) -> str:
+        initializers.append(numpy_helper.from_array(np.ascontiguousarray(array, dtype=np.float32), name))
+        return name
+
+    def add(op: str, inputs: list[str], output: str, **attributes) -> str:
+        nodes.append(helper.make_node(op, inputs, [output], **attributes))
+        return output
+
+    def window(node, size_key):
+        config = node.config
+        kernel = pair(config[size_key] if size_key in config else config.get("pool_size", 2))
+        default = (1, 1) if node.op == "Conv2D" else kernel
+        strides = pair(config.get("strides") or default)
+        pads = [0, 0, 0, 0]
+        if config.get("padding", "valid") == "same":
+            (top, bottom), (left, right) = same_padding(shapes[node.inputs[0]][:2], kernel, strides)
+            pads = [top, left, bottom, right]
+        return {"kernel_shape": list(kernel), "strides": list(strides), "pads": pads}
+
+    for node in graph.nodes:
+        out, arrays, config = node.name, weights.get(node.name, {}), node.config
+        if not node.inputs:
+            names[out] = add("Transpose", ["x"], out, perm=[0, 3, 1, 2]) if len(shapes[out]) == 3 else "x"
+            continue
+        source = names[node.inputs[0]]
+        final = node.name == graph.output
+        if node.op == "Conv2D":
+            kernel = arrays["kernel"]
+            bias = arrays.get("bias", np.zeros(kernel.shape[-1], np.float32))
+            attributes = window(node, "kernel_size")
+            attributes.pop("kernel_shape")
+            out = add("Conv", [source, constant(f"{out}/kernel", kernel.transpose(3, 2, 0, 1)),
+                               constant(f"{out}/bias", bias)], out, **attributes)
+        elif node.op == "Dense":
+            out = add("MatMul", [source, constant(f"{out}/kernel", arrays["kernel"])], f"{out}/matmul")
+            if arrays.get("bias") is not None:
+                out = add("Add", [out, constant(f"{node.name}/bias", arrays["bias"])], f"{node.name}/add")
+        elif node.op == "BatchNormalization":
+            channels = arrays["moving_mean"].shape[0]
+            scale = arrays.get("gamma", np.ones(channels, np.float32))
+            shift = arrays.get("beta", np.zeros(channels, np.float32))
+            out = add("BatchNormalization", [source, constant(f"{out}/gamma", scale), constant(f"{out}/beta", shift),
+                                             constant(f"{out}/mean", arrays["moving_mean"]),
+                                             constant(f"{out}/variance", arrays["moving_variance"])], out,
+                      epsilon=float(config.get("epsilon", 1e-3)))
+        elif node.op in ("MaxPooling2D", "AveragePooling2D"):
+            out = add("MaxPool" if node.op == "MaxPooling2D" else "AveragePool", [source], out,
+                      **window(node, "pool_size"))
+        elif node.op == "GlobalAveragePooling2D":
+            out = add("GlobalAveragePool", [source], f"{out}/pooled")
+            if not config.get("keepdims"):
+                out = add("Flatten", [out], node.name, axis=1)
+        elif node.op == "Flatten":
+            if len(shapes[node.inputs[0]]) == 3:
+                source = add("Transpose", [source], f"{out}/nhwc", perm=[0, 2, 3, 1])
+            out = add("Flatten", [source], out, axis=1)
+        elif node.op == "Add":
+            out = add("Sum", [names[source] for source in node.inputs], out)
+        elif node.op == "ReLU":
+            out = add("Relu", [source], out)
+        else:  # Activation, Dropout: only the activation, if any
+            out = source
+        activation = config.get("activation", "linear") if node.op in ("Dense", "Conv2D", "Activation") else "linear"
+        if activation != "linear" and not (final and activation == "softmax"):
+            op = {"relu": "Relu", "sigmoid": "Sigmoid", "tanh": "Tanh", "softmax": "Softmax"}[activation]
+            out = add(op, [out], f"{node.name}/{activation}", **({"axis": -1} if op == "Softmax" else {}))
+        names[node.name] = out
+    nodes.append(helper.make_node("Identity", [names[graph.output]], ["logits"]))
+    classes = shapes[graph.output][-1]
+    inputs = [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", *graph.input_shape])]
+    outputs = [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", classes])]
+    model = helper.make_model(helper.make_graph(nodes, "pruned", inputs, outputs, initializer=initializers),
+                              opset_imports=[helper.make_opsetid("", OPSET)], producer_name="prunelab",
                               ir_version=IR_VERSION)
     return model.SerializeToString()
 

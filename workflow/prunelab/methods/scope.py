@@ -3,13 +3,16 @@ in a network, and its scope, the name results are filed and labelled under."""
 
 from __future__ import annotations
 
-from ..models.network import Network
+from ..models.graph_network import GRAPH_TYPES
+from ..models.network import Network, kernel_shapes
 
 SELECTIONS = ("all_but_output", "conv", "all")
 
 
 def layer_kinds(architecture: dict) -> list[str]:
-    """'conv' or 'dense' for each weighted layer of an architecture, output layer last."""
+    """'conv' or 'dense' for each weighted (prunable) layer of an architecture, output layer last."""
+    if architecture["type"] in GRAPH_TYPES:
+        return ["conv" if len(shape) == 4 else "dense" for shape in kernel_shapes(architecture)]
     conv = architecture.get("conv", [])
     return ["conv"] * len(conv) + ["dense"] * (len(architecture["hidden"]) + 1)
 

@@ -41,5 +41,7 @@ METHODS = (Method("scratch", "the architecture unit pruning leaves, trained from
                   runs="from_scratch", removes_units=True, train=train, rule="scratch",
                   result=lambda config: f"results/scratch/{SCOPED}/k{{k}}",
                   targets=lambda config, settings: [{"k": k} for k in pruning_k(config)], color="#aec7e8",
+                  chain_only="it rebuilds the architecture unit pruning leaves from its layer widths, which a "
+                             "graph model's config does not have",
                   control=Control("unit", "the same architecture by unit pruning", retraining="best"),
                   paper="Liu et al. 2019, Rethinking the Value of Network Pruning"),)

@@ -16,8 +16,7 @@ from .selection import count_to_prune, exact_fraction, smallest
 def synflow_gradients(network: Network) -> list[np.ndarray]:
     """∂R/∂W of SynFlow's synaptic flow R = 1ᵀ(∏|W|)1: every parameter replaced by its
     absolute value, one all-ones input image, R the sum of the logits."""
-    absolute = network.with_weights([np.abs(k) for k in network.kernels],
-                                    None if network.biases is None else [np.abs(b) for b in network.biases])
+    absolute = network.absolute()
     input_shape = (1, *network.input_shape)
     return kernel_gradients(absolute, np.ones(input_shape), np.ones_like)
 
@@ -31,8 +30,8 @@ def synflow_masks(weights: list[np.ndarray], k: float, seed: int = 0, *, network
     exponentially, to (1 - k)^(r / rounds) after round r, so no layer is emptied early (no
     layer collapse)."""
     scoring_rounds = settings["rounds"]
-    absolute = network.with_weights([np.abs(w).astype(np.float64) for w in network.kernels],
-                                    None if network.biases is None else [np.abs(b) for b in network.biases])
+    absolute = network.absolute()
+    absolute = absolute.with_weights([kernel.astype(np.float64) for kernel in absolute.kernels], absolute.biases)
     sizes = [absolute.kernels[i].size for i in layers]
     alive = np.ones(sum(sizes), dtype=bool)
     density, ends = 1 - exact_fraction(k), np.cumsum(sizes)[:-1]

@@ -91,5 +91,7 @@ def emptying_problems(config: dict) -> list[str]:
 METHODS = (Method("unit_refit", "without retraining: unit's neurons or filters, the next layer refitted by "
                   "least squares on calibration images", masks=unit_refit_masks, removes_units=True,
                   check=emptying_problems, color="#637939",
+                  chain_only="it refits the layer after a pruned one by least squares, and in a graph model what "
+                             "follows a pruned layer is a batch norm or a residual sum, not a layer it can refit",
                   paper="He et al. 2017, Channel Pruning for Accelerating Very Deep Neural Networks; "
                         "Luo et al. 2017, ThiNet"),)

@@ -14,6 +14,7 @@ from typing import Iterator
 import numpy as np
 
 from .graph import Graph, pad_like_tensorflow, pair, inputs_of, patches
+from .graph_network import GraphNetwork
 from .network import Network, im2col, layer_input
 
 BATCH_IMAGES = 256
@@ -56,11 +57,6 @@ class LayerInputs:
         return matrix if dtype is None else matrix.astype(dtype)
 
 
-def layer_inputs(network: Network, index: int, images: np.ndarray) -> LayerInputs:
-    """The provider of the ``inputs`` need (:mod:`prunelab.methods.needs`)."""
-    return LayerInputs(network, index, images)
-
-
 class GraphLayerInputs(LayerInputs):
     """The inputs of the Dense or Conv2D layer ``name`` of a graph model over the calibration
     ``images``, computed through ``weights`` (the layers already pruned, for methods that prune
@@ -82,3 +78,10 @@ class GraphLayerInputs(LayerInputs):
                 x = pad_like_tensorflow(x, window, strides, node.config.get("padding", "valid"))
                 x = patches(x, window, strides)
             yield x.reshape(-1, self.fan_in)
+
+
+def layer_inputs(network: Network | GraphNetwork, index: int, images: np.ndarray) -> LayerInputs:
+    """The provider of the ``inputs`` need (:mod:`prunelab.methods.needs`), for chain and graph models."""
+    if isinstance(network, GraphNetwork):
+        return GraphLayerInputs(network.graph, network.weights, network.layer_names[index], images)
+    return LayerInputs(network, index, images)

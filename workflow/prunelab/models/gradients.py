@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import graph_gradients
+from .graph_network import GraphNetwork
 from .network import Network, im2col, max_pool_2x2, pools_of
 
 
@@ -67,9 +69,13 @@ def _max_pool_backward(before: np.ndarray, gradient: np.ndarray) -> np.ndarray:
     return full
 
 
-def kernel_gradients(network: Network, x: np.ndarray, output_gradient) -> list[np.ndarray]:
+def kernel_gradients(network: Network | GraphNetwork, x: np.ndarray, output_gradient) -> list[np.ndarray]:
     """∂objective/∂kernel for every layer, where ``output_gradient(logits)`` gives
-    ∂objective/∂logits (float64 throughout)."""
+    ∂objective/∂logits (float64 throughout). A graph model is differentiated through its graph
+    (:mod:`prunelab.models.graph_gradients`)."""
+    if isinstance(network, GraphNetwork):
+        gradients = graph_gradients.kernel_gradients(network.graph, network.weights, x, output_gradient)
+        return [gradients[name] for name in network.layer_names]
     logits, cache = _forward(network, x.astype(np.float64))
     upstream = output_gradient(logits)
     gradients: list[np.ndarray] = [None] * network.num_layers

@@ -271,12 +271,15 @@ def patches(x: np.ndarray, window: tuple[int, int], strides: tuple[int, int] = (
     return view.transpose(0, 1, 2, 4, 5, 3).reshape(n, ho, wo, kh * kw * channels)
 
 
-def conv2d(x: np.ndarray, kernel: np.ndarray, strides=(1, 1), padding: str = "valid") -> np.ndarray:
-    """Keras Conv2D's cross-correlation by im2col and one matrix product."""
+def conv2d(x: np.ndarray, kernel, strides=(1, 1), padding: str = "valid") -> np.ndarray:
+    """Keras Conv2D's cross-correlation by im2col and one matrix product. ``kernel`` is a 4-D
+    array, or anything with that ``shape`` whose ``as_matrix()`` gives the ``(height * width *
+    in, filters)`` matrix (a sparse kernel, say)."""
     kh, kw, channels, filters = kernel.shape
     strides = pair(strides)
     rows = patches(pad_like_tensorflow(x, (kh, kw), strides, padding), (kh, kw), strides)
-    return rows @ kernel.reshape(kh * kw * channels, filters)
+    matrix = kernel.reshape(kh * kw * channels, filters) if isinstance(kernel, np.ndarray) else kernel.as_matrix()
+    return (rows.reshape(-1, rows.shape[-1]) @ matrix).reshape(*rows.shape[:3], filters)
 
 
 def _pool(x: np.ndarray, config: dict, reduce) -> np.ndarray:

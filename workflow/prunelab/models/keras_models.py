@@ -6,6 +6,7 @@ import numpy as np
 
 from ..data.datasets import IMAGE_SHAPE
 from .graph import WEIGHT_NAMES, Graph
+from .graph_network import GRAPH_TYPES, RESNET_FILTERS, VGG_PLANS, GraphNetwork
 from .network import Network
 from .protocol import decay_regularizer
 
@@ -48,6 +49,9 @@ def build_model(keras, architecture: dict, num_classes: int, regularizer_name: s
     adds its L2 term to every kernel and bias (:func:`prunelab.models.protocol.decay_regularizer`).
     Kernels are drawn by the architecture's ``initializer`` (papers differ: Caffe's xavier, TensorFlow's
     variance scaling), Keras's default where it names none; biases start at zero."""
+    if architecture["type"] in GRAPH_TYPES:
+        return build_graph_model(keras, architecture, (*IMAGE_SHAPE, 1), num_classes, regularizer_name, strength,
+                                 kernel_masks, bias_masks, weight_decay)
     bias = architecture.get("bias", False)
     initializer = architecture.get("initializer", DEFAULT_INITIALIZER)
     policy = PRECISION_POLICIES[precision]
@@ -83,8 +87,11 @@ def build_model(keras, architecture: dict, num_classes: int, regularizer_name: s
     return keras.Sequential(layers)
 
 
-def network_of(model, architecture: dict) -> Network:
-    """The model's weights as a :class:`Network` (kernels, and biases if it has them)."""
+def network_of(model, architecture: dict) -> Network | GraphNetwork:
+    """The model's weights as a :class:`Network` (kernels, and biases if it has them), or a
+    :class:`GraphNetwork` for a graph architecture."""
+    if architecture["type"] in GRAPH_TYPES:
+        return GraphNetwork(architecture, *graph_of(model))
     weighted = [layer for layer in model.layers if hasattr(layer, "kernel")]
     kernels = [layer.kernel.numpy() for layer in weighted]
     biases = [layer.bias.numpy() for layer in weighted] if architecture.get("bias", False) else None
@@ -92,7 +99,14 @@ def network_of(model, architecture: dict) -> Network:
 
 
 def assign_weights(model, network: Network) -> None:
-    """Copy a :class:`Network`'s kernels (and biases) into a model built for it."""
+    """Copy a :class:`Network`'s kernels (and biases) into a model built for it; a graph
+    model's every array, by layer and variable name."""
+    if isinstance(network, GraphNetwork):
+        for name, arrays in network.weights.items():
+            layer = model.get_layer(name)
+            for variable, value in arrays.items():
+                getattr(layer, variable).assign(value)
+        return
     weighted = [layer for layer in model.layers if hasattr(layer, "kernel")]
     for index, layer in enumerate(weighted):
         layer.kernel.assign(network.kernels[index])
@@ -104,24 +118,22 @@ RESIDUAL_INITIALIZER = "he_normal"
 """What ``resnet`` and ``vgg`` kernels start from where the architecture names no ``initializer``:
 He et al.'s normal initialization, as OpenLTH's ``kaiming_normal``."""
 
-VGG_PLANS = {
-    11: [64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512],
-    13: [64, 64, "M", 128, 128, "M", 256, 256, "M", 512, 512, "M", 512, 512],
-    16: [64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512],
-    19: [64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M", 512, 512, 512, 512, "M", 512, 512, 512, 512],
-}
-"""Filters of each 3x3 conv-BN-ReLU block, "M" a 2x2 max-pooling (OpenLTH's ``cifar_vgg``)."""
+
+
+BATCH_NORM_MOMENTUM = 0.9
+"""How much of its moving statistics a batch norm keeps per step: PyTorch's default (its momentum
+0.1 is the weight of the new batch), which the papers' code trains with; Keras's own 0.99 leaves
+the statistics of a short training far from the data's."""
 
 
 class _Layers:
     """Makes the layers of a built-in graph architecture: the regularizer on every hidden kernel,
-    weight decay on every kernel, bias and batch-norm parameter, each prunable kernel's mask by
-    its layer's name (``kernel_masks``; absent names are free). Names are fixed by position
-    (``conv``, ``s2b1_conv1``, ``s2b1_shortcut``, ``bn`` beside each), so masks and weights find
-    their layers in any build."""
+    weight decay on every kernel, bias and batch-norm parameter. Names are fixed by position
+    (``conv``, ``s2b1_conv1``, ``s2b1_shortcut``, ``bn`` beside each), so weights find their layers
+    in any build."""
 
-    def __init__(self, keras, architecture, regularizer_name, strength, kernel_masks, weight_decay):
-        self.keras, self.masks, self.decay = keras, dict(kernel_masks or {}), weight_decay
+    def __init__(self, keras, architecture, regularizer_name, strength, weight_decay):
+        self.keras, self.decay = keras, weight_decay
         self.penalty = {} if regularizer_name == "none" else {regularizer_name: strength}
         self.initializer = architecture.get("initializer", RESIDUAL_INITIALIZER)
 
@@ -129,26 +141,44 @@ class _Layers:
         keras = self.keras
         return keras.layers.Conv2D(
             filters, size, strides=strides, padding="same", use_bias=bias, name=name,
-            kernel_initializer=self.initializer, kernel_constraint=fixed_mask(keras, self.masks.get(name)),
+            kernel_initializer=self.initializer,
             kernel_regularizer=decay_regularizer(keras, self.decay, self.penalty),
             bias_regularizer=decay_regularizer(keras, self.decay) if bias else None)
 
     def batch_norm(self, name):
         keras = self.keras
-        return keras.layers.BatchNormalization(name=name, gamma_regularizer=decay_regularizer(keras, self.decay),
+        return keras.layers.BatchNormalization(name=name, momentum=BATCH_NORM_MOMENTUM, gamma_regularizer=decay_regularizer(keras, self.decay),
                                                beta_regularizer=decay_regularizer(keras, self.decay))
 
     def output(self, num_classes):
         keras = self.keras
         return keras.layers.Dense(num_classes, activation="softmax", name="output",
                                   kernel_initializer=self.initializer,
-                                  kernel_constraint=fixed_mask(keras, self.masks.get("output")),
                                   kernel_regularizer=decay_regularizer(keras, self.decay),
                                   bias_regularizer=decay_regularizer(keras, self.decay))
 
 
+def build_graph_model(keras, architecture: dict, input_shape, num_classes: int, regularizer_name: str = "none",
+                      strength: float = 0.0, kernel_masks: list | None = None, bias_masks: dict | None = None,
+                      weight_decay: float = 0.0):
+    """A ``resnet`` or ``vgg``; ``kernel_masks`` one per prunable layer in the model's order
+    (``None`` for a free one), as for the chain models, and ``bias_masks`` by (layer, variable)
+    (:meth:`~prunelab.models.graph_network.GraphNetwork.channel_masks`): each becomes its
+    variable's constraint once the model is built (building draws the initial weights, so it
+    happens once, whatever the masks)."""
+    build = {"resnet": build_resnet, "vgg": build_vgg}[architecture["type"]]
+    model = build(keras, architecture, input_shape, num_classes, regularizer_name, strength, weight_decay)
+    if kernel_masks is not None:
+        names = Graph.from_keras_config(model.get_config()).prunable()
+        for name, mask in zip(names, kernel_masks, strict=True):
+            model.get_layer(name).kernel.constraint = fixed_mask(keras, mask)
+    for (name, variable), mask in (bias_masks or {}).items():
+        getattr(model.get_layer(name), variable).constraint = fixed_mask(keras, mask)
+    return model
+
+
 def build_resnet(keras, architecture: dict, input_shape, num_classes: int, regularizer_name: str = "none",
-                 strength: float = 0.0, kernel_masks: list | None = None, weight_decay: float = 0.0):
+                 strength: float = 0.0, weight_decay: float = 0.0):
     """He et al. 2016's ResNet for small images: depth 6n+2, three stages of n basic blocks with
     16, 32 and 64 filters (conv-BN-ReLU-conv-BN, the shortcut added, then ReLU), global average
     pooling and one softmax layer. Where a stage halves the image and doubles the filters the
@@ -157,11 +187,11 @@ def build_resnet(keras, architecture: dict, input_shape, num_classes: int, regul
     zero; built as a frozen 1x1 conv of zeros and ones, so the model holds standard layers only)."""
     depth, shortcut = architecture["depth"], architecture.get("shortcut", "projection")
     blocks = (depth - 2) // 6
-    make = _Layers(keras, architecture, regularizer_name, strength, kernel_masks, weight_decay)
+    make = _Layers(keras, architecture, regularizer_name, strength, weight_decay)
     inputs = keras.Input(shape=tuple(input_shape), name="input")
     x = keras.layers.ReLU(name="relu")(make.batch_norm("bn")(make.conv("conv", 16)(inputs)))
     frozen = []
-    for stage, filters in enumerate((16, 32, 64), start=1):
+    for stage, filters in enumerate(RESNET_FILTERS, start=1):
         for block in range(1, blocks + 1):
             name, strides = f"s{stage}b{block}", 2 if stage > 1 and block == 1 else 1
             y = make.batch_norm(f"{name}_bn1")(make.conv(f"{name}_conv1", filters, strides=strides)(x))
@@ -189,12 +219,12 @@ def build_resnet(keras, architecture: dict, input_shape, num_classes: int, regul
 
 
 def build_vgg(keras, architecture: dict, input_shape, num_classes: int, regularizer_name: str = "none",
-              strength: float = 0.0, kernel_masks: list | None = None, weight_decay: float = 0.0):
+              strength: float = 0.0, weight_decay: float = 0.0):
     """VGG-11/13/16/19 with batch norm for small images (OpenLTH's ``cifar_vgg``): 3x3
     conv-BN-ReLU blocks with biases, 2x2 max-pooling between stages, the last feature map averaged
     (OpenLTH's 2x2 average pooling of a 32x32 image's 2x2 map; global, so 28x28 images fit too),
     and one softmax layer."""
-    make = _Layers(keras, architecture, regularizer_name, strength, kernel_masks, weight_decay)
+    make = _Layers(keras, architecture, regularizer_name, strength, weight_decay)
     inputs = keras.Input(shape=tuple(input_shape), name="input")
     x, stage, block = inputs, 1, 0
     for step in VGG_PLANS[architecture["depth"]]:

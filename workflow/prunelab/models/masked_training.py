@@ -9,12 +9,16 @@ import logging
 
 import numpy as np
 
+from .graph_network import GraphNetwork
 from .network import Network
 from .training import fit
 
 
-def unit_bias_masks(network: Network, masks: list) -> list | None:
-    """Per layer, the biases of the units a mask keeps (``None`` without biases)."""
+def unit_bias_masks(network: Network | GraphNetwork, masks: list) -> list | dict | None:
+    """Per layer, the biases of the units a mask keeps (``None`` without biases); for a graph
+    model, the biases and batch-norm parameters of its removed channels, by (layer, variable)."""
+    if isinstance(network, GraphNetwork):
+        return network.channel_masks()
     if network.biases is None:
         return None
     return [None if m is None else m.reshape(-1, m.shape[-1]).any(axis=0) for m in masks]

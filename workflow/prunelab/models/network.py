@@ -18,6 +18,7 @@ import numpy as np
 from ..data.datasets import IMAGE_SHAPE, NUM_CLASSES
 from ..plumbing.fileio import load_arrays, save_arrays
 from .graph import patches
+from .graph_network import GRAPH_KEY, GRAPH_TYPES, GraphNetwork, graph_kernel_shapes
 
 CONV_BATCH = 500  # images per im2col batch: bounds memory to about 100 MB
 IMAGE_SIZE = IMAGE_SHAPE[0]  # square images
@@ -54,14 +55,27 @@ class Network:
     def with_weights(self, kernels: list[np.ndarray], biases: list[np.ndarray] | None) -> "Network":
         return replace(self, kernels=kernels, biases=biases)
 
+    def absolute(self) -> "Network":
+        """Every kernel and bias replaced by its absolute value (SynFlow's linearized network)."""
+        return self.with_weights([np.abs(k) for k in self.kernels],
+                                 None if self.biases is None else [np.abs(b) for b in self.biases])
+
+    def parameters(self) -> list[np.ndarray]:
+        """Every array the model holds: kernels, then biases."""
+        return self.kernels + (self.biases or [])
+
     def save(self, path: str | os.PathLike) -> None:
         arrays = {f"W{i}": kernel for i, kernel in enumerate(self.kernels)}
         arrays.update({f"b{i}": bias for i, bias in enumerate(self.biases or [])})
         save_arrays(path, arrays)
 
     @classmethod
-    def load(cls, path: str | os.PathLike, architecture: dict) -> "Network":
+    def load(cls, path: str | os.PathLike, architecture: dict) -> "Network | GraphNetwork":
+        """The model a training or pruning job wrote: a chain, or a graph model where the file
+        holds its graph."""
         arrays = load_arrays(path)
+        if GRAPH_KEY in arrays:
+            return GraphNetwork.from_arrays(arrays, architecture)
         count = sum(name.startswith("W") for name in arrays)
         kernels = [arrays[f"W{i}"] for i in range(count)]
         biases = [arrays[f"b{i}"] for i in range(count)] if "b0" in arrays else None
@@ -86,7 +100,9 @@ def pools_of(network: Network) -> list[bool]:
 
 
 def kernel_shapes(architecture: dict, num_classes: int = NUM_CLASSES) -> list[tuple[int, ...]]:
-    """The kernel shape of every weighted layer of an architecture, on 28x28 images."""
+    """The kernel shape of every weighted (prunable) layer of an architecture, on 28x28 images."""
+    if architecture["type"] in GRAPH_TYPES:
+        return graph_kernel_shapes(architecture, 1, num_classes)
     filters = architecture.get("conv", [])
     kernel = architecture.get("kernel_size", 0)
     sizes = conv_sizes([kernel] * len(filters), architecture.get("pool", []))
@@ -160,7 +176,10 @@ def _flat_for_dense(network: Network, index: int, x: np.ndarray) -> np.ndarray:
 
 def logits(network: Network, x: np.ndarray) -> np.ndarray:
     """Pre-softmax outputs: ReLU after every layer but the last; conv layers pooled where
-    the architecture says; flattened (in Keras's NHWC order) before the first dense layer."""
+    the architecture says; flattened (in Keras's NHWC order) before the first dense layer.
+    A graph model computes them by its graph (:meth:`GraphNetwork.logits`)."""
+    if isinstance(network, GraphNetwork):
+        return network.logits(x)
     if any(network.is_conv(i) for i in range(network.num_layers)) and len(x) > CONV_BATCH:
         return np.concatenate([logits(network, x[i:i + CONV_BATCH]) for i in range(0, len(x), CONV_BATCH)])
     last = network.num_layers - 1

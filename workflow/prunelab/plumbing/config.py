@@ -14,9 +14,11 @@ import yaml
 
 from ..data.datasets import SPLIT_SIZES
 from ..methods.scope import layer_kinds
+from ..models.graph_network import GRAPH_TYPES
 from ..models.network import conv_sizes
 from ..models.protocol import problems as protocol_problems
 
+ARCHITECTURE_TYPES = ("dense", "cnn", *GRAPH_TYPES)
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "schemas" / "config.schema.yaml"
 PROJECT_CONFIG = SCHEMA_PATH.parents[2] / "config.yaml"
 
@@ -70,6 +72,10 @@ def _describe(error: jsonschema.ValidationError) -> str:
 
 
 def _architecture_problems(name: str, architecture: dict) -> list[str]:
+    if architecture["type"] == "resnet" and architecture["depth"] % 6 != 2:
+        depth = architecture["depth"]
+        return [f"architectures.{name}.depth: a ResNet has 6n + 2 layers (8, 14, 20, 32, 44, 56, 110, ...), "
+                f"not {depth}; the nearest are {depth - (depth - 2) % 6} and {depth - (depth - 2) % 6 + 6}"]
     if architecture["type"] != "cnn":
         return []
     problems = []
@@ -109,7 +115,11 @@ def _method_problems(config: dict) -> list[str]:
     if problems:
         return problems
     methods = configured_methods(config).values()
+    graph_models = [model for model in config["models"] if config["architectures"][model]["type"] in GRAPH_TYPES]
     for method in methods:
+        if method.chain_only and graph_models:
+            problems.append(f"pruning.methods: {method.name} cannot prune model {graph_models[0]!r} "
+                            f"({config['architectures'][graph_models[0]]['type']}): {method.chain_only}")
         if method.check is not None:
             problems += [problem for problem in method.check(config) if problem not in problems]
     training, images = config["training"], pruning["calibration"]["images"]
@@ -249,26 +259,32 @@ def _rows(schema: dict, prefix: str = "") -> list[str]:
 
 
 def _architecture_rows(definitions: dict, prefix: str) -> list[str]:
-    """The keys of one architecture, from the dense and cnn definitions, each once, saying which
-    types take it (a shared definition by reference is described where it is defined)."""
-    types = {"dense": definitions["dense"]["properties"], "cnn": definitions["cnn"]["properties"]}
+    """The keys of one architecture, from each type's definition, each once, saying which
+    types take it (a shared definition by reference is described where it is defined); a key
+    that means something else in another type (``depth``) gets a row per meaning."""
+    types = {kind: definitions[kind]["properties"] for kind in ARCHITECTURE_TYPES}
     rows = []
-    for name in dict.fromkeys([*types["dense"], *types["cnn"]]):
+    for name in dict.fromkeys(key for keys in types.values() for key in keys):
         if name == "type":
             continue
-        taking = [kind for kind, keys in types.items() if name in keys]
-        entry = types[taking[0]][name]
-        if "$ref" in entry:
-            entry = definitions[entry["$ref"].rsplit("/", 1)[-1]]
-        defaults = {kind: types[kind][name].get("default") for kind in taking}
-        if len(set(map(str, defaults.values()))) > 1:  # the types' own defaults differ (bias)
-            entry = {**entry, "description": "Default: " + ", ".join(f"{kind} {_default({'default': value})}"
-                                                                      for kind, value in defaults.items())
-                     + ". " + entry.get("description", "")}
-            entry.pop("default", None)
-        note = "" if len(taking) == 2 else f"({taking[0]} only) "
-        rows.append(_row(f"{prefix}{name}", entry, note))
-        rows += _rows(entry, f"{prefix}{name}.")
+        meanings: dict[str, list[str]] = {}
+        for kind, keys in types.items():
+            if name in keys:
+                meaning = {key: value for key, value in keys[name].items() if key != "default"}
+                meanings.setdefault(repr(meaning), []).append(kind)
+        for taking in meanings.values():
+            entry = types[taking[0]][name]
+            if "$ref" in entry:
+                entry = definitions[entry["$ref"].rsplit("/", 1)[-1]]
+            defaults = {kind: types[kind][name].get("default") for kind in taking}
+            if len(set(map(str, defaults.values()))) > 1:  # the types' own defaults differ (bias)
+                entry = {**entry, "description": "Default: " + ", ".join(f"{kind} {_default({'default': value})}"
+                                                                          for kind, value in defaults.items())
+                         + ". " + entry.get("description", "")}
+                entry.pop("default", None)
+            note = "" if len(taking) == len(types) else f"({', '.join(taking)} only) "
+            rows.append(_row(f"{prefix}{name}", entry, note))
+            rows += _rows(entry, f"{prefix}{name}.")
     return rows
 
 

@@ -1,0 +1,176 @@
+"""A trained graph model (ResNet, VGG, any supported Keras model) as plain numpy arrays.
+
+What methods and measurements see is what they see of a :class:`~prunelab.models.network.Network`:
+``kernels`` are the prunable (trainable Dense and Conv2D) kernels in the model's order,
+``num_layers``, ``is_conv(i)`` and ``output_positions()`` describe them, ``with_weights`` replaces
+them. Everything else the model holds (biases, batch-norm parameters and statistics, frozen
+kernels) travels along unchanged in ``weights``; ``biases`` is ``None``, as for a bias-free chain,
+because a graph's biases are not one per pruned layer. The file is the same ``weights.npz`` a chain
+model writes, holding the graph's JSON beside ``layer/variable`` arrays, so prune jobs read it
+without TensorFlow.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from ..plumbing.fileio import save_arrays
+from .dependency import dependency_groups
+from .graph import Graph, output_shapes, run
+
+GRAPH_KEY = "graph"
+"""The array of a weights file holding the graph's JSON (a unicode string, loaded without pickle)."""
+GRAPH_TYPES = ("resnet", "vgg")
+"""Architecture types built as graphs (:mod:`prunelab.models.keras_models`)."""
+VGG_PLANS = {
+    11: [64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512],
+    13: [64, 64, "M", 128, 128, "M", 256, 256, "M", 512, 512, "M", 512, 512],
+    16: [64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512],
+    19: [64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M", 512, 512, 512, 512, "M", 512, 512, 512, 512],
+}
+"""Filters of each 3x3 conv-BN-ReLU block of a ``vgg``, "M" a 2x2 max-pooling (OpenLTH's ``cifar_vgg``)."""
+RESNET_FILTERS = (16, 32, 64)
+"""The filters of a ``resnet``'s three stages (He et al. 2016's CIFAR ResNet)."""
+PATCH_BYTES = 64 * 2**20
+"""About how much memory one convolution's windows (im2col rows) may take in a forward batch."""
+
+
+@dataclass(frozen=True)
+class GraphNetwork:
+    architecture: dict
+    graph: Graph
+    weights: dict = field(repr=False)
+    biases = None
+
+    @property
+    def layer_names(self) -> list[str]:
+        """The prunable layers' names, in the order of ``kernels`` (what ``pruning.layers`` indices count)."""
+        return self.graph.prunable()
+
+    @property
+    def kernels(self) -> list[np.ndarray]:
+        return [self.weights[name]["kernel"] for name in self.layer_names]
+
+    @property
+    def num_layers(self) -> int:
+        return len(self.layer_names)
+
+    def is_conv(self, index: int) -> bool:
+        return self.kernels[index].ndim == 4
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        return self.graph.input_shape
+
+    def output_positions(self) -> list[int]:
+        """Per prunable layer, how many times its kernel is applied per image (conv: output pixels)."""
+        shapes = output_shapes(self.graph)
+        return [math.prod(shapes[name][:-1]) for name in self.layer_names]
+
+    def with_weights(self, kernels: list[np.ndarray], biases=None) -> "GraphNetwork":
+        weights = {name: dict(arrays) for name, arrays in self.weights.items()}
+        for name, kernel in zip(self.layer_names, kernels, strict=True):
+            weights.setdefault(name, {})["kernel"] = kernel
+        return replace(self, weights=weights)
+
+    def with_all_weights(self, weights: dict) -> "GraphNetwork":
+        return replace(self, weights=weights)
+
+    def absolute(self) -> "GraphNetwork":
+        """Every array replaced by its absolute value (SynFlow's linearized network: its code takes
+        the absolute value of every entry of the state, batch-norm statistics included)."""
+        return replace(self, weights={name: {variable: np.abs(value) for variable, value in arrays.items()}
+                                      for name, arrays in self.weights.items()})
+
+    def parameters(self) -> list[np.ndarray]:
+        """Every array the model holds (kernels, biases, batch-norm parameters and statistics)."""
+        return [array for arrays in self.weights.values() for array in arrays.values()]
+
+    def logits(self, x: np.ndarray) -> np.ndarray:
+        """The model's outputs without its final softmax, in batches that bound the memory of
+        a convolution's windows to about :data:`PATCH_BYTES`."""
+        batch = self.forward_batch()
+        return np.concatenate([run(self.graph, self.weights, x[i:i + batch]) for i in range(0, len(x), batch)])
+
+    def forward_batch(self) -> int:
+        shapes, graph = output_shapes(self.graph), self.graph
+        per_image = [math.prod(shapes[n.name][:-1]) * math.prod(self.weights[n.name]["kernel"].shape[:-1]) * 4
+                     for n in graph.nodes if n.op == "Conv2D"]
+        return max(1, min(1024, PATCH_BYTES // max(per_image, default=1)))
+
+    def zero_removed_channels(self) -> "GraphNetwork":
+        """Channels every producer of a group has lost entirely (kernel columns all zero) also
+        lose their biases and batch-norm scale, shift and mean, so they carry exact zeros and
+        compaction removes them (unit-level pruning; see :mod:`prunelab.measuring.channel_compaction`)."""
+        from ..measuring.channel_compaction import masked
+
+        kept = [(group, keep) for group, keep in self.dead_channels() if not keep.all()]
+        return replace(self, weights=masked(self.weights, kept)) if kept else self
+
+    def channel_masks(self) -> dict[tuple[str, str], np.ndarray]:
+        """What retraining a unit-pruned graph model holds at zero besides its kernels, by
+        (layer, variable): the biases and batch-norm scale and shift of its removed channels."""
+        masks = {}
+        for group, alive in self.dead_channels():
+            if alive.all():
+                continue
+            for name in group.producers:
+                if self.weights[name].get("bias") is not None:
+                    masks[name, "bias"] = alive
+            for name in group.normalizers:
+                masks.update({(name, variable): alive for variable in ("gamma", "beta")
+                              if variable in self.weights[name]})
+        return masks
+
+    def dead_channels(self) -> list:
+        """Per prunable group, which channels some trainable producer still computes (False:
+        every pruned producer's kernel column is zero; a frozen producer, the option-A shortcut,
+        goes with them)."""
+        kept, trainable = [], set(self.layer_names)
+        for group in dependency_groups(self.graph):
+            producers = [name for name in group.producers if name in trainable]
+            if group.prunable and producers:
+                alive = np.zeros(group.channels, dtype=bool)
+                for name in producers:
+                    kernel = self.weights[name]["kernel"]
+                    alive |= kernel.reshape(-1, kernel.shape[-1]).any(axis=0)
+                kept.append((group, alive))
+        return kept
+
+    def save(self, path: str | os.PathLike) -> None:
+        arrays = {f"{name}/{variable}": value for name, variables in self.weights.items()
+                  for variable, value in variables.items()}
+        arrays[GRAPH_KEY] = np.array(self.graph.to_json())
+        save_arrays(path, arrays)
+
+    @classmethod
+    def from_arrays(cls, arrays: dict, architecture: dict) -> "GraphNetwork":
+        graph = Graph.from_json(str(arrays.pop(GRAPH_KEY)))
+        weights: dict[str, dict] = {}
+        for key, value in arrays.items():
+            name, variable = key.rsplit("/", 1)
+            weights.setdefault(name, {})[variable] = value
+        return cls(architecture, graph, weights)
+
+
+def graph_kernel_shapes(architecture: dict, channels: int, num_classes: int) -> list[tuple[int, ...]]:
+    """The prunable kernels' shapes of a built-in graph architecture, in the model's order, from the
+    architecture alone (for config checks that run before any job; equal to the built model's, tested)."""
+    if architecture["type"] == "vgg":
+        widths = [step for step in VGG_PLANS[architecture["depth"]] if step != "M"]
+        inputs = [channels, *widths[:-1]]
+        return [(3, 3, i, w) for i, w in zip(inputs, widths)] + [(widths[-1], num_classes)]
+    shapes, previous = [(3, 3, channels, RESNET_FILTERS[0])], RESNET_FILTERS[0]
+    projection = architecture.get("shortcut", "projection") == "projection"
+    for stage, filters in enumerate(RESNET_FILTERS):
+        for block in range((architecture["depth"] - 2) // 6):
+            shapes.append((3, 3, previous, filters))
+            if stage and not block and projection:
+                shapes.append((1, 1, previous, filters))
+            shapes.append((3, 3, filters, filters))
+            previous = filters
+    return shapes + [(previous, num_classes)]
