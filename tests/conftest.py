@@ -16,7 +16,7 @@ def tensorflow():
     return import_tensorflow(1, False)
 
 
-WORKFLOW_RUNS = {"smoke", "cnn_smoke", "methods_smoke", "jax_smoke"}
+WORKFLOW_RUNS = {"smoke", "cnn_smoke", "methods_smoke", "jax_smoke", "resnet_smoke"}
 
 
 def pytest_collection_modifyitems(items):
@@ -34,6 +34,7 @@ SMOKE = REPO / "tests" / "smoke.yaml"
 CNN_SMOKE = REPO / "tests" / "smoke-cnn.yaml"
 METHODS_SMOKE = REPO / "tests" / "smoke-methods.yaml"
 JAX_SMOKE = REPO / "tests" / "smoke-jax.yaml"
+RESNET_SMOKE = REPO / "tests" / "smoke-resnet.yaml"
 
 
 def snakemake(workdir, *args, configfiles=(SMOKE,)):
@@ -98,6 +99,11 @@ def cnn_smoke(tmp_path_factory):
 @pytest.fixture(scope="session")
 def methods_smoke(tmp_path_factory):
     return run_to_completion(tmp_path_factory.mktemp("methods-smoke"), METHODS_SMOKE)
+
+
+@pytest.fixture(scope="session")
+def resnet_smoke(tmp_path_factory):
+    return run_to_completion(tmp_path_factory.mktemp("resnet-smoke"), RESNET_SMOKE)
 
 
 @pytest.fixture(scope="session")

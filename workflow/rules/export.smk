@@ -1,5 +1,6 @@
 # Pruned models in their best real format (compacted; each layer dense or CSR), loadable into
-# Keras with prunelab.measuring.export.load_keras(path). Built on request, e.g.
+# Keras with prunelab.measuring.export.load_keras(path), and as .keras files that load in plain
+# Keras (keras.saving.load_model, no prunelab). Built on request, e.g.
 #   snakemake --cores 1 results/exported/digits/<train_id>/seed0/all_but_output/unit/k0.9.npz
 # or for every model with `efficiency: {export: true}`.
 
@@ -11,7 +12,8 @@ rule export_pruned:
         weights=f"{MODEL}/weights.npz",
         record=f"{MODEL}/train.json",
     output:
-        f"{EXPORTED}.npz",
+        npz=f"{EXPORTED}.npz",
+        keras=f"{EXPORTED}.keras",
     log:
         f"{LOGS}/export/{SCOPED}/{{method}}-k{{k}}.log",
     benchmark:
@@ -36,7 +38,8 @@ use rule export_pruned as export_finetuned with:
         weights=f"{FINETUNED}/weights.npz",
         record=f"{MODEL}/train.json",
     output:
-        f"{EXPORTED}/{{finetune_id}}.npz",
+        npz=f"{EXPORTED}/{{finetune_id}}.npz",
+        keras=f"{EXPORTED}/{{finetune_id}}.keras",
     log:
         f"{LOGS}/export/{SCOPED}/{{method}}-k{{k}}-{{finetune_id}}.log",
     benchmark:

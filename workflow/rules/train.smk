@@ -4,6 +4,7 @@ rule train:
         data=ancient(PROVENANCE),
     output:
         weights=f"{MODEL}/weights.npz",
+        model=f"{MODEL}/model.keras",
         history=f"{MODEL}/history.csv",
         record=f"{MODEL}/train.json",
     log:

@@ -5,6 +5,7 @@ from prunelab.measuring.compaction import compact
 from pathlib import Path
 
 from prunelab.methods.pruning import prune
+from prunelab.models.backend import import_jax_keras
 from prunelab.methods.scope import pruned_layers
 from prunelab.models.network import Network
 from prunelab.plumbing.fileio import read_json
@@ -20,5 +21,7 @@ if snakemake.params.method is not None:
     network, _ = prune(network, method, snakemake.params.k, pruned_layers(network, snakemake.params.selection),
                        seed=trained["seed"], data=data)
 compacted = compact(network)
-size = export.save(compacted, snakemake.output[0])
-log.info("wrote %s: %d bytes, layer widths %s", snakemake.output[0], size, [k.shape[-1] for k in compacted.kernels])
+size = export.save(compacted, snakemake.output.npz)
+log.info("wrote %s: %d bytes, layer widths %s", snakemake.output.npz, size, [k.shape[-1] for k in compacted.kernels])
+import_jax_keras(1)  # a .keras file loads on any backend; JAX's keeps TensorFlow out of this numpy job
+export.save_keras(compacted, snakemake.output.keras)

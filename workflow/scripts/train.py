@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from prunelab.measuring.export import save_keras
 from prunelab.plumbing.fileio import atomic_output, read_json, write_json
 from prunelab.data.loading import load_split
 from prunelab.plumbing.runtime import environment_record, script_logger
@@ -24,6 +25,7 @@ history = pd.DataFrame(history)
 kept = history[history["best"]].iloc[-1]
 log.info("kept epoch %d after %.1fs", kept["epoch"], seconds)
 network.save(snakemake.output.weights)
+save_keras(network, snakemake.output.model)
 with atomic_output(snakemake.output.history, "w") as handle:
     history.to_csv(handle, index=False)
 write_json(snakemake.output.record, {

@@ -16,7 +16,7 @@ import os
 
 import numpy as np
 
-from ..plumbing.fileio import atomic_output, load_arrays
+from ..plumbing.fileio import atomic_output, atomic_path, load_arrays
 from ..models.graph import Graph
 from ..models.graph_network import GRAPH_KEY, GraphNetwork
 from ..models.network import Network
@@ -117,6 +117,14 @@ def to_keras(network: Network | GraphNetwork):
     model = build_model(keras, network.architecture, network.kernels[-1].shape[-1])
     assign_weights(model, network)
     return model
+
+
+def save_keras(network: Network | GraphNetwork, path: str | os.PathLike) -> None:
+    """Write the model as a ``.keras`` file people can take away: it loads with
+    ``keras.saving.load_model`` alone (standard layers, no custom objects, no prunelab), on any
+    Keras backend. Keras must already be imported (on the job's backend)."""
+    with atomic_path(path) as partial:
+        to_keras(network).save(partial)
 
 
 def load_keras(path: str | os.PathLike):
