@@ -360,3 +360,52 @@ def test_onnx_runtime_computes_the_graph_models_logits(tensorflow, kind):
     expected = network.logits(x)
     np.testing.assert_allclose(run_onnx(session(network), x), expected, rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(sparse_form(network).logits(x), expected, rtol=1e-4, atol=1e-5)
+
+
+def test_graph_kernel_shapes_are_the_built_models(tensorflow):
+    """Config checks know a ResNet's and a VGG's layers before any job, as the built model has them."""
+    keras = tensorflow.keras
+    from prunelab.models.graph_network import graph_kernel_shapes
+    from prunelab.models.keras_models import build_resnet, build_vgg, graph_of
+
+    for architecture in ({"type": "resnet", "depth": 14}, {"type": "resnet", "depth": 14, "shortcut": "identity"},
+                         {"type": "vgg", "depth": 11}):
+        build = build_resnet if architecture["type"] == "resnet" else build_vgg
+        graph, weights = graph_of(build(keras, architecture, (28, 28, 1), 10))
+        assert graph_kernel_shapes(architecture, 1, 10) == [weights[name]["kernel"].shape for name in graph.prunable()]
+
+
+@pytest.mark.parametrize("function, message", [
+    ("build_with_an_unsupported_layer", "layer 'norm' (LayerNormalization) is not supported"),
+    ("build_nothing", "build returned NoneType, not a keras.Model"),
+    ("build_logits", "must end in a softmax over the 10 classes; its output layer"),
+    ("missing", "failed: AttributeError: "),
+])
+def test_a_custom_model_that_cannot_be_trained_is_refused_with_its_cause(tensorflow, function, message):
+    from prunelab.models.keras_models import build_model
+
+    architecture = {"type": "custom", "build": f"tests/custom_model.py:{function}", "sha256": "0" * 64}
+    with pytest.raises(ValueError, match=re.escape(message)):
+        build_model(tensorflow.keras, architecture, 10)
+
+
+def test_a_custom_model_gets_masks_and_regularizers_by_position(tensorflow):
+    """Masks (one per prunable layer, in order) hold pruned weights at zero in a custom model,
+    and the regularizer goes on every prunable kernel but the output layer's."""
+    keras = tensorflow.keras
+    from prunelab.models.keras_models import build_model, network_of
+
+    architecture = {"type": "custom", "build": "tests/custom_model.py:build", "sha256": "0" * 64}
+    model = build_model(keras, architecture, 10, "l2", 0.01)
+    network = network_of(model, architecture)
+    assert [kernel.shape for kernel in network.kernels] == [(3, 3, 1, 8), (3, 3, 8, 8), (392, 32), (32, 10)]
+    regularized = [layer.name for layer in model.layers if getattr(layer, "kernel", None) is not None
+                   and layer.kernel.regularizer is not None]
+    assert regularized == network.layer_names[:-1]
+    masks = [np.random.default_rng(i).uniform(size=k.shape) > 0.5 for i, k in enumerate(network.kernels)]
+    masked = build_model(keras, architecture, 10, kernel_masks=masks)
+    masked.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    rng = np.random.default_rng(11)
+    masked.fit(rng.uniform(size=(32, 28, 28, 1)), rng.integers(0, 10, 32), epochs=1, verbose=0)
+    trained = network_of(masked, architecture)
+    assert all(not kernel[~mask].any() for kernel, mask in zip(trained.kernels, masks))

@@ -5,32 +5,14 @@ is versioned by its file's content."""
 
 from __future__ import annotations
 
-import hashlib
 import importlib
-import importlib.util
-from pathlib import Path
 from typing import Callable
 
+from ..plumbing.user_code import load_function
 from .method import Method
 
-PROJECT = Path(__file__).resolve().parents[3]
 CUSTOM_RUNS = ("one_shot", "at_init")
 """How a researcher's method can run."""
-
-
-def custom_method_file(target: str) -> Path:
-    """The file of a custom method ``"path/to/file.py:function"``: a relative path is looked up
-    in the working directory first, then in the project folder (where presets keep theirs)."""
-    path = Path(target.rsplit(":", 1)[0])
-    for candidate in (path, PROJECT / path):
-        if candidate.is_file():
-            return candidate
-    raise FileNotFoundError(f"no file {str(path)!r} in the working directory {Path.cwd()} or in {PROJECT}")
-
-
-def source_digest(target: str) -> str:
-    """SHA-256 of a custom method's file: the version its results are named by."""
-    return hashlib.sha256(custom_method_file(target).read_bytes()).hexdigest()
 
 
 def custom_method(name: str, function: Callable, runs: str = "one_shot", source: str = "") -> Method:
@@ -46,15 +28,8 @@ def custom_method(name: str, function: Callable, runs: str = "one_shot", source:
 
 
 def load_custom_method(name: str, target: str, runs: str = "one_shot") -> Method:
-    """The method ``name`` from ``"path/to/file.py:function"`` (see :func:`custom_method_file`)."""
-    path, function_name = custom_method_file(target), target.rsplit(":", 1)[1]
-    spec = importlib.util.spec_from_file_location(f"prunelab_custom_{name}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    function = getattr(module, function_name, None)
-    if not callable(function):
-        raise AttributeError(f"{path} defines no function {function_name!r}")
-    return custom_method(name, function, runs, source=target)
+    """The method ``name`` from ``"path/to/file.py:function"`` (see :func:`prunelab.plumbing.user_code.user_file`)."""
+    return custom_method(name, load_function(target, f"prunelab_custom_{name}"), runs, source=target)
 
 
 def custom_entry(entry: str | dict) -> dict:

@@ -8,7 +8,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from .catalog import MODULES
-from .custom import custom_entry, load_custom_method, source_digest
+from ..plumbing.user_code import file_digest
+from .custom import custom_entry, load_custom_method
 from .method import Method
 from .needs import NEEDS
 
@@ -47,7 +48,7 @@ def _custom_settings(entry: dict, method: Method):
     scores on the same number of training images as magnitude_gradient."""
 
     def settings(config: dict) -> dict:
-        values = {"custom": entry["function"], "source_sha256": source_digest(entry["function"])}
+        values = {"custom": entry["function"], "source_sha256": file_digest(entry["function"])}
         if method.runs == "at_init":
             values["samples"] = config["pruning"]["saliency"]["samples"]
         return values

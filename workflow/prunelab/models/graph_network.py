@@ -24,8 +24,11 @@ from .graph import Graph, output_shapes, run
 
 GRAPH_KEY = "graph"
 """The array of a weights file holding the graph's JSON (a unicode string, loaded without pickle)."""
-GRAPH_TYPES = ("resnet", "vgg")
-"""Architecture types built as graphs (:mod:`prunelab.models.keras_models`)."""
+BUILT_IN_GRAPH_TYPES = ("resnet", "vgg")
+"""Built-in architecture types built as graphs (:mod:`prunelab.models.keras_models`)."""
+GRAPH_TYPES = (*BUILT_IN_GRAPH_TYPES, "custom")
+"""Every architecture type evaluated as a graph: the built-ins and a researcher's own models
+(``custom_models``), whose layers are known only once built."""
 VGG_PLANS = {
     11: [64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512],
     13: [64, 64, "M", 128, 128, "M", 256, 256, "M", 512, 512, "M", 512, 512],
@@ -111,18 +114,19 @@ class GraphNetwork:
         kept = [(group, keep) for group, keep in self.dead_channels() if not keep.all()]
         return replace(self, weights=masked(self.weights, kept)) if kept else self
 
-    def channel_masks(self) -> dict[tuple[str, str], np.ndarray]:
-        """What retraining a unit-pruned graph model holds at zero besides its kernels, by
-        (layer, variable): the biases and batch-norm scale and shift of its removed channels."""
-        masks = {}
+    def channel_masks(self) -> dict[tuple[int, str], np.ndarray]:
+        """What retraining a unit-pruned graph model holds at zero besides its kernels, by (the
+        layer's position in the graph, variable): the biases and batch-norm scale and shift of its
+        removed channels. Positions, not names: a custom model's automatic names differ between builds."""
+        masks, position = {}, {node.name: index for index, node in enumerate(self.graph.nodes)}
         for group, alive in self.dead_channels():
             if alive.all():
                 continue
             for name in group.producers:
                 if self.weights[name].get("bias") is not None:
-                    masks[name, "bias"] = alive
+                    masks[position[name], "bias"] = alive
             for name in group.normalizers:
-                masks.update({(name, variable): alive for variable in ("gamma", "beta")
+                masks.update({(position[name], variable): alive for variable in ("gamma", "beta")
                               if variable in self.weights[name]})
         return masks
 
@@ -160,6 +164,8 @@ class GraphNetwork:
 def graph_kernel_shapes(architecture: dict, channels: int, num_classes: int) -> list[tuple[int, ...]]:
     """The prunable kernels' shapes of a built-in graph architecture, in the model's order, from the
     architecture alone (for config checks that run before any job; equal to the built model's, tested)."""
+    if architecture["type"] == "custom":
+        raise ValueError(f"the layers of custom model {architecture['build']} are known only once it is built")
     if architecture["type"] == "vgg":
         widths = [step for step in VGG_PLANS[architecture["depth"]] if step != "M"]
         inputs = [channels, *widths[:-1]]

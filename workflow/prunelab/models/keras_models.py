@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..data.datasets import IMAGE_SHAPE
-from .graph import WEIGHT_NAMES, Graph
+from ..plumbing.user_code import load_function
+from .graph import WEIGHT_NAMES, Graph, output_shapes
 from .graph_network import GRAPH_TYPES, RESNET_FILTERS, VGG_PLANS, GraphNetwork
 from .network import Network
 from .protocol import decay_regularizer
@@ -102,9 +103,11 @@ def assign_weights(model, network: Network) -> None:
     """Copy a :class:`Network`'s kernels (and biases) into a model built for it; a graph
     model's every array, by layer and variable name."""
     if isinstance(network, GraphNetwork):
-        for name, arrays in network.weights.items():
-            layer = model.get_layer(name)
-            for variable, value in arrays.items():
+        # by position in the graph: a custom model's automatic layer names differ between builds
+        built = Graph.from_keras_config(model.get_config())
+        for ours, theirs in zip(network.graph.nodes, built.nodes, strict=True):
+            layer = model.get_layer(theirs.name)
+            for variable, value in network.weights.get(ours.name, {}).items():
                 getattr(layer, variable).assign(value)
         return
     weighted = [layer for layer in model.layers if hasattr(layer, "kernel")]
@@ -147,7 +150,8 @@ class _Layers:
 
     def batch_norm(self, name):
         keras = self.keras
-        return keras.layers.BatchNormalization(name=name, momentum=BATCH_NORM_MOMENTUM, gamma_regularizer=decay_regularizer(keras, self.decay),
+        return keras.layers.BatchNormalization(name=name, momentum=BATCH_NORM_MOMENTUM,
+                                               gamma_regularizer=decay_regularizer(keras, self.decay),
                                                beta_regularizer=decay_regularizer(keras, self.decay))
 
     def output(self, num_classes):
@@ -162,18 +166,58 @@ def build_graph_model(keras, architecture: dict, input_shape, num_classes: int, 
                       strength: float = 0.0, kernel_masks: list | None = None, bias_masks: dict | None = None,
                       weight_decay: float = 0.0):
     """A ``resnet`` or ``vgg``; ``kernel_masks`` one per prunable layer in the model's order
-    (``None`` for a free one), as for the chain models, and ``bias_masks`` by (layer, variable)
-    (:meth:`~prunelab.models.graph_network.GraphNetwork.channel_masks`): each becomes its
+    (``None`` for a free one), as for the chain models, and ``bias_masks`` by (layer position,
+    variable) (:meth:`~prunelab.models.graph_network.GraphNetwork.channel_masks`): each becomes its
     variable's constraint once the model is built (building draws the initial weights, so it
     happens once, whatever the masks)."""
-    build = {"resnet": build_resnet, "vgg": build_vgg}[architecture["type"]]
+    build = {"resnet": build_resnet, "vgg": build_vgg, "custom": build_custom}[architecture["type"]]
     model = build(keras, architecture, input_shape, num_classes, regularizer_name, strength, weight_decay)
-    if kernel_masks is not None:
-        names = Graph.from_keras_config(model.get_config()).prunable()
-        for name, mask in zip(names, kernel_masks, strict=True):
+    graph = Graph.from_keras_config(model.get_config())
+    for name, mask in zip(graph.prunable(), kernel_masks or [None] * len(graph.prunable()), strict=True):
+        if mask is not None:
             model.get_layer(name).kernel.constraint = fixed_mask(keras, mask)
-    for (name, variable), mask in (bias_masks or {}).items():
-        getattr(model.get_layer(name), variable).constraint = fixed_mask(keras, mask)
+    for (position, variable), mask in (bias_masks or {}).items():
+        getattr(model.get_layer(graph.nodes[position].name), variable).constraint = fixed_mask(keras, mask)
+    return model
+
+
+class CustomModelError(ValueError):
+    """A researcher's build function failed or built a model the workflow cannot train."""
+
+
+def build_custom(keras, architecture: dict, input_shape, num_classes: int, regularizer_name: str = "none",
+                 strength: float = 0.0, weight_decay: float = 0.0):
+    """A researcher's model, ``build(input_shape, num_classes)`` from their file (``custom_models``),
+    checked before training: a ``keras.Model`` of supported layers (any other is refused by name),
+    taking ``input_shape`` and ending in a softmax over ``num_classes``. Regularized as the
+    built-ins: the regularizer on every prunable kernel but the output layer's, weight decay on
+    every kernel, bias and batch-norm parameter. Its initial weights are whatever ``build`` draws
+    after the job seeds Keras with the model's seed."""
+    target, shape = architecture["build"], tuple(input_shape)
+    where = f"custom model {target}"
+    try:
+        model = load_function(target, "prunelab_custom_model")(shape, num_classes)
+    except Exception as error:  # the researcher's code: whatever it raises is the problem to report
+        raise CustomModelError(f"{where}: build({shape}, {num_classes}) failed: {type(error).__name__}: {error}") \
+            from error
+    if not isinstance(model, keras.Model):
+        raise CustomModelError(f"{where}: build returned {type(model).__name__}, not a keras.Model")
+    graph = Graph.from_keras_config(model.get_config())
+    if graph.input_shape != shape:
+        raise CustomModelError(f"{where}: the model takes inputs of shape {graph.input_shape}; the dataset's "
+                               f"images are {shape} (height, width, channels)")
+    outputs = output_shapes(graph)[graph.output]
+    if outputs != (num_classes,) or not graph.ends_in_softmax():
+        raise CustomModelError(f"{where}: the model must end in a softmax over the {num_classes} classes; its "
+                               f"output layer {graph.output!r} gives shape {outputs}"
+                               + ("" if graph.ends_in_softmax() else " without a softmax"))
+    penalty = {} if regularizer_name == "none" else {regularizer_name: strength}
+    hidden = graph.prunable()[:-1]
+    for layer in model.layers:
+        for variable in layer.trainable_weights:
+            name = variable.path.rsplit("/", 1)[-1]
+            variable.regularizer = decay_regularizer(keras, weight_decay,
+                                                     penalty if name == "kernel" and layer.name in hidden else None)
     return model
 
 

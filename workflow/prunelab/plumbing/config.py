@@ -17,6 +17,7 @@ from ..methods.scope import layer_kinds
 from ..models.graph_network import GRAPH_TYPES
 from ..models.network import conv_sizes
 from ..models.protocol import problems as protocol_problems
+from .user_code import file_digest
 
 ARCHITECTURE_TYPES = ("dense", "cnn", *GRAPH_TYPES)
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "schemas" / "config.schema.yaml"
@@ -92,6 +93,8 @@ def _layer_selection_problems(config: dict) -> list[str]:
     selection = config["pruning"]["layers"]
     problems = []
     for model in config["models"]:
+        if config["architectures"][model]["type"] == "custom":
+            continue  # its layers are known once built: the first prune job checks the selection
         kinds = layer_kinds(config["architectures"][model])
         if selection == "conv" and "conv" not in kinds:
             problems.append(f"pruning.layers: 'conv' selects no layer of model {model!r} (it has no convolutions)")
@@ -130,11 +133,31 @@ def _method_problems(config: dict) -> list[str]:
     return problems
 
 
-def _semantic_problems(config: dict) -> list[str]:
+def _custom_model_problems(config: dict) -> list[str]:
+    """Each ``custom_models`` entry placed under ``architectures`` as ``{type: custom, build,
+    sha256}`` (its file's digest versions its results); a missing file or a name taken by an
+    architecture is a problem. Whether the function builds a supported model is known only
+    by running it: the first training job does."""
     problems = []
+    for name, target in config["custom_models"].items():
+        existing = config["architectures"].get(name)
+        if existing is not None and existing.get("build") != target:
+            problems.append(f"custom_models.{name}: the name of an architecture already; choose another")
+            continue
+        try:
+            config["architectures"][name] = {"type": "custom", "build": target, "sha256": file_digest(target)}
+        except FileNotFoundError as error:
+            problems.append(f"custom_models.{name}: {error}")
+    return problems
+
+
+def _semantic_problems(config: dict) -> list[str]:
+    problems = _custom_model_problems(config)
+    if problems:
+        return problems
     undefined = [m for m in config["models"] if m not in config["architectures"]]
     if undefined:
-        return [f"models: {', '.join(undefined)} not defined under architectures "
+        return [f"models: {', '.join(undefined)} not defined under architectures or custom_models "
                 f"(defined: {', '.join(sorted(config['architectures'])) or 'none'})"]
     for name in config["models"]:
         problems += _architecture_problems(name, config["architectures"][name])
