@@ -53,6 +53,13 @@ def test_shipped_configs_are_valid_and_default_matches_schema_defaults():
      "pruning.methods: unit_refit cannot prune model 'r' (resnet): it refits the layer after a pruned one"),
     ({"models": ["v"], "architectures": {"v": {"type": "vgg", "depth": 11}}, "pruning": {"methods": ["scratch"]}},
      "pruning.methods: scratch cannot prune model 'v' (vgg): it rebuilds the architecture"),
+    ({"models": ["r"], "architectures": {"r": {"type": "resnet", "depth": 8}}, "pruning": {"layers": ["s2b1_cnv1"]}},
+     "pruning.layers: model 'r': layers ['s2b1_cnv1']: no layer 's2b1_cnv1'; the prunable layers are conv, "
+     "s1b1_conv1, s1b1_conv2, s2b1_conv1, s2b1_shortcut, s2b1_conv2"),
+    ({"pruning": {"layers": [0, "dense_1"]}},
+     "pruning.layers: model 'dense': layers [0, 'dense_1']: no layer 'dense_1'; layer names are for graph models"),
+    ({"finetune": {"epochs": [0, 3], "methods": ["unit", "snip"]}},
+     "finetune.methods: ['snip'] not in pruning.methods (weight, unit)"),
     ({"models": ["mine"], "custom_models": {"mine": "nowhere.py:build"}},
      "custom_models.mine: no file 'nowhere.py' in the working directory"),
     ({"custom_models": {"dense": "tests/custom_model.py:build"}},
@@ -165,3 +172,11 @@ def test_the_configuration_reference_is_generated_from_the_schema():
     documented = (REPO / "docs" / "configuration.md").read_text()
     assert all(f"`pruning.{key}`" in documented for key in load_schema()["properties"]["pruning"]["properties"])
 
+
+
+def test_graph_models_take_layer_names_and_file_their_results_under_them():
+    from prunelab.methods.scope import scope_name
+
+    config = validate_config({"models": ["r"], "architectures": {"r": {"type": "resnet", "depth": 8}},
+                              "pruning": {"layers": ["s2b1_conv1", 0], "methods": ["weight", "unit"]}})
+    assert scope_name(config["pruning"]["layers"]) == "layers_0_s2b1_conv1"

@@ -363,16 +363,18 @@ def test_onnx_runtime_computes_the_graph_models_logits(tensorflow, kind):
 
 
 def test_graph_kernel_shapes_are_the_built_models(tensorflow):
-    """Config checks know a ResNet's and a VGG's layers before any job, as the built model has them."""
+    """Config checks know a ResNet's and a VGG's layers (names and shapes) before any job, as the
+    built model has them."""
     keras = tensorflow.keras
-    from prunelab.models.graph_network import graph_kernel_shapes
+    from prunelab.models.graph_network import graph_layers
     from prunelab.models.keras_models import build_resnet, build_vgg, graph_of
 
     for architecture in ({"type": "resnet", "depth": 14}, {"type": "resnet", "depth": 14, "shortcut": "identity"},
                          {"type": "vgg", "depth": 11}):
         build = build_resnet if architecture["type"] == "resnet" else build_vgg
         graph, weights = graph_of(build(keras, architecture, (28, 28, 1), 10))
-        assert graph_kernel_shapes(architecture, 1, 10) == [weights[name]["kernel"].shape for name in graph.prunable()]
+        built = [(name, weights[name]["kernel"].shape) for name in graph.prunable()]
+        assert graph_layers(architecture, 1, 10) == built
 
 
 @pytest.mark.parametrize("function, message", [

@@ -17,6 +17,14 @@ def test_every_method_prunes_a_resnet_and_unit_pruning_really_shrinks_it(resnet_
     table = pd.read_csv(resnet_smoke / "results" / "metrics.csv")
     table = table[table["model"] == "resnet8"]
     assert set(table["method"]) == METHODS and set(table["k"]) == {0.0, 0.5}
+    finetuned = table[table["finetune_epochs"] == 1].set_index("method")
+    assert list(finetuned.index) == ["unit"]  # finetune.methods
+    table = table[table["finetune_epochs"] == 0]
+    # the removed channels' batch norms are held at zero while fine-tuning: they stay removable
+    assert finetuned.loc["unit", "compact_params"] == table[(table["method"] == "unit") & (table["k"] == 0.5)][
+        "compact_params"].iloc[0]
+    assert finetuned.loc["unit", "accuracy"] > table[(table["method"] == "unit") & (table["k"] == 0.5)][
+        "accuracy"].iloc[0]
     unpruned = table[table["k"] == 0]
     assert unpruned["accuracy"].nunique() == 1 and unpruned["accuracy"].iloc[0] > 0.5  # one epoch learns
     assert (unpruned["total_params"] == 78_426).all()  # ResNet-8 on 28x28x1: kernels, biases, batch norm
@@ -35,7 +43,7 @@ def test_a_researchers_own_model_is_trained_pruned_and_compacted_like_a_built_in
     """Its train id begins with its config name; unit pruning removes its conv channels with their
     batch norms and the dense rows they fed through the Flatten, and its own dense units."""
     table = pd.read_csv(resnet_smoke / "results" / "metrics.csv")
-    table = table[table["model"] == "mine"]
+    table = table[(table["model"] == "mine") & (table["finetune_epochs"] == 0)]
     assert set(table["method"]) == METHODS and table["train_id"].str.startswith("mine-").all()
     unpruned = table[table["k"] == 0].iloc[0]
     assert unpruned["accuracy"] > 0.5

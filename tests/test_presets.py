@@ -23,7 +23,8 @@ PAPERS = {  # the jobs of each paper preset beyond its trainings, prune jobs and
 
 
 def test_the_presets_are_the_earlier_experiments_fine_tuning_the_papers_their_protocols_and_no_retraining():
-    assert [p.stem for p in PRESETS] == ["A", "B", "C", "D", "E", "finetune", "frankle2019", "han2015-faithful",
+    assert [p.stem for p in PRESETS] == ["A", "B", "C", "D", "E", "fashion-resnet20", "finetune", "frankle2019",
+                                         "han2015-faithful",
                                          "han2015", "iterative", "posttraining-2of4", "posttraining",
                                          "snip2019-faithful", "snip2019", "zhu2017"]
 
@@ -60,7 +61,20 @@ def test_preset_c_is_the_default_config():
     assert preset == expected
 
 
-@pytest.mark.parametrize("preset", [p for p in PRESETS if p.stem not in PAPERS], ids=lambda p: p.stem)
+def test_the_resnet_preset_plans_every_method_family_on_one_trained_resnet(tmp_path):
+    """fashion-resnet20: one training; 5 one-shot methods at 4 k and the 2 at initialization at
+    k = 0 (the trained model); SNIP and SynFlow trained at 3 k; unit alone fine-tuned, at 4 k."""
+    result = snakemake(tmp_path, "--dry-run", configfiles=(REPO / "presets" / "fashion-resnet20.yaml",))
+    assert result.returncode == 0, result.stderr[-3000:]
+    jobs = planned_jobs(result.stdout)
+    assert {rule: jobs.get(rule, 0) for rule in ("train", "prune", "prune_at_init", "finetune", "latency")} == {
+        "train": 1, "prune": 5 * 4 + 2, "prune_at_init": 2 * 3, "finetune": 4, "latency": 1}
+
+
+GENERIC = [p for p in PRESETS if p.stem not in PAPERS and p.stem != "fashion-resnet20"]
+
+
+@pytest.mark.parametrize("preset", GENERIC, ids=lambda p: p.stem)
 def test_preset_is_valid_and_plans_the_expected_jobs(preset, tmp_path):
     config = validate_config(merge_config(load("config.yaml"), yaml.safe_load(preset.read_text())))
     result = snakemake(tmp_path, "--dry-run", configfiles=(preset,))

@@ -114,8 +114,8 @@ def test_an_edit_to_a_methods_scoring_reruns_nothing_where_it_is_not_configured(
 
 
 def test_an_edit_to_one_method_reruns_its_results_and_what_summarizes_them(moved, edit):
-    edit("methods/unit.py", "masks=layerwise(smallest_units_mask)",
-         "masks=layerwise(lambda w, k: smallest_units_mask(w, k))")
+    edit("methods/unit.py", "return [smallest_units_mask(w, k) for w in weights]",
+         "return [smallest_units_mask(kernel, k) for kernel in weights]")
     listing = dry_run_listing(*moved)
     jobs = planned_jobs(listing)
     # unit's own results alone: 4 models x 3 k pruned, 4 models x 2 fine-tunings at k = 0.9

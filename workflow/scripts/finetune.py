@@ -1,5 +1,7 @@
 """Prune one trained model, retrain it with the mask fixed, and evaluate it on the test set."""
 
+import functools
+
 from prunelab.methods.finetuning import prune_and_finetune
 from prunelab.plumbing.jobs import PruningJob
 
@@ -10,5 +12,5 @@ job.log.info("fine-tuning %s k=%s for %d epochs in %d rounds (lr %g)", job.metho
 images, labels = job.split("train")
 finetuned, masks, history = prune_and_finetune(images, labels, fit_arguments=job.fit_arguments, network=job.network,
                                                method=job.method, k=job.k, layers=job.layers, settings=settings,
-                                               data=job.pruning_data(images, labels))
+                                               data=functools.cache(lambda: job.pruning_data(images, labels)))
 job.save(job.record(k=job.k, pruned=finetuned, masks=masks, finetune=settings), network=finetuned, history=history)

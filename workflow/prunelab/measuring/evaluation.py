@@ -1,20 +1,40 @@
 """Test metrics of a (pruned) network, and its sparsity bookkeeping.
 
 The loss is plain cross-entropy (no regularization penalty), from a float64
-log-softmax of the numpy forward pass's logits.
+log-softmax of the logits: the numpy forward pass's for the chain models, ONNX Runtime's (one
+thread) for graph models (:func:`predict`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..models.network import Network
+from ..models.graph_network import GraphNetwork
+from ..models.network import Network, logits
 
 
 def log_softmax(logits: np.ndarray) -> np.ndarray:
     logits = logits.astype(np.float64)
     shifted = logits - logits.max(axis=1, keepdims=True)
     return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+
+
+EVALUATION_BATCH = 500
+"""Images per ONNX Runtime call when a graph model is evaluated."""
+
+
+def predict(network: Network | GraphNetwork, x: np.ndarray) -> np.ndarray:
+    """The logits the test metrics are computed from. A graph model (ResNet, VGG, your own) runs
+    as its ONNX export in ONNX Runtime on one thread: the numpy forward pass of
+    :mod:`prunelab.models.graph` computes the same logits (to float rounding, tested per layer
+    type) but its im2col convolutions are bound by memory at a ResNet's 16-64 channels, about 10x
+    slower (docs/performance.md); one thread keeps the results identical whatever ``--cores`` says."""
+    if not isinstance(network, GraphNetwork):
+        return logits(network, x)
+    from .onnx_export import run, session
+
+    runtime = session(network)
+    return np.concatenate([run(runtime, x[i:i + EVALUATION_BATCH]) for i in range(0, len(x), EVALUATION_BATCH)])
 
 
 def classification_metrics(logits: np.ndarray, labels: np.ndarray) -> dict:

@@ -4,6 +4,7 @@ prune-retrain rounds (Han et al. 2015's iterative pruning)."""
 from __future__ import annotations
 
 from fractions import Fraction
+from typing import Callable
 
 import numpy as np
 
@@ -24,11 +25,13 @@ def round_schedule(k: float, epochs: int, retrain_rounds: int) -> list[tuple[Fra
 
 def prune_and_finetune(images: np.ndarray, labels: np.ndarray, *, fit_arguments: dict, network: Network,
                        method: Method, k: float, layers: list[int], settings: dict,
-                       data: PruningData = PruningData()) -> tuple[Network, list, list[dict]]:
+                       data: PruningData | Callable[[], PruningData] = PruningData()
+                       ) -> tuple[Network, list, list[dict]]:
     """Prune ``network`` to ``k`` and retrain it with its masks fixed, in ``settings["rounds"]``
     prune-retrain rounds (one round: prune once, then retrain). A weight pruned in one round
     stays pruned in the next. Returns the network, its final masks and the history of
-    every round."""
+    every round. ``data`` may be a function giving it, called only where a round needs it
+    (never at k = 0, the trained model, whose settings are none)."""
     from ..models.masked_training import finetune_model
 
     masks, history, log = None, [], fit_arguments["log"]

@@ -77,6 +77,7 @@ def gradual_prune(images: np.ndarray, labels: np.ndarray, *, spec: dict, seed: i
     each step of :func:`gradual_schedule` at that step's sparsity, and pruned weights held at
     zero between updates. Only epochs that end at the final sparsity can be kept."""
     from ..models.backend import import_keras, recompile, synchronize
+    from ..models.keras_models import prunable_layers
     from ..models.masked_training import check_masks_held
     from ..models.training import fit, steps_per_epoch
 
@@ -98,7 +99,7 @@ def gradual_prune(images: np.ndarray, labels: np.ndarray, *, spec: dict, seed: i
             if sparsity is None:
                 return
             synchronize(self.model)
-            weighted = [layer for layer in self.model.layers if hasattr(layer, "kernel")]
+            weighted = prunable_layers(self.model)
             for index in layers:
                 kernel = weighted[index].kernel.numpy()
                 keep = magnitude_mask(kernel, sparsity)

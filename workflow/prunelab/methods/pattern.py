@@ -9,7 +9,7 @@ from fractions import Fraction
 import numpy as np
 
 from ..models.network import kernel_shapes
-from .scope import layer_indices, layer_kinds
+from .scope import layer_indices, layer_kinds, layer_names
 
 
 def n_of_m_mask(scores: np.ndarray, n: int, m: int) -> np.ndarray:
@@ -63,7 +63,7 @@ def pattern_problems(config: dict) -> list[str]:
         if architecture["type"] == "custom":
             continue  # its layers are known once built: the prune job checks the pattern
         shapes = kernel_shapes(architecture)
-        for index in layer_indices(layer_kinds(architecture), pruning["layers"]):
+        for index in layer_indices(layer_kinds(architecture), pruning["layers"], layer_names(architecture)):
             fan_in = math.prod(shapes[index][:-1])
             if fan_in % m:
                 problems.append(f"pruning.n_of_m: m = {m} does not divide the fan-in {fan_in} of layer {index} "

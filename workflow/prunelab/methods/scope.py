@@ -3,7 +3,8 @@ in a network, and its scope, the name results are filed and labelled under."""
 
 from __future__ import annotations
 
-from ..models.graph_network import GRAPH_TYPES
+from ..data.datasets import NUM_CLASSES
+from ..models.graph_network import BUILT_IN_GRAPH_TYPES, GRAPH_TYPES, GraphNetwork, graph_layers
 from ..models.network import Network, kernel_shapes
 
 SELECTIONS = ("all_but_output", "conv", "all")
@@ -17,28 +18,47 @@ def layer_kinds(architecture: dict) -> list[str]:
     return ["conv"] * len(conv) + ["dense"] * (len(architecture["hidden"]) + 1)
 
 
-def layer_indices(kinds: list[str], selection: str | list[int]) -> list[int]:
+def layer_names(architecture: dict) -> list[str] | None:
+    """The prunable layers' names of a built-in graph architecture (ResNet, VGG), in order; ``None``
+    for the chain models, whose layers are counted by index."""
+    if architecture["type"] in BUILT_IN_GRAPH_TYPES:
+        return [name for name, _ in graph_layers(architecture, 1, NUM_CLASSES)]
+    return None
+
+
+def layer_indices(kinds: list[str], selection: str | list[int | str], names: list[str] | None = None) -> list[int]:
     """Indices of the layers to prune, given each layer's kind ('conv' or 'dense', output last):
     ``all_but_output`` (every layer but the classifier, as in all five earlier experiments),
-    ``conv`` (convolutional kernels only), ``all``, or a list."""
+    ``conv`` (convolutional kernels only), ``all``, or a list of indices and, for a graph model
+    whose prunable layers are ``names``, layer names."""
     if selection == "all_but_output":
         return list(range(len(kinds) - 1))
     if selection == "all":
         return list(range(len(kinds)))
     if selection == "conv":
         return [i for i, kind in enumerate(kinds) if kind == "conv"]
+    if isinstance(selection, list) and any(isinstance(item, str) for item in selection):
+        unknown = [item for item in selection if isinstance(item, str) and item not in (names or [])]
+        if unknown:
+            raise ValueError(f"layers {selection!r}: no layer {unknown[0]!r}; " + (
+                f"the prunable layers are {', '.join(names)}" if names else
+                "layer names are for graph models (resnet, vgg, custom_models); count this model's layers by index"))
+        selection = [names.index(item) if isinstance(item, str) else item for item in selection]
     if isinstance(selection, list) and all(0 <= i < len(kinds) for i in selection):
         return sorted(set(selection))
     raise ValueError(f"layers {selection!r}: use one of {', '.join(SELECTIONS)} "
                      f"or a list of indices below {len(kinds)}")
 
 
-def pruned_layers(network: Network, selection: str | list[int]) -> list[int]:
+def pruned_layers(network: Network | GraphNetwork, selection: str | list[int | str]) -> list[int]:
     """Indices of ``network``'s layers that ``selection`` prunes (see :func:`layer_indices`)."""
-    return layer_indices(["conv" if network.is_conv(i) else "dense" for i in range(network.num_layers)], selection)
+    return layer_indices(["conv" if network.is_conv(i) else "dense" for i in range(network.num_layers)], selection,
+                         network.layer_names if isinstance(network, GraphNetwork) else None)
 
 
 def scope_name(selection: str | list[int]) -> str:
     """The scope of a selection, a path segment and the metrics' ``layers`` column:
     'all_but_output', 'conv' or 'layers_0_2'."""
-    return selection if isinstance(selection, str) else "layers_" + "_".join(map(str, sorted(selection)))
+    if isinstance(selection, str):
+        return selection
+    return "layers_" + "_".join(map(str, sorted(selection, key=lambda item: (isinstance(item, str), item))))

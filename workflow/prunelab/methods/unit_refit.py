@@ -22,6 +22,7 @@ from ..models.calibration import LayerInputs
 from ..models.network import Network, kernel_shapes
 from .method import Method
 from .pruning import apply_masks
+from ..models.graph_network import GRAPH_TYPES
 from .scope import layer_indices, layer_kinds
 from .selection import count_to_prune, smallest_units_mask
 
@@ -78,6 +79,8 @@ def emptying_problems(config: dict) -> list[str]:
     for model in config["models"]:
         architecture = config["architectures"][model]
         shapes = kernel_shapes(architecture)
+        if architecture["type"] in GRAPH_TYPES:
+            continue  # unit_refit prunes chains only; the config check says so
         for index in layer_indices(layer_kinds(architecture), config["pruning"]["layers"]):
             units = shapes[index][-1]
             emptying = [k for k in config["pruning"]["k"] if count_to_prune(k, units) >= units]

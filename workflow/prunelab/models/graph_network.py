@@ -161,22 +161,35 @@ class GraphNetwork:
         return cls(architecture, graph, weights)
 
 
-def graph_kernel_shapes(architecture: dict, channels: int, num_classes: int) -> list[tuple[int, ...]]:
-    """The prunable kernels' shapes of a built-in graph architecture, in the model's order, from the
-    architecture alone (for config checks that run before any job; equal to the built model's, tested)."""
+def graph_layers(architecture: dict, channels: int, num_classes: int) -> list[tuple[str, tuple[int, ...]]]:
+    """The prunable layers of a built-in graph architecture, name and kernel shape, in the model's
+    order, from the architecture alone (for config checks that run before any job; equal to the
+    built model's, tested). A custom model's are known only once it is built."""
     if architecture["type"] == "custom":
         raise ValueError(f"the layers of custom model {architecture['build']} are known only once it is built")
     if architecture["type"] == "vgg":
-        widths = [step for step in VGG_PLANS[architecture["depth"]] if step != "M"]
-        inputs = [channels, *widths[:-1]]
-        return [(3, 3, i, w) for i, w in zip(inputs, widths)] + [(widths[-1], num_classes)]
-    shapes, previous = [(3, 3, channels, RESNET_FILTERS[0])], RESNET_FILTERS[0]
+        layers, stage, block, previous = [], 1, 0, channels
+        for step in VGG_PLANS[architecture["depth"]]:
+            if step == "M":
+                stage, block = stage + 1, 0
+                continue
+            block += 1
+            layers.append((f"s{stage}c{block}_conv", (3, 3, previous, step)))
+            previous = step
+        return layers + [("output", (previous, num_classes))]
+    layers, previous = [("conv", (3, 3, channels, RESNET_FILTERS[0]))], RESNET_FILTERS[0]
     projection = architecture.get("shortcut", "projection") == "projection"
-    for stage, filters in enumerate(RESNET_FILTERS):
-        for block in range((architecture["depth"] - 2) // 6):
-            shapes.append((3, 3, previous, filters))
-            if stage and not block and projection:
-                shapes.append((1, 1, previous, filters))
-            shapes.append((3, 3, filters, filters))
+    for stage, filters in enumerate(RESNET_FILTERS, start=1):
+        for block in range(1, (architecture["depth"] - 2) // 6 + 1):
+            name = f"s{stage}b{block}"
+            layers.append((f"{name}_conv1", (3, 3, previous, filters)))
+            if stage > 1 and block == 1 and projection:
+                layers.append((f"{name}_shortcut", (1, 1, previous, filters)))
+            layers.append((f"{name}_conv2", (3, 3, filters, filters)))
             previous = filters
-    return shapes + [(previous, num_classes)]
+    return layers + [("output", (previous, num_classes))]
+
+
+def graph_kernel_shapes(architecture: dict, channels: int, num_classes: int) -> list[tuple[int, ...]]:
+    """The prunable kernels' shapes of a built-in graph architecture (:func:`graph_layers`)."""
+    return [shape for _, shape in graph_layers(architecture, channels, num_classes)]

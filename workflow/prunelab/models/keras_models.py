@@ -284,6 +284,12 @@ def build_vgg(keras, architecture: dict, input_shape, num_classes: int, regulari
     return keras.Model(inputs, make.output(num_classes)(x), name=f"vgg{architecture['depth']}")
 
 
+def prunable_layers(model) -> list:
+    """The model's prunable layers (trainable Dense and Conv2D) in the order of a network's
+    ``kernels``, for any supported model (a frozen shortcut conv is not one)."""
+    return [model.get_layer(name) for name in Graph.from_keras_config(model.get_config()).prunable()]
+
+
 def graph_of(model) -> tuple[Graph, dict]:
     """A Keras model's :class:`~prunelab.models.graph.Graph` and weights (float32 numpy arrays,
     by layer and variable name). Training-time constraints (masks) are left out of the graph:

@@ -13,7 +13,7 @@ import jsonschema
 import yaml
 
 from ..data.datasets import SPLIT_SIZES
-from ..methods.scope import layer_kinds
+from ..methods.scope import layer_indices, layer_kinds, layer_names
 from ..models.graph_network import GRAPH_TYPES
 from ..models.network import conv_sizes
 from ..models.protocol import problems as protocol_problems
@@ -98,8 +98,16 @@ def _layer_selection_problems(config: dict) -> list[str]:
         kinds = layer_kinds(config["architectures"][model])
         if selection == "conv" and "conv" not in kinds:
             problems.append(f"pruning.layers: 'conv' selects no layer of model {model!r} (it has no convolutions)")
-        if isinstance(selection, list) and max(selection) >= len(kinds):
-            problems.append(f"pruning.layers: model {model!r} has layers 0..{len(kinds) - 1}, not {max(selection)}")
+        if not isinstance(selection, list):
+            continue
+        indices = [item for item in selection if isinstance(item, int)]
+        if indices and max(indices) >= len(kinds):
+            problems.append(f"pruning.layers: model {model!r} has layers 0..{len(kinds) - 1}, not {max(indices)}")
+        elif len(indices) < len(selection):
+            try:
+                layer_indices(kinds, selection, layer_names(config["architectures"][model]))
+            except ValueError as error:
+                problems.append(f"pruning.layers: model {model!r}: {error}")
     return problems
 
 
@@ -168,6 +176,10 @@ def _semantic_problems(config: dict) -> list[str]:
     if finetune_k is not None and not set(finetune_k) <= set(config["pruning"]["k"]):
         extra = sorted(set(finetune_k) - set(config["pruning"]["k"]))
         problems.append(f"finetune.k: {extra} not in pruning.k; fine-tuning needs the pruned models of those k")
+    chosen, configured = config["finetune"]["methods"], config["pruning"]["methods"]
+    if chosen is not None and not set(chosen) <= set(configured):
+        extra = sorted(set(chosen) - set(configured))
+        problems.append(f"finetune.methods: {extra} not in pruning.methods ({', '.join(configured)})")
     finetune_epochs = [e for e in config["finetune"]["epochs"] if e > 0]
     too_many = [r for r in config["finetune"]["rounds"] if finetune_epochs and r > min(finetune_epochs)]
     if too_many:

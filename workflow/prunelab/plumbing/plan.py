@@ -123,9 +123,10 @@ class Plan:
 
     def finetuned_targets(self) -> list[dict]:
         """Wildcards of every fine-tuned model of the config (one-shot methods only)."""
+        chosen = self.config["finetune"]["methods"]
         return [dict(target, finetune_id=finetune_id) for target in self.pruned_targets()
                 if not self.methods[target["method"]].trains and target["k"] in self.finetune_k
-                for finetune_id in self.finetunes]
+                and (chosen is None or target["method"] in chosen) for finetune_id in self.finetunes]
 
     def rule_families(self) -> list[RuleFamily]:
         """The rules of the configured methods that train, one per result folder."""

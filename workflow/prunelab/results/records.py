@@ -6,8 +6,8 @@ import numpy as np
 
 from .columns import IDENTITY
 from ..measuring.efficiency import efficiency_stats
-from ..measuring.evaluation import classification_metrics, sparsity_stats
-from ..models.network import Network, logits
+from ..measuring.evaluation import classification_metrics, predict, sparsity_stats
+from ..models.network import Network
 
 def identity(trained: dict, scope: str, method: str, k: float, finetune: dict | None = None) -> dict:
     """The columns that say which pruned model a row is about (:data:`prunelab.results.columns.IDENTITY`)."""
@@ -34,7 +34,7 @@ def pruning_record(*, trained: dict, scope: str, method: str, k: float, network:
     here is exactly reproducible; measured latencies are recorded apart."""
     return {
         **identity(trained, scope, method, k, finetune),
-        **classification_metrics(logits(pruned, x), labels),
+        **classification_metrics(predict(pruned, x), labels),
         **sparsity_stats(pruned, masks),
         **efficiency_stats(network, pruned, masks),
         "weights_changed": weights_changed(network, pruned),
