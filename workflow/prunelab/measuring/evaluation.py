@@ -27,8 +27,9 @@ def predict(network: Network | GraphNetwork, x: np.ndarray) -> np.ndarray:
     """The logits the test metrics are computed from. A graph model (ResNet, VGG, your own) runs
     as its ONNX export in ONNX Runtime on one thread: the numpy forward pass of
     :mod:`prunelab.models.graph` computes the same logits (to float rounding, tested per layer
-    type) but its im2col convolutions are bound by memory at a ResNet's 16-64 channels, about 10x
-    slower (docs/performance.md); one thread keeps the results identical whatever ``--cores`` says."""
+    type) but its im2col convolutions are bound by memory at a ResNet's 16-64 channels: 4x slower
+    on ResNet-20 (benchmarks/graph_prune.md). One thread keeps the results identical whatever
+    ``--cores`` says."""
     if not isinstance(network, GraphNetwork):
         return logits(network, x)
     from .onnx_export import run, session
