@@ -20,29 +20,31 @@ from fractions import Fraction
 import numpy as np
 
 from ..methods.selection import smallest_score_mask, unit_norms
-from ..models.dependency import Group, dependency_groups, input_rows
+from ..models.dependency import Group, input_rows, pruned_groups
 from ..models.graph import Graph, batch_norm
 
 BATCH_NORM_CHANNEL = ("gamma", "beta", "moving_mean", "moving_variance")
 
 
-def group_scores(graph: Graph, weights: dict, group: Group) -> np.ndarray:
-    """Per channel, Σ over the group's trainable producers of ‖filter c‖₂ (float64)."""
-    trainable = set(graph.prunable())
-    return sum(unit_norms(weights[name]["kernel"]) for name in group.producers if name in trainable)
-
-
 def channel_keep(graph: Graph, weights: dict, k: float | Fraction) -> list[tuple[Group, np.ndarray]]:
-    """For every prunable group, which channels stay at fraction ``k`` (ties by position)."""
+    """For every group pruning can shrink, which channels stay at fraction ``k`` (ties by
+    position): channel c is scored by Σ over the group's trainable producers of ‖filter c‖₂."""
     kept = []
-    for group in dependency_groups(graph):
-        if not group.prunable or not set(group.producers) & set(graph.prunable()):
-            continue
-        keep = smallest_score_mask(group_scores(graph, weights, group), k)
+    for group, producers in pruned_groups(graph):
+        scores = sum(unit_norms(weights[name]["kernel"]) for name in producers)
+        keep = smallest_score_mask(scores, k)
         if not keep.any():
-            keep[np.argmax(group_scores(graph, weights, group))] = True
+            keep[np.argmax(scores)] = True
         kept.append((group, keep))
     return kept
+
+
+def channel_arrays(group: Group, weights: dict) -> list[tuple[str, str]]:
+    """(layer, variable) of what gives a group's channels a value besides the kernels: its
+    producers' biases and its batch norms' scale and shift, those the model has."""
+    biases = [(name, "bias") for name in group.producers if weights[name].get("bias") is not None]
+    return biases + [(name, variable) for name in group.normalizers for variable in ("gamma", "beta")
+                     if variable in weights[name]]
 
 
 def masked(weights: dict, kept: list[tuple[Group, np.ndarray]]) -> dict:
@@ -50,14 +52,9 @@ def masked(weights: dict, kept: list[tuple[Group, np.ndarray]]) -> dict:
     the mean, so that a batch norm without scale or center outputs zero there too)."""
     out = {name: dict(arrays) for name, arrays in weights.items()}
     for group, keep in kept:
-        for name in group.producers:
-            for variable in ("kernel", "bias"):
-                if out[name].get(variable) is not None:
-                    out[name][variable] = out[name][variable] * keep.astype(out[name][variable].dtype)
+        for name, variable in [(name, "kernel") for name in group.producers] + channel_arrays(group, weights):
+            out[name][variable] = out[name][variable] * keep.astype(out[name][variable].dtype)
         for name in group.normalizers:
-            for variable in ("gamma", "beta"):
-                if variable in out[name]:
-                    out[name][variable] = out[name][variable] * keep.astype(out[name][variable].dtype)
             out[name]["moving_mean"] = np.where(keep, out[name]["moving_mean"], 0).astype(np.float32)
     return out
 
@@ -81,14 +78,12 @@ def compact(graph: Graph, weights: dict, kept: list[tuple[Group, np.ndarray]]) -
     return out
 
 
-def silent_channels(graph: Graph, weights: dict, prunable: list[str]) -> list[tuple[Group, np.ndarray]]:
-    """Per prunable group with a pruned producer, which channels carry something (False: exact
-    zeros everywhere: every producer's kernel column and bias zero, and every batch norm's
-    output for a zero input zero). At least one channel of each group is kept."""
+def silent_channels(graph: Graph, weights: dict) -> list[tuple[Group, np.ndarray]]:
+    """Per group pruning can shrink, which channels carry something (False: exact zeros
+    everywhere: every producer's kernel column and bias zero, and every batch norm's output for
+    a zero input zero). At least one channel of each group is kept."""
     kept = []
-    for group in dependency_groups(graph):
-        if not group.prunable or not set(group.producers) & set(prunable):
-            continue
+    for group, _ in pruned_groups(graph):
         alive = np.zeros(group.channels, dtype=bool)
         for name in group.producers:
             kernel, bias = weights[name]["kernel"], weights[name].get("bias")
@@ -102,11 +97,11 @@ def silent_channels(graph: Graph, weights: dict, prunable: list[str]) -> list[tu
     return kept
 
 
-def compact_silent(graph: Graph, weights: dict, prunable: list[str]) -> dict:
+def compact_silent(graph: Graph, weights: dict) -> dict:
     """The weights without their silent channels (:func:`silent_channels`): the same function,
     a smaller model. A channel that is computed but never read stays (unlike a chain's
     compaction, which also drops units nothing reads)."""
-    return compact(graph, weights, silent_channels(graph, weights, prunable))
+    return compact(graph, weights, silent_channels(graph, weights))
 
 
 def parameter_count(weights: dict) -> int:

@@ -49,7 +49,7 @@ def compact(network: Network | GraphNetwork) -> Network | GraphNetwork:
     """The smallest network computing the same outputs: dead hidden units removed (a graph
     model's silent channels: :func:`prunelab.measuring.channel_compaction.compact_silent`)."""
     if isinstance(network, GraphNetwork):
-        return network.with_all_weights(compact_silent(network.graph, network.weights, network.layer_names))
+        return network.with_all_weights(compact_silent(network.graph, network.weights))
     kernels = list(network.kernels)
     biases = list(network.biases) if network.biases is not None else None
     changed = True

@@ -17,7 +17,6 @@ import os
 import numpy as np
 
 from ..plumbing.fileio import atomic_output, atomic_path, load_arrays
-from ..models.graph import Graph
 from ..models.graph_network import GRAPH_KEY, GraphNetwork
 from ..models.network import Network
 
@@ -98,10 +97,9 @@ def load(path: str | os.PathLike) -> Network:
         matrix[rows, arrays[f"W{index}.indices"].astype(np.int64)] = arrays[f"W{index}.data"]
         kernels.append(matrix.reshape(shape))
     if GRAPH_KEY in arrays:
-        graph = Graph.from_json(arrays.pop(GRAPH_KEY).tobytes().decode())
-        loaded = GraphNetwork.from_arrays({**{key: value for key, value in arrays.items() if "/" in key},
-                                           GRAPH_KEY: graph.to_json()}, architecture)
-        return loaded.with_weights(kernels)
+        others = {key: value for key, value in arrays.items() if "/" in key}
+        graph = arrays[GRAPH_KEY].tobytes().decode()
+        return GraphNetwork.from_arrays({**others, GRAPH_KEY: graph}, architecture).with_weights(kernels)
     biases = [arrays[f"b{i}"] for i in range(len(kernels))] if "b0" in arrays else None
     return Network(architecture, kernels, biases)
 

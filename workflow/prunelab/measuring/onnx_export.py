@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..models.graph import output_shapes, pair, same_padding
+from ..models.graph import same_padding, sliding
 from ..models.graph_network import GraphNetwork
 from ..models.network import Network, pools_of
 
@@ -75,7 +75,7 @@ def graph_to_onnx(network: GraphNetwork) -> bytes:
     the final softmax left out (logits)."""
     from onnx import TensorProto, helper, numpy_helper
 
-    graph, weights, shapes = network.graph, network.weights, output_shapes(network.graph)
+    graph, weights, shapes = network.graph, network.weights, network.graph.shapes
     nodes, initializers, names = [], [], {}
 
     def constant(name: str, array: np.ndarray) -> str:
@@ -86,16 +86,13 @@ def graph_to_onnx(network: GraphNetwork) -> bytes:
         nodes.append(helper.make_node(op, inputs, [output], **attributes))
         return output
 
-    def window(node, size_key):
-        config = node.config
-        kernel = pair(config[size_key] if size_key in config else config.get("pool_size", 2))
-        default = (1, 1) if node.op == "Conv2D" else kernel
-        strides = pair(config.get("strides") or default)
+    def window(node):
+        window_shape, strides, padding = sliding(node)
         pads = [0, 0, 0, 0]
-        if config.get("padding", "valid") == "same":
-            (top, bottom), (left, right) = same_padding(shapes[node.inputs[0]][:2], kernel, strides)
+        if padding == "same":
+            (top, bottom), (left, right) = same_padding(shapes[node.inputs[0]][:2], window_shape, strides)
             pads = [top, left, bottom, right]
-        return {"kernel_shape": list(kernel), "strides": list(strides), "pads": pads}
+        return {"kernel_shape": list(window_shape), "strides": list(strides), "pads": pads}
 
     for node in graph.nodes:
         out, arrays, config = node.name, weights.get(node.name, {}), node.config
@@ -107,7 +104,7 @@ def graph_to_onnx(network: GraphNetwork) -> bytes:
         if node.op == "Conv2D":
             kernel = arrays["kernel"]
             bias = arrays.get("bias", np.zeros(kernel.shape[-1], np.float32))
-            attributes = window(node, "kernel_size")
+            attributes = window(node)
             attributes.pop("kernel_shape")
             out = add("Conv", [source, constant(f"{out}/kernel", kernel.transpose(3, 2, 0, 1)),
                                constant(f"{out}/bias", bias)], out, **attributes)
@@ -125,7 +122,7 @@ def graph_to_onnx(network: GraphNetwork) -> bytes:
                       epsilon=float(config.get("epsilon", 1e-3)))
         elif node.op in ("MaxPooling2D", "AveragePooling2D"):
             out = add("MaxPool" if node.op == "MaxPooling2D" else "AveragePool", [source], out,
-                      **window(node, "pool_size"))
+                      **window(node))
         elif node.op == "GlobalAveragePooling2D":
             out = add("GlobalAveragePool", [source], f"{out}/pooled")
             if not config.get("keepdims"):

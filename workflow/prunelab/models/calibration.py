@@ -13,7 +13,7 @@ from typing import Iterator
 
 import numpy as np
 
-from .graph import Graph, pad_like_tensorflow, pair, inputs_of, patches
+from .graph import Graph, inputs_of, sliding
 from .graph_network import GraphNetwork
 from .network import Network, im2col, layer_input
 
@@ -66,18 +66,13 @@ class GraphLayerInputs(LayerInputs):
     def __init__(self, graph: Graph, weights: dict, name: str, images: np.ndarray,
                  batch_images: int = BATCH_IMAGES):
         self.graph, self.weights, self.name, self.images, self.batch_images = graph, weights, name, images, batch_images
-        self.kernel_shape = weights[name]["kernel"].shape
-        self.fan_in = int(np.prod(self.kernel_shape[:-1]))
+        self.fan_in = int(np.prod(weights[name]["kernel"].shape[:-1]))
 
     def batches(self) -> Iterator[np.ndarray]:
         node = self.graph.node(self.name)
         for start in range(0, len(self.images), self.batch_images):
             x = inputs_of(self.graph, self.weights, self.name, self.images[start:start + self.batch_images])
-            if node.op == "Conv2D":
-                window, strides = self.kernel_shape[:2], pair(node.config.get("strides", 1))
-                x = pad_like_tensorflow(x, window, strides, node.config.get("padding", "valid"))
-                x = patches(x, window, strides)
-            yield x.reshape(-1, self.fan_in)
+            yield (sliding(node).rows(x) if node.op == "Conv2D" else x).reshape(-1, self.fan_in)
 
 
 def layer_inputs(network: Network | GraphNetwork, index: int, images: np.ndarray) -> LayerInputs:

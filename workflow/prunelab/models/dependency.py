@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .graph import PRUNABLE, Graph, output_shapes
+from .graph import PRUNABLE, Graph
 
 NOT_ZERO_AT_ZERO = ("sigmoid", "softmax")
 """Activations under which a removed (zeroed) channel would still carry a value."""
@@ -74,7 +74,7 @@ class _Spaces:
 
 def dependency_groups(graph: Graph) -> list[Group]:
     """Every channel space's group, in the order of its first producer in the graph."""
-    spaces, shapes = _Spaces(), output_shapes(graph)
+    spaces, shapes = _Spaces(), graph.shapes
     space_of: dict[str, str] = {}  # layer -> the space its output's channels belong to
     positions_of: dict[str, int] = {}  # layer -> positions per channel of a flattened output (1 if not flat)
     producers, normalizers, consumers, blockers = {}, {}, {}, {}
@@ -128,6 +128,19 @@ def dependency_groups(graph: Graph) -> list[Group]:
                             tuple(sorted(gather(normalizers), key=order.get)),
                             tuple(sorted(gather(consumers), key=lambda c: order[c[0]])), reason))
     return sorted(groups, key=lambda group: order[group.producers[0]])
+
+
+def pruned_groups(graph: Graph) -> list[tuple[Group, list[str]]]:
+    """The groups pruning can remove channels of, each with its trainable producers (the pruned
+    layers whose filters are its channels): prunable groups with at least one. A frozen producer
+    (an option-A shortcut) goes with them but is never scored."""
+    trainable = set(graph.prunable())
+    found = []
+    for group in dependency_groups(graph):
+        producers = [name for name in group.producers if name in trainable]
+        if group.prunable and producers:
+            found.append((group, producers))
+    return found
 
 
 def input_rows(consumer_kernel: np.ndarray, positions: int, channels: int, keep: np.ndarray) -> np.ndarray:

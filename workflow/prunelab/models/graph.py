@@ -15,9 +15,11 @@ data), is refused by name before it is trained or pruned (:func:`check_supported
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -77,9 +79,14 @@ class Graph:
     def node(self, name: str) -> Node:
         return self._by_name[name]
 
-    @property
+    @functools.cached_property
     def _by_name(self) -> dict[str, Node]:
         return {node.name: node for node in self.nodes}
+
+    @functools.cached_property
+    def shapes(self) -> dict[str, tuple[int, ...]]:
+        """Each layer's output shape for one input (:func:`output_shapes`), computed once."""
+        return output_shapes(self)
 
     def prunable(self) -> list[str]:
         """The trainable Dense and Conv2D layers in the model's order: the layers ``pruning.layers``
@@ -181,7 +188,7 @@ def check_supported(graph: Graph) -> None:
     for node in graph.nodes:
         if node.op not in SUPPORTED:
             raise UnsupportedModel(f"layer {node.name!r} ({node.op}) is not supported. Supported layers: {supported}")
-    shapes = output_shapes(graph)
+    shapes = graph.shapes
     for node in graph.nodes:
         where = f"layer {node.name!r} ({node.op})"
         config = node.config
@@ -217,10 +224,8 @@ def output_shapes(graph: Graph) -> dict[str, tuple[int, ...]]:
         shape = shapes[node.inputs[0]]
         if node.op == "Dense":
             shape = (*shape[:-1], config["units"])
-        elif node.op in ("Conv2D", "MaxPooling2D", "AveragePooling2D") and len(shape) == 3:
-            window = pair(config["kernel_size"] if node.op == "Conv2D" else config.get("pool_size", 2))
-            strides = pair(config.get("strides") or (1 if node.op == "Conv2D" else window))
-            padding = config.get("padding", "valid")
+        elif node.op in SLIDING and len(shape) == 3:
+            window, strides, padding = sliding(node)
             sides = [_side(size, k, s, padding) for size, k, s in zip(shape[:2], window, strides)]
             shape = (*sides, config["filters"] if node.op == "Conv2D" else shape[2])
         elif node.op == "GlobalAveragePooling2D":
@@ -241,6 +246,47 @@ def pair(value) -> tuple[int, int]:
     return (value, value) if isinstance(value, int) else tuple(value)
 
 
+SLIDING = ("Conv2D", "MaxPooling2D", "AveragePooling2D")
+"""The layers that slide a window over the image."""
+
+
+class Sliding(NamedTuple):
+    """How a Conv2D or pooling layer slides over the image: its window, strides and padding."""
+
+    window: tuple[int, int]
+    strides: tuple[int, int]
+    padding: str
+
+    def pad(self, x: np.ndarray, fill=0.0) -> np.ndarray:
+        """``x`` padded as TensorFlow pads 'same' (with ``fill``), unchanged for 'valid'."""
+        if self.padding == "valid":
+            return x
+        return np.pad(x, [(0, 0), *same_padding(x.shape[1:3], self.window, self.strides), (0, 0)], constant_values=fill)
+
+    def windows(self, padded: np.ndarray) -> np.ndarray:
+        """Every window of the padded images: (n, ho, wo, c, kh, kw)."""
+        return windows(padded, self.window, self.strides)
+
+    def rows(self, x: np.ndarray) -> np.ndarray:
+        """im2col of the images ``x`` as the layer reads them (padded): (n, ho, wo, kh * kw * c)."""
+        return patches(self.pad(x), self.window, self.strides)
+
+    def crop(self, padded_gradient: np.ndarray, shape: tuple) -> np.ndarray:
+        """The gradient of the unpadded input ``shape`` from that of its padded copy."""
+        if self.padding == "valid":
+            return padded_gradient[:, : shape[1], : shape[2]]
+        top, left = (before for before, _ in same_padding(shape[1:3], self.window, self.strides))
+        return padded_gradient[:, top: top + shape[1], left: left + shape[2]]
+
+
+def sliding(node: Node) -> Sliding:
+    """A Conv2D's or pooling layer's window, strides and padding, Keras's defaults filled in."""
+    config = node.config
+    window = pair(config["kernel_size"] if node.op == "Conv2D" else config.get("pool_size", 2))
+    strides = pair(config.get("strides") or (1 if node.op == "Conv2D" else window))
+    return Sliding(window, strides, config.get("padding", "valid"))
+
+
 def same_padding(sides, window, strides) -> list[tuple[int, int]]:
     """(before, after) for each spatial side under TensorFlow's 'same' padding: the odd pixel after."""
     pads = []
@@ -248,13 +294,6 @@ def same_padding(sides, window, strides) -> list[tuple[int, int]]:
         total = max((math.ceil(size / s) - 1) * s + k - size, 0)
         pads.append((total // 2, total - total // 2))
     return pads
-
-
-def pad_like_tensorflow(x: np.ndarray, window, strides, padding: str, fill=0.0) -> np.ndarray:
-    """``x`` padded as TensorFlow pads 'same', unchanged for 'valid'."""
-    if padding == "valid":
-        return x
-    return np.pad(x, [(0, 0), *same_padding(x.shape[1:3], window, strides), (0, 0)], constant_values=fill)
 
 
 def windows(x: np.ndarray, window: tuple[int, int], strides: tuple[int, int] = (1, 1)) -> np.ndarray:
@@ -271,27 +310,26 @@ def patches(x: np.ndarray, window: tuple[int, int], strides: tuple[int, int] = (
     return view.transpose(0, 1, 2, 4, 5, 3).reshape(n, ho, wo, kh * kw * channels)
 
 
-def conv2d(x: np.ndarray, kernel, strides=(1, 1), padding: str = "valid") -> np.ndarray:
+def conv2d(x: np.ndarray, kernel, slide: Sliding) -> np.ndarray:
     """Keras Conv2D's cross-correlation by im2col and one matrix product. ``kernel`` is a 4-D
     array, or anything with that ``shape`` whose ``as_matrix()`` gives the ``(height * width *
     in, filters)`` matrix (a sparse kernel, say)."""
     kh, kw, channels, filters = kernel.shape
-    strides = pair(strides)
-    rows = patches(pad_like_tensorflow(x, (kh, kw), strides, padding), (kh, kw), strides)
+    rows = slide.rows(x)
     matrix = kernel.reshape(kh * kw * channels, filters) if isinstance(kernel, np.ndarray) else kernel.as_matrix()
     return (rows.reshape(-1, rows.shape[-1]) @ matrix).reshape(*rows.shape[:3], filters)
 
 
-def _pool(x: np.ndarray, config: dict, reduce) -> np.ndarray:
-    window = pair(config.get("pool_size", 2))
-    strides = pair(config.get("strides") or window)
-    padding = config.get("padding", "valid")
+def pool_counts(x: np.ndarray, slide: Sliding) -> np.ndarray:
+    """How many pixels inside the image each window of ``x`` covers: what 'same' average pooling
+    divides by, as TensorFlow (the padding is not counted)."""
+    return slide.windows(slide.pad(np.ones((1, *x.shape[1:3], 1), x.dtype))).sum(axis=(4, 5))
+
+
+def _pool(x: np.ndarray, slide: Sliding, reduce) -> np.ndarray:
     if reduce == "max":
-        return windows(pad_like_tensorflow(x, window, strides, padding, -np.inf), window, strides).max(axis=(4, 5))
-    total = windows(pad_like_tensorflow(x, window, strides, padding), window, strides).sum(axis=(4, 5))
-    ones = np.ones((1, *x.shape[1:3], 1), x.dtype)
-    count = windows(pad_like_tensorflow(ones, window, strides, padding), window, strides).sum(axis=(4, 5))
-    return total / count  # 'same' padding averages over the pixels inside the image, as TensorFlow
+        return slide.windows(slide.pad(x, -np.inf)).max(axis=(4, 5))
+    return slide.windows(slide.pad(x)).sum(axis=(4, 5)) / pool_counts(x, slide)
 
 
 def activation(x: np.ndarray, name: str) -> np.ndarray:
@@ -322,7 +360,7 @@ def batch_norm(x: np.ndarray, weights: dict, epsilon: float) -> np.ndarray:
 def pre_activation(node: Node, weights: dict, x: np.ndarray) -> np.ndarray:
     """A Dense or Conv2D layer's output before its activation."""
     if node.op == "Conv2D":
-        out = conv2d(x, weights["kernel"], node.config.get("strides", 1), node.config.get("padding", "valid"))
+        out = conv2d(x, weights["kernel"], sliding(node))
     else:
         out = x @ weights["kernel"]
     if weights.get("bias") is not None:
@@ -344,9 +382,9 @@ def apply(node: Node, weights: dict, values: list[np.ndarray], last: bool = Fals
     if node.op == "BatchNormalization":
         return batch_norm(x, weights, config.get("epsilon", 1e-3))
     if node.op == "MaxPooling2D":
-        return _pool(x, config, "max")
+        return _pool(x, sliding(node), "max")
     if node.op == "AveragePooling2D":
-        return _pool(x, config, "mean")
+        return _pool(x, sliding(node), "mean")
     if node.op == "GlobalAveragePooling2D":
         return x.mean(axis=(1, 2), keepdims=bool(config.get("keepdims", False)))
     if node.op == "Flatten":

@@ -14,8 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .graph import (PRUNABLE, Graph, Node, activation, apply, pad_like_tensorflow, pair, patches, same_padding,
-                    windows)
+from .graph import PRUNABLE, Graph, Node, Sliding, activation, apply, pool_counts, sliding
 
 
 def _activation_backward(name: str, out: np.ndarray, upstream: np.ndarray) -> np.ndarray:
@@ -30,20 +29,12 @@ def _activation_backward(name: str, out: np.ndarray, upstream: np.ndarray) -> np
     return upstream
 
 
-def _crop(padded_gradient: np.ndarray, shape: tuple, window, strides, padding: str) -> np.ndarray:
-    """The gradient of the unpadded input from that of its 'same'-padded copy."""
-    if padding == "valid":
-        return padded_gradient[:, : shape[1], : shape[2]]
-    top = [before for before, _ in same_padding(shape[1:3], window, strides)]
-    return padded_gradient[:, top[0]: top[0] + shape[1], top[1]: top[1] + shape[2]]
-
-
-def _spread(padded_shape, out_shape, window, strides, piece) -> np.ndarray:
+def _spread(padded_shape, out_shape, slide: Sliding, piece) -> np.ndarray:
     """Σ over window offsets (i, j) of ``piece(i, j)`` placed where that offset reads the input."""
     gradient = np.zeros(padded_shape)
-    ho, wo = out_shape[1:3]
-    for i in range(window[0]):
-        for j in range(window[1]):
+    (ho, wo), strides = out_shape[1:3], slide.strides
+    for i in range(slide.window[0]):
+        for j in range(slide.window[1]):
             gradient[:, i: i + (ho - 1) * strides[0] + 1: strides[0], j: j + (wo - 1) * strides[1] + 1: strides[1]] += \
                 piece(i, j)
     return gradient
@@ -51,32 +42,25 @@ def _spread(padded_shape, out_shape, window, strides, piece) -> np.ndarray:
 
 def _conv_backward(node: Node, kernel: np.ndarray, x: np.ndarray, upstream: np.ndarray):
     kh, kw, channels, filters = kernel.shape
-    strides, padding = pair(node.config.get("strides", 1)), node.config.get("padding", "valid")
-    padded = pad_like_tensorflow(x, (kh, kw), strides, padding)
-    rows = patches(padded, (kh, kw), strides)
+    slide = sliding(node)
+    rows = slide.rows(x)
     flat = upstream.reshape(-1, filters)
     kernel_gradient = (rows.reshape(-1, rows.shape[-1]).T @ flat).reshape(kernel.shape)
     row_gradients = (flat @ kernel.reshape(-1, filters).T).reshape(*upstream.shape[:3], kh, kw, channels)
-    padded_gradient = _spread(padded.shape, upstream.shape, (kh, kw), strides,
-                              lambda i, j: row_gradients[:, :, :, i, j, :])
-    return kernel_gradient, _crop(padded_gradient, x.shape, (kh, kw), strides, padding)
+    padded_gradient = _spread(slide.pad(x).shape, upstream.shape, slide, lambda i, j: row_gradients[:, :, :, i, j, :])
+    return kernel_gradient, slide.crop(padded_gradient, x.shape)
 
 
 def _pool_backward(node: Node, x: np.ndarray, upstream: np.ndarray) -> np.ndarray:
-    config = node.config
-    window = pair(config.get("pool_size", 2))
-    strides, padding = pair(config.get("strides") or window), config.get("padding", "valid")
+    slide = sliding(node)
     if node.op == "MaxPooling2D":
-        padded = pad_like_tensorflow(x, window, strides, padding, -np.inf)
-        view = windows(padded, window, strides)
+        view = slide.windows(slide.pad(x, -np.inf))
         first = view.reshape(*view.shape[:4], -1).argmax(axis=-1)
-        piece = lambda i, j: upstream * (first == i * window[1] + j)  # noqa: E731
+        piece = lambda i, j: upstream * (first == i * slide.window[1] + j)  # noqa: E731
     else:
-        padded = pad_like_tensorflow(x, window, strides, padding)
-        ones = pad_like_tensorflow(np.ones((1, *x.shape[1:3], 1)), window, strides, padding)
-        count = windows(ones, window, strides).sum(axis=(4, 5))
+        count = pool_counts(x, slide)
         piece = lambda i, j: upstream / count  # noqa: E731
-    return _crop(_spread(padded.shape, upstream.shape, window, strides, piece), x.shape, window, strides, padding)
+    return slide.crop(_spread(slide.pad(x).shape, upstream.shape, slide, piece), x.shape)
 
 
 def kernel_gradients(graph: Graph, weights: dict, x: np.ndarray, output_gradient) -> dict[str, np.ndarray]:

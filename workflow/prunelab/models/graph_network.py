@@ -19,8 +19,8 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from ..plumbing.fileio import save_arrays
-from .dependency import dependency_groups
-from .graph import Graph, output_shapes, run
+from .dependency import pruned_groups
+from .graph import Graph, run
 
 GRAPH_KEY = "graph"
 """The array of a weights file holding the graph's JSON (a unicode string, loaded without pickle)."""
@@ -71,7 +71,7 @@ class GraphNetwork:
 
     def output_positions(self) -> list[int]:
         """Per prunable layer, how many times its kernel is applied per image (conv: output pixels)."""
-        shapes = output_shapes(self.graph)
+        shapes = self.graph.shapes
         return [math.prod(shapes[name][:-1]) for name in self.layer_names]
 
     def with_weights(self, kernels: list[np.ndarray], biases=None) -> "GraphNetwork":
@@ -100,7 +100,7 @@ class GraphNetwork:
         return np.concatenate([run(self.graph, self.weights, x[i:i + batch]) for i in range(0, len(x), batch)])
 
     def forward_batch(self) -> int:
-        shapes, graph = output_shapes(self.graph), self.graph
+        shapes, graph = self.graph.shapes, self.graph
         per_image = [math.prod(shapes[n.name][:-1]) * math.prod(self.weights[n.name]["kernel"].shape[:-1]) * 4
                      for n in graph.nodes if n.op == "Conv2D"]
         return max(1, min(1024, PATCH_BYTES // max(per_image, default=1)))
@@ -118,31 +118,23 @@ class GraphNetwork:
         """What retraining a unit-pruned graph model holds at zero besides its kernels, by (the
         layer's position in the graph, variable): the biases and batch-norm scale and shift of its
         removed channels. Positions, not names: a custom model's automatic names differ between builds."""
-        masks, position = {}, {node.name: index for index, node in enumerate(self.graph.nodes)}
-        for group, alive in self.dead_channels():
-            if alive.all():
-                continue
-            for name in group.producers:
-                if self.weights[name].get("bias") is not None:
-                    masks[position[name], "bias"] = alive
-            for name in group.normalizers:
-                masks.update({(position[name], variable): alive for variable in ("gamma", "beta")
-                              if variable in self.weights[name]})
-        return masks
+        from ..measuring.channel_compaction import channel_arrays
+
+        position = {node.name: index for index, node in enumerate(self.graph.nodes)}
+        return {(position[name], variable): alive for group, alive in self.dead_channels() if not alive.all()
+                for name, variable in channel_arrays(group, self.weights)}
 
     def dead_channels(self) -> list:
         """Per prunable group, which channels some trainable producer still computes (False:
         every pruned producer's kernel column is zero; a frozen producer, the option-A shortcut,
         goes with them)."""
-        kept, trainable = [], set(self.layer_names)
-        for group in dependency_groups(self.graph):
-            producers = [name for name in group.producers if name in trainable]
-            if group.prunable and producers:
-                alive = np.zeros(group.channels, dtype=bool)
-                for name in producers:
-                    kernel = self.weights[name]["kernel"]
-                    alive |= kernel.reshape(-1, kernel.shape[-1]).any(axis=0)
-                kept.append((group, alive))
+        kept = []
+        for group, producers in pruned_groups(self.graph):
+            alive = np.zeros(group.channels, dtype=bool)
+            for name in producers:
+                kernel = self.weights[name]["kernel"]
+                alive |= kernel.reshape(-1, kernel.shape[-1]).any(axis=0)
+            kept.append((group, alive))
         return kept
 
     def save(self, path: str | os.PathLike) -> None:

@@ -6,7 +6,7 @@ import numpy as np
 
 from ..data.datasets import IMAGE_SHAPE
 from ..plumbing.user_code import load_function
-from .graph import WEIGHT_NAMES, Graph, output_shapes
+from .graph import WEIGHT_NAMES, Graph
 from .graph_network import GRAPH_TYPES, RESNET_FILTERS, VGG_PLANS, GraphNetwork
 from .network import Network
 from .protocol import decay_regularizer
@@ -206,7 +206,7 @@ def build_custom(keras, architecture: dict, input_shape, num_classes: int, regul
     if graph.input_shape != shape:
         raise CustomModelError(f"{where}: the model takes inputs of shape {graph.input_shape}; the dataset's "
                                f"images are {shape} (height, width, channels)")
-    outputs = output_shapes(graph)[graph.output]
+    outputs = graph.shapes[graph.output]
     if outputs != (num_classes,) or not graph.ends_in_softmax():
         raise CustomModelError(f"{where}: the model must end in a softmax over the {num_classes} classes; its "
                                f"output layer {graph.output!r} gives shape {outputs}"
