@@ -16,7 +16,7 @@ def tensorflow():
     return import_tensorflow(1, False)
 
 
-WORKFLOW_RUNS = {"smoke", "cnn_smoke", "methods_smoke", "jax_smoke", "resnet_smoke"}
+WORKFLOW_RUNS = {"smoke", "cnn_smoke", "methods_smoke", "jax_smoke", "resnet_smoke", "imported_smoke"}
 
 
 def pytest_collection_modifyitems(items):
@@ -35,6 +35,7 @@ CNN_SMOKE = REPO / "tests" / "smoke-cnn.yaml"
 METHODS_SMOKE = REPO / "tests" / "smoke-methods.yaml"
 JAX_SMOKE = REPO / "tests" / "smoke-jax.yaml"
 RESNET_SMOKE = REPO / "tests" / "smoke-resnet.yaml"
+IMPORTED_SMOKE = REPO / "tests" / "smoke-imported.yaml"
 
 
 def snakemake(workdir, *args, configfiles=(SMOKE,)):
@@ -104,6 +105,19 @@ def methods_smoke(tmp_path_factory):
 @pytest.fixture(scope="session")
 def resnet_smoke(tmp_path_factory):
     return run_to_completion(tmp_path_factory.mktemp("resnet-smoke"), RESNET_SMOKE)
+
+
+@pytest.fixture(scope="session")
+def imported_smoke(resnet_smoke, tmp_path_factory):
+    """A model trained outside the workflow (tests/train_elsewhere.py, plain Keras on the Fashion-MNIST
+    files the ResNet run fetched) saved as trained.keras, then pruned by the workflow; the Keras
+    test metrics of the saved model are in keras_metrics.json beside it."""
+    workdir = tmp_path_factory.mktemp("imported-smoke")
+    trained = subprocess.run([sys.executable, str(REPO / "tests" / "train_elsewhere.py"),
+                              str(resnet_smoke / "results" / "data" / "fashion"), str(workdir / "trained.keras")],
+                             capture_output=True, text=True, check=True)
+    (workdir / "keras_metrics.json").write_text(trained.stdout.strip().splitlines()[-1])
+    return run_to_completion(workdir, IMPORTED_SMOKE)
 
 
 @pytest.fixture(scope="session")

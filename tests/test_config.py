@@ -65,7 +65,8 @@ def test_shipped_configs_are_valid_and_default_matches_schema_defaults():
     ({"custom_models": {"dense": "tests/custom_model.py:build"}},
      "custom_models.dense: the name of an architecture already; choose another"),
     ({"custom_models": {"mine": "tests/custom_model.py"}},
-     "custom_models.mine: 'tests/custom_model.py' does not match"),
+     "custom_models.mine: 'tests/custom_model.py' is neither a build function \"file.py:build\" nor a model "
+     "trained elsewhere {file: model.keras, dataset: <one of datasets>}"),
     ({"pruning": {"layers": "conv"}}, "pruning.layers: 'conv' selects no layer of model 'dense'"),
     ({"pruning": {"layers": [0, 5]}}, "pruning.layers: model 'dense' has layers 0..4, not 5"),
     ({"architectures": {"cnn": {"type": "cnn", "conv": [8], "pool": [True, True], "hidden": []}}, "models": ["cnn"]},

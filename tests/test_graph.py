@@ -411,3 +411,62 @@ def test_a_custom_model_gets_masks_and_regularizers_by_position(tensorflow):
     masked.fit(rng.uniform(size=(32, 28, 28, 1)), rng.integers(0, 10, 32), epochs=1, verbose=0)
     trained = network_of(masked, architecture)
     assert all(not kernel[~mask].any() for kernel, mask in zip(trained.kernels, masks))
+
+
+def _save_trained_elsewhere(keras, path, input_shape=(28, 28, 1), last=None):
+    """A small Sequential model saved as a researcher would (``model.save``)."""
+    last = last or keras.layers.Dense(10, activation="softmax", name="out")
+    model = keras.Sequential([keras.Input(input_shape), keras.layers.Conv2D(4, 3, name="c1"),
+                              keras.layers.Flatten(), keras.layers.Dense(16, activation="relu", name="d1"), last])
+    model.save(path)
+    return path
+
+
+def _imported_config(path, **extra):
+    return {"datasets": ["fashion"], "models": ["theirs"], "custom_models": {"theirs": {"file": str(path),
+                                                                                   "dataset": "fashion"}},
+            **extra}
+
+
+def test_a_model_trained_elsewhere_is_checked_from_its_file_before_any_job(tensorflow, tmp_path):
+    """The config check reads the .keras file's graph without Keras: its layers are known (names in
+    pruning.layers), and a file that cannot be this dataset's model is refused naming the cause."""
+    keras = tensorflow.keras
+    from prunelab.plumbing.config import ConfigError, validate_config
+
+    good = _save_trained_elsewhere(keras, tmp_path / "good.keras")
+    config = validate_config(_imported_config(good, pruning={"layers": ["c1", "d1"], "methods": ["weight", "unit"]}))
+    assert config["architectures"]["theirs"]["type"] == "imported"
+    assert len(config["architectures"]["theirs"]["sha256"]) == 64
+    not_a_model = tmp_path / "notes.keras"
+    not_a_model.write_text("not a zip")
+    unsupported = tmp_path / "odd.keras"
+    keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(), keras.layers.LayerNormalization(name="n"),
+                      keras.layers.Dense(10, activation="softmax")]).save(unsupported)
+    refused = {
+        "not a Keras model file": _imported_config(not_a_model),
+        "layer 'n' (LayerNormalization) is not supported": _imported_config(unsupported),
+        "the model takes inputs of shape (32, 32, 3); the dataset's images are (28, 28, 1)":
+            _imported_config(_save_trained_elsewhere(keras, tmp_path / "cifar.keras", (32, 32, 3))),
+        "the model must end in a softmax over the 10 classes; its output layer 'out' gives shape (10,) without":
+            _imported_config(_save_trained_elsewhere(keras, tmp_path / "logits.keras",
+                                                     last=keras.layers.Dense(10, name="out"))),
+        "dataset 'fashion' is not in datasets (digits)": {**_imported_config(good), "datasets": ["digits"]},
+        "pruning.methods: snip cannot prune model 'theirs': it was trained elsewhere":
+            _imported_config(good, pruning={"methods": ["weight", "snip"]}),
+        "no layer 'd9'; the prunable layers are c1, d1, out": _imported_config(good, pruning={"layers": ["d9"]}),
+        "custom_models.theirs: {'file': 'x.h5'} is neither a build function":
+            {**_imported_config(good), "custom_models": {"theirs": {"file": "x.h5"}}},
+    }
+    for message, bad in refused.items():
+        with pytest.raises(ConfigError, match=re.escape(message)):
+            validate_config(bad)
+
+
+def test_a_model_file_changed_after_planning_is_refused(tmp_path):
+    from prunelab.models.imported import ImportedModelError, load_imported
+
+    path = tmp_path / "model.keras"
+    path.write_bytes(b"trained weights")
+    with pytest.raises(ImportedModelError, match="the file changed; run the workflow again"):
+        load_imported(None, {"type": "imported", "file": str(path), "sha256": "0" * 64, "dataset": "fashion"})

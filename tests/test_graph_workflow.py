@@ -1,7 +1,8 @@
-"""Graph models through the real workflow: ResNet-8 (batch norm, projection shortcuts) and a
+"""Graph models through the real workflow: ResNet-8 (batch norm, projection shortcuts), a
 researcher's own residual CNN (tests/custom_model.py, flattened into a dense layer) trained on
-Fashion-MNIST, pruned by weight-level, structured, at-initialization and post-training
-methods, measured, timed, exported and reported like the built-in models."""
+Fashion-MNIST, and a model trained outside the workflow (tests/train_elsewhere.py), pruned by
+weight-level, structured, at-initialization and post-training methods, measured, timed, exported
+and reported like the built-in models."""
 
 import subprocess
 import sys
@@ -66,15 +67,23 @@ def test_a_resnet_is_timed_in_numpy_and_onnx_runtime(resnet_smoke):
 def test_trained_and_exported_models_load_in_plain_keras(resnet_smoke, tmp_path, model):
     """model.keras beside the trained weights, and the exported unit-pruned model, load with
     keras.saving.load_model in a Python without prunelab and predict what the workflow measured."""
-    [trained] = (resnet_smoke / "results" / "models").glob(f"fashion/{model}-*/seed0/model.keras")
-    [exported] = (resnet_smoke / "results" / "exported").glob(f"fashion/{model}-*/seed0/*/unit/k0.5.keras")
+    trained, exported = _load_in_plain_keras(resnet_smoke, model, tmp_path)
+    # the saved config and HDF5 layout weigh more beside a tiny model
+    assert exported.stat().st_size < trained.stat().st_size * (0.5 if model == "resnet8" else 0.7)
+
+
+def _load_in_plain_keras(workdir, model, tmp_path):
+    """Load the trained and the exported unit-pruned (k = 0.5) ``model.keras`` of a run in plain
+    Keras (no prunelab, on JAX) and compare their predictions with the workflow's own engine."""
+    [trained] = (workdir / "results" / "models").glob(f"fashion/{model}-*/seed0/model.keras")
+    [exported] = (workdir / "results" / "exported").glob(f"fashion/{model}-*/seed0/*/unit/k0.5.keras")
     from prunelab.data.loading import features, load_split
     from prunelab.measuring.export import load
     from prunelab.models.network import Network, logits
     from prunelab.plumbing.fileio import read_json
 
     record = read_json(trained.parent / "train.json")
-    images, labels = load_split(resnet_smoke / "results" / "data" / "fashion", "fashion", "test")
+    images, labels = load_split(workdir / "results" / "data" / "fashion", "fashion", "test")
     x = features(record["spec"]["architecture"], images[:200])
     np.save(tmp_path / "x.npy", x)
     script = ("import sys, numpy as np, keras; m = keras.saving.load_model(sys.argv[1]); "
@@ -87,8 +96,37 @@ def test_trained_and_exported_models_load_in_plain_keras(resnet_smoke, tmp_path,
         probabilities = np.exp(expected - expected.max(1, keepdims=True))
         probabilities /= probabilities.sum(1, keepdims=True)
         np.testing.assert_allclose(np.load(tmp_path / "p.npy"), probabilities, rtol=1e-3, atol=1e-5)
-    # the saved config and HDF5 layout weigh more beside a tiny model
-    assert exported.stat().st_size < trained.stat().st_size * (0.5 if model == "resnet8" else 0.7)
+    return trained, exported
+
+
+def test_a_model_trained_elsewhere_is_pruned_as_it_was_saved(imported_smoke, tmp_path):
+    """The workflow's unpruned model is the researcher's file: the same test accuracy and loss as
+    Keras measured on the model it saved; filed once (regularizer none) under its own id; pruned,
+    fine-tuned, gradually pruned and exported like a model trained here."""
+    import hashlib
+    import json
+
+    keras_metrics = json.loads((imported_smoke / "keras_metrics.json").read_text())
+    table = pd.read_csv(imported_smoke / "results" / "metrics.csv")
+    assert table["train_id"].str.fullmatch(r"theirs-imported-[0-9a-f]{8}").all() and table["train_id"].nunique() == 1
+    assert set(table["regularizer"]) == {"none"}
+    [record] = (imported_smoke / "results" / "models").glob("fashion/theirs-*/seed0/train.json")
+    architecture = json.loads(record.read_text())["spec"]["architecture"]
+    assert architecture["sha256"] == hashlib.sha256((imported_smoke / "trained.keras").read_bytes()).hexdigest()
+    one_shot = table[table["finetune_epochs"] == 0]
+    unpruned = one_shot[one_shot["k"] == 0]
+    assert set(unpruned["method"]) == {"weight", "global_weight", "random", "unit", "sparsegpt"}
+    assert unpruned["accuracy"].nunique() == 1
+    assert abs(unpruned["accuracy"].iloc[0] - keras_metrics["accuracy"]) <= 2e-4  # at most 2 of 10,000 images
+    assert unpruned["loss"].iloc[0] == pytest.approx(keras_metrics["loss"], rel=1e-5)
+    half = one_shot[one_shot["k"] == 0.5].set_index("method")
+    assert half.loc["weight", "accuracy"] > half.loc["random", "accuracy"]
+    assert half.loc["unit", "compact_params"] < 0.5 * unpruned["compact_params"].iloc[0]
+    finetuned = table[(table["method"] == "unit") & (table["finetune_epochs"] == 1)]
+    assert finetuned["accuracy"].iloc[0] > half.loc["unit", "accuracy"]
+    gradual = table[(table["method"] == "gradual") & (table["k"] == 0.5)]
+    assert gradual["sparsity"].round(3).iloc[0] == 0.5
+    _load_in_plain_keras(imported_smoke, "theirs", tmp_path)
 
 
 def test_the_report_shows_the_resnet(resnet_smoke):

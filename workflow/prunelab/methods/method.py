@@ -116,6 +116,12 @@ class Method:
         return self.runs != "one_shot"
 
     @property
+    def from_initialization(self) -> bool:
+        """Whether it trains from the model's initialization (pruning at initialization, lottery
+        tickets, training from scratch), which a model trained elsewhere does not bring."""
+        return self.runs in ("at_init", "in_rounds", "from_scratch")
+
+    @property
     def data_free(self) -> bool:
         """A one-shot method that prunes a trained model from its weights alone, at any k: what
         latency, histograms and exports can redo."""

@@ -4,7 +4,7 @@ in a network, and its scope, the name results are filed and labelled under."""
 from __future__ import annotations
 
 from ..data.datasets import NUM_CLASSES
-from ..models.graph_network import BUILT_IN_GRAPH_TYPES, GRAPH_TYPES, GraphNetwork, graph_layers
+from ..models.graph_network import GRAPH_TYPES, GraphNetwork, graph_layers
 from ..models.network import Network, kernel_shapes
 
 SELECTIONS = ("all_but_output", "conv", "all")
@@ -19,9 +19,10 @@ def layer_kinds(architecture: dict) -> list[str]:
 
 
 def layer_names(architecture: dict) -> list[str] | None:
-    """The prunable layers' names of a built-in graph architecture (ResNet, VGG), in order; ``None``
-    for the chain models, whose layers are counted by index."""
-    if architecture["type"] in BUILT_IN_GRAPH_TYPES:
+    """The prunable layers' names of a graph architecture known before it is built (ResNet, VGG, a
+    model trained elsewhere), in order; ``None`` for the chain models, whose layers are counted by
+    index, and for a custom model, whose layers are known once built."""
+    if architecture["type"] in GRAPH_TYPES and architecture["type"] != "custom":
         return [name for name, _ in graph_layers(architecture, 1, NUM_CLASSES)]
     return None
 

@@ -105,6 +105,29 @@ class Graph:
         """Whether the model outputs probabilities (its last layer's activation is a softmax)."""
         return self.node(self.output).config.get("activation") == "softmax"
 
+    def kernel_shape(self, name: str) -> tuple[int, ...]:
+        """The kernel shape of the prunable layer ``name``, from the configs alone (as Keras
+        builds it: (height, width, in, out) for a Conv2D, (in, out) for a Dense)."""
+        node = self.node(name)
+        fan_in = self.shapes[node.inputs[0]][-1]
+        if node.op == "Conv2D":
+            return (*pair(node.config["kernel_size"]), fan_in, node.config["filters"])
+        return fan_in, node.config["units"]
+
+    def interface_problems(self, input_shape: tuple[int, ...], num_classes: int) -> list[str]:
+        """Why the model cannot be fed a dataset's images of ``input_shape`` (height, width,
+        channels) or predict its ``num_classes`` classes as probabilities; empty if it can."""
+        problems = []
+        if self.input_shape != tuple(input_shape):
+            problems.append(f"the model takes inputs of shape {self.input_shape}; the dataset's images are "
+                            f"{tuple(input_shape)} (height, width, channels)")
+        outputs = self.shapes[self.output]
+        if outputs != (num_classes,) or not self.ends_in_softmax():
+            problems.append(f"the model must end in a softmax over the {num_classes} classes; its output layer "
+                            f"{self.output!r} gives shape {outputs}"
+                            + ("" if self.ends_in_softmax() else " without a softmax"))
+        return problems
+
     def to_json(self) -> str:
         return json.dumps({"nodes": [[n.name, n.op, n.config, list(n.inputs)] for n in self.nodes],
                            "output": self.output}, sort_keys=True)

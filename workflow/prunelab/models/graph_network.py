@@ -21,14 +21,14 @@ import numpy as np
 from ..plumbing.fileio import save_arrays
 from .dependency import pruned_groups
 from .graph import Graph, run
+from .imported import imported_graph
 
 GRAPH_KEY = "graph"
 """The array of a weights file holding the graph's JSON (a unicode string, loaded without pickle)."""
-BUILT_IN_GRAPH_TYPES = ("resnet", "vgg")
-"""Built-in architecture types built as graphs (:mod:`prunelab.models.keras_models`)."""
-GRAPH_TYPES = (*BUILT_IN_GRAPH_TYPES, "custom")
-"""Every architecture type evaluated as a graph: the built-ins and a researcher's own models
-(``custom_models``), whose layers are known only once built."""
+GRAPH_TYPES = ("resnet", "vgg", "custom", "imported")
+"""Every architecture type evaluated as a graph: the built-ins (:mod:`prunelab.models.keras_models`) and a researcher's own models
+(``custom_models``): ``custom`` built by their code, whose layers are known only once built, and
+``imported``, trained elsewhere, whose layers its file's config says."""
 VGG_PLANS = {
     11: [64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512],
     13: [64, 64, "M", 128, 128, "M", 256, 256, "M", 512, 512, "M", 512, 512],
@@ -156,9 +156,13 @@ class GraphNetwork:
 def graph_layers(architecture: dict, channels: int, num_classes: int) -> list[tuple[str, tuple[int, ...]]]:
     """The prunable layers of a built-in graph architecture, name and kernel shape, in the model's
     order, from the architecture alone (for config checks that run before any job; equal to the
-    built model's, tested). A custom model's are known only once it is built."""
+    built model's, tested), or a model trained elsewhere from its file's config. A custom model's
+    are known only once it is built."""
     if architecture["type"] == "custom":
         raise ValueError(f"the layers of custom model {architecture['build']} are known only once it is built")
+    if architecture["type"] == "imported":
+        graph = imported_graph(architecture["file"])
+        return [(name, graph.kernel_shape(name)) for name in graph.prunable()]
     if architecture["type"] == "vgg":
         layers, stage, block, previous = [], 1, 0, channels
         for step in VGG_PLANS[architecture["depth"]]:
@@ -183,5 +187,5 @@ def graph_layers(architecture: dict, channels: int, num_classes: int) -> list[tu
 
 
 def graph_kernel_shapes(architecture: dict, channels: int, num_classes: int) -> list[tuple[int, ...]]:
-    """The prunable kernels' shapes of a built-in graph architecture (:func:`graph_layers`)."""
+    """The prunable kernels' shapes of a graph architecture known before it is built (:func:`graph_layers`)."""
     return [shape for _, shape in graph_layers(architecture, channels, num_classes)]

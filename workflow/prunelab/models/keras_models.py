@@ -8,6 +8,7 @@ from ..data.datasets import IMAGE_SHAPE
 from ..plumbing.user_code import load_function
 from .graph import WEIGHT_NAMES, Graph
 from .graph_network import GRAPH_TYPES, RESNET_FILTERS, VGG_PLANS, GraphNetwork
+from .imported import load_imported
 from .network import Network
 from .protocol import decay_regularizer
 
@@ -106,9 +107,8 @@ def assign_weights(model, network: Network) -> None:
         # by position in the graph: a custom model's automatic layer names differ between builds
         built = Graph.from_keras_config(model.get_config())
         for ours, theirs in zip(network.graph.nodes, built.nodes, strict=True):
-            layer = model.get_layer(theirs.name)
             for variable, value in network.weights.get(ours.name, {}).items():
-                getattr(layer, variable).assign(value)
+                getattr(model.get_layer(theirs.name), variable).assign(value)
         return
     weighted = [layer for layer in model.layers if hasattr(layer, "kernel")]
     for index, layer in enumerate(weighted):
@@ -170,7 +170,8 @@ def build_graph_model(keras, architecture: dict, input_shape, num_classes: int, 
     variable) (:meth:`~prunelab.models.graph_network.GraphNetwork.channel_masks`): each becomes its
     variable's constraint once the model is built (building draws the initial weights, so it
     happens once, whatever the masks)."""
-    build = {"resnet": build_resnet, "vgg": build_vgg, "custom": build_custom}[architecture["type"]]
+    build = {"resnet": build_resnet, "vgg": build_vgg, "custom": build_custom,
+             "imported": build_imported}[architecture["type"]]
     model = build(keras, architecture, input_shape, num_classes, regularizer_name, strength, weight_decay)
     graph = Graph.from_keras_config(model.get_config())
     for name, mask in zip(graph.prunable(), kernel_masks or [None] * len(graph.prunable()), strict=True):
@@ -188,11 +189,8 @@ class CustomModelError(ValueError):
 def build_custom(keras, architecture: dict, input_shape, num_classes: int, regularizer_name: str = "none",
                  strength: float = 0.0, weight_decay: float = 0.0):
     """A researcher's model, ``build(input_shape, num_classes)`` from their file (``custom_models``),
-    checked before training: a ``keras.Model`` of supported layers (any other is refused by name),
-    taking ``input_shape`` and ending in a softmax over ``num_classes``. Regularized as the
-    built-ins: the regularizer on every prunable kernel but the output layer's, weight decay on
-    every kernel, bias and batch-norm parameter. Its initial weights are whatever ``build`` draws
-    after the job seeds Keras with the model's seed."""
+    checked and regularized by :func:`researchers_model`. Its initial weights are whatever
+    ``build`` draws after the job seeds Keras with the model's seed."""
     target, shape = architecture["build"], tuple(input_shape)
     where = f"custom model {target}"
     try:
@@ -202,15 +200,29 @@ def build_custom(keras, architecture: dict, input_shape, num_classes: int, regul
             from error
     if not isinstance(model, keras.Model):
         raise CustomModelError(f"{where}: build returned {type(model).__name__}, not a keras.Model")
+    return researchers_model(keras, model, where, shape, num_classes, regularizer_name, strength, weight_decay)
+
+
+def build_imported(keras, architecture: dict, input_shape, num_classes: int, regularizer_name: str = "none",
+                   strength: float = 0.0, weight_decay: float = 0.0):
+    """A model trained elsewhere, rebuilt to be trained further (fine-tuning, gradual pruning):
+    ``keras.models.clone_model`` of the file's model, the same layers with fresh weights, which
+    the job then replaces with the pruned ones; checked and regularized by :func:`researchers_model`."""
+    model = keras.models.clone_model(load_imported(keras, architecture))
+    return researchers_model(keras, model, f"model {architecture['file']}", tuple(input_shape), num_classes,
+                             regularizer_name, strength, weight_decay)
+
+
+def researchers_model(keras, model, where: str, input_shape: tuple, num_classes: int, regularizer_name: str,
+                      strength: float, weight_decay: float):
+    """A model the researcher made, checked before it is trained: of supported layers (any other
+    is refused by name), taking ``input_shape`` and ending in a softmax over ``num_classes``.
+    Regularized as the built-ins: the regularizer on every prunable kernel but the output
+    layer's, weight decay on every kernel, bias and batch-norm parameter."""
     graph = Graph.from_keras_config(model.get_config())
-    if graph.input_shape != shape:
-        raise CustomModelError(f"{where}: the model takes inputs of shape {graph.input_shape}; the dataset's "
-                               f"images are {shape} (height, width, channels)")
-    outputs = graph.shapes[graph.output]
-    if outputs != (num_classes,) or not graph.ends_in_softmax():
-        raise CustomModelError(f"{where}: the model must end in a softmax over the {num_classes} classes; its "
-                               f"output layer {graph.output!r} gives shape {outputs}"
-                               + ("" if graph.ends_in_softmax() else " without a softmax"))
+    problems = graph.interface_problems(input_shape, num_classes)
+    if problems:
+        raise CustomModelError(f"{where}: {problems[0]}")
     penalty = {} if regularizer_name == "none" else {regularizer_name: strength}
     hidden = graph.prunable()[:-1]
     for layer in model.layers:

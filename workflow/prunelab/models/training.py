@@ -15,6 +15,7 @@ import numpy as np
 from ..data.datasets import NUM_CLASSES, SPLIT_SIZES
 from ..data.loading import features, split_train_validation
 from .backend import import_keras, synchronize
+from .imported import load_imported
 from .keras_models import DEFAULT_PRECISION, assign_weights, build_model, network_of
 from .network import Network
 from .protocol import learning_rate as schedule_rate
@@ -34,9 +35,33 @@ def steps_per_epoch(training: dict, batch_size: int) -> int:
 
 def train_model(images: np.ndarray, labels: np.ndarray, spec: dict, seed: int,
                 log: logging.Logger) -> tuple[Network, list[dict]]:
-    """Train the model ``spec`` describes; returns the kept epoch's network and the history."""
+    """Train the model ``spec`` describes; returns the kept epoch's network and the history. A
+    model trained elsewhere is taken as it is (:func:`imported_model`)."""
+    if spec["architecture"]["type"] == "imported":
+        return imported_model(images, labels, spec, log)
     return fit(images, labels, spec=spec, seed=seed, log=log, epochs=spec["epochs"],
                 learning_rate=spec["learning_rate"], batch_size=spec["batch_size"])
+
+
+def imported_model(images: np.ndarray, labels: np.ndarray, spec: dict,
+                   log: logging.Logger) -> tuple[Network, list[dict]]:
+    """A model trained elsewhere as the training job's result: its weights as its file holds them
+    (:func:`prunelab.models.imported.load_imported`), and a history of one row, epoch 0, with its
+    loss and accuracy on the training and validation images as a training would record them,
+    so that it is filed, plotted and pruned like a model trained here."""
+    keras = import_keras(spec)
+    architecture = spec["architecture"]
+    model = load_imported(keras, architecture)
+    model.compile(loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    (x_train, y_train), (x_val, y_val) = split_train_validation(
+        features(architecture, images), labels, spec["validation_size"], spec["train_size"])
+    row = {"epoch": 0}
+    for prefix, x, y in (("", x_train, y_train), ("val_", x_val, y_val)):
+        if len(x):
+            loss, accuracy = model.evaluate(x, y, batch_size=spec["batch_size"], verbose=0)
+            row.update({f"{prefix}accuracy": float(accuracy), f"{prefix}loss": float(loss)})
+    log.info("imported %s: %s", architecture["file"], row)
+    return network_of(model, architecture), [{**row, "seconds": 0.0, "best": True}]
 
 
 def initial_network(spec: dict, seed: int) -> Network:

@@ -12,7 +12,7 @@ from pathlib import Path
 import jsonschema
 import yaml
 
-from ..data.datasets import SPLIT_SIZES
+from ..data.datasets import IMAGE_SHAPE, NUM_CLASSES, SPLIT_SIZES
 from ..methods.scope import layer_indices, layer_kinds, layer_names
 from ..models.graph_network import GRAPH_TYPES
 from ..models.network import conv_sizes
@@ -65,6 +65,9 @@ def _describe(error: jsonschema.ValidationError) -> str:
             return f"{key}: unknown key(s) {', '.join(map(repr, unknown))}; allowed keys: {', '.join(allowed)}"
     if error.validator == "enum":
         return f"{key}: {error.instance!r} is not allowed; allowed values: {', '.join(map(str, error.validator_value))}"
+    if error.validator == "oneOf" and key.startswith("custom_models."):
+        return (f"{key}: {error.instance!r} is neither a build function \"file.py:build\" nor a model trained "
+                "elsewhere {file: model.keras, dataset: <one of datasets>} (optionally with standardize)")
     if error.validator == "oneOf" and isinstance(error.instance, dict):
         return (f"{key}: {error.instance!r} is not a valid source; use one of "
                 "{kind: url, base: https://...}, {kind: directory, path: ...}, "
@@ -115,6 +118,7 @@ def _method_problems(config: dict) -> list[str]:
     """What the configured methods say cannot work with this config's models and training
     (each method's own checks), custom methods that cannot be loaded, and a calibration set
     larger than the training images it is drawn from."""
+    from ..methods.method import RUNS
     from ..methods.registry import configured_methods, custom_methods
 
     pruning, problems = config["pruning"], []
@@ -127,7 +131,12 @@ def _method_problems(config: dict) -> list[str]:
         return problems
     methods = configured_methods(config).values()
     graph_models = [model for model in config["models"] if config["architectures"][model]["type"] in GRAPH_TYPES]
+    imported = [model for model in config["models"] if config["architectures"][model]["type"] == "imported"]
     for method in methods:
+        if method.from_initialization and imported:
+            problems.append(f"pruning.methods: {method.name} cannot prune model {imported[0]!r}: it was trained "
+                            f"elsewhere, so its initialization and training are not here, and {method.name} is "
+                            f"{RUNS[method.runs]}")
         if method.chain_only and graph_models:
             problems.append(f"pruning.methods: {method.name} cannot prune model {graph_models[0]!r} "
                             f"({config['architectures'][graph_models[0]]['type']}): {method.chain_only}")
@@ -142,21 +151,48 @@ def _method_problems(config: dict) -> list[str]:
 
 
 def _custom_model_problems(config: dict) -> list[str]:
-    """Each ``custom_models`` entry placed under ``architectures`` as ``{type: custom, build,
-    sha256}`` (its file's digest versions its results); a missing file or a name taken by an
-    architecture is a problem. Whether the function builds a supported model is known only
-    by running it: the first training job does."""
+    """Each ``custom_models`` entry placed under ``architectures``: a build function as ``{type:
+    custom, build, sha256}`` (its file's digest versions its results), a model trained elsewhere
+    as ``{type: imported, file, sha256, dataset}`` once its file is checked (:func:`_imported_problems`).
+    A missing file or a name taken by an architecture is a problem. Whether a build function
+    builds a supported model is known only by running it: the first training job does."""
     problems = []
     for name, target in config["custom_models"].items():
+        trained_elsewhere = isinstance(target, dict)
         existing = config["architectures"].get(name)
-        if existing is not None and existing.get("build") != target:
+        if existing is not None and existing.get("file" if trained_elsewhere else "build") != (
+                target["file"] if trained_elsewhere else target):
             problems.append(f"custom_models.{name}: the name of an architecture already; choose another")
             continue
         try:
-            config["architectures"][name] = {"type": "custom", "build": target, "sha256": file_digest(target)}
+            sha256 = file_digest(target["file"] if trained_elsewhere else target)
         except FileNotFoundError as error:
             problems.append(f"custom_models.{name}: {error}")
+            continue
+        if not trained_elsewhere:
+            config["architectures"][name] = {"type": "custom", "build": target, "sha256": sha256}
+            continue
+        found = _imported_problems(config, target)
+        problems += [f"custom_models.{name}: {problem}" for problem in found]
+        if not found:
+            config["architectures"][name] = {"type": "imported", **target, "sha256": sha256}
     return problems
+
+
+def _imported_problems(config: dict, entry: dict) -> list[str]:
+    """Why a model trained elsewhere cannot be this config's model of its dataset: a dataset not
+    in ``datasets``, a file that is no Keras model of supported layers, an input or output that
+    does not fit the dataset's images and classes."""
+    from ..models.imported import ImportedModelError, imported_graph
+
+    if entry["dataset"] not in config["datasets"]:
+        return [f"dataset {entry['dataset']!r} is not in datasets ({', '.join(config['datasets'])}): the model "
+                "is that dataset's trained model, so the dataset must be run"]
+    try:
+        graph = imported_graph(entry["file"])
+    except ImportedModelError as error:
+        return [str(error)]
+    return [f"{entry['file']}: {problem}" for problem in graph.interface_problems((*IMAGE_SHAPE, 1), NUM_CLASSES)]
 
 
 def _semantic_problems(config: dict) -> list[str]:

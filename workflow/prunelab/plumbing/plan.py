@@ -44,13 +44,25 @@ def training_spec(config: dict, model: str, regularizer: str) -> dict:
 
 
 def training_id(spec: dict) -> str:
+    """'dense-l1_0.0001-e20-1a2b3c4d': model, regularizer, epochs and the spec's digest; a model
+    trained elsewhere 'mine-imported-1a2b3c4d' (its file's SHA-256 is in the spec)."""
+    if imported(spec["architecture"]):
+        return f"{spec['model']}-imported-{digest(spec)}"
     strength = "" if spec["regularizer"] == "none" else f"_{format_number(spec['strength'])}"
     return f"{spec['model']}-{spec['regularizer']}{strength}-e{spec['epochs']}-{digest(spec)}"
 
 
+def imported(architecture: dict) -> bool:
+    """Whether the model was trained elsewhere (``custom_models: {name: {file, dataset}}``): one
+    trained model of one dataset, without a regularizer of this config's."""
+    return architecture["type"] == "imported"
+
+
 def training_specs(config: dict) -> dict[str, dict]:
-    """All training specs of the config, by id."""
-    specs = (training_spec(config, m, r) for m in config["models"] for r in config["regularizers"])
+    """All training specs of the config, by id: every model with every regularizer, a model
+    trained elsewhere once, as it was trained (regularizer ``none``)."""
+    specs = (training_spec(config, model, regularizer) for model in config["models"]
+             for regularizer in (["none"] if imported(config["architectures"][model]) else config["regularizers"]))
     return {training_id(spec): spec for spec in specs}
 
 
@@ -64,8 +76,13 @@ class TrainedModel:
 
 
 def trained_models(config: dict) -> list[TrainedModel]:
-    ids = list(training_specs(config))
-    return [TrainedModel(d, i, s) for d in config["datasets"] for i in ids for s in config["seeds"]]
+    """Every dataset, training spec and seed; a model trained elsewhere only on its dataset, under
+    every seed (the same weights: a seed there seeds what follows, random pruning's draw, the
+    calibration sample, fine-tuning)."""
+    specs = training_specs(config)
+    return [TrainedModel(dataset, train_id, seed) for dataset in config["datasets"]
+            for train_id, spec in specs.items() if spec["architecture"].get("dataset", dataset) == dataset
+            for seed in config["seeds"]]
 
 
 def finetune_ids(config: dict) -> dict[str, dict]:
