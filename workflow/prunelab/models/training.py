@@ -14,6 +14,7 @@ import numpy as np
 
 from ..data.datasets import NUM_CLASSES, SPLIT_SIZES
 from ..data.loading import features, split_train_validation
+from .augmentation import augmented, epoch_batches
 from .backend import import_keras, synchronize
 from .imported import load_imported
 from .keras_models import DEFAULT_PRECISION, assign_weights, build_model, network_of
@@ -123,8 +124,11 @@ def fit(images, labels, *, spec: dict, seed: int, log: logging.Logger, epochs: i
                 self.model.stop_training = True
 
     callbacks = [*callbacks, Progress()] + ([Snapshot()] if stop_after_steps is not None else [])
-    model.fit(x_train, y_train, validation_data=validation, epochs=epochs,
-              batch_size=batch_size, shuffle=True, verbose=0, callbacks=callbacks)
+    augment = spec.get("augment")
+    # unaugmented: Keras's own batching and shuffle, as every result before augmentation existed
+    training_data = ({"x": epoch_batches(keras, x_train, y_train, batch_size, seed, augment)} if augmented(augment)
+                     else {"x": x_train, "y": y_train, "batch_size": batch_size, "shuffle": True})
+    model.fit(**training_data, validation_data=validation, epochs=epochs, verbose=0, callbacks=callbacks)
     if stop_after_steps is not None:
         if "weights" not in snapshot:
             raise ValueError(f"training has only {per_epoch * epochs} steps, not {stop_after_steps}")

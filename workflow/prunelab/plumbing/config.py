@@ -14,6 +14,7 @@ import yaml
 
 from ..data.datasets import IMAGE_SHAPE, NUM_CLASSES, SPLIT_SIZES
 from ..methods.scope import layer_indices, layer_kinds, layer_names
+from ..models.augmentation import augmented
 from ..models.graph_network import GRAPH_TYPES
 from ..models.network import conv_sizes
 from ..models.protocol import problems as protocol_problems
@@ -223,6 +224,10 @@ def _semantic_problems(config: dict) -> list[str]:
                         f"({min(finetune_epochs)}); every round needs at least one epoch")
     training = config["training"]
     problems += protocol_problems(training, [training["epochs"]], "training")
+    flat = [model for model in config["models"] if config["architectures"][model]["type"] == "dense"]
+    if augmented(training["augment"]) and flat:
+        problems.append(f"training.augment: crops and flips images, and model {flat[0]!r} (dense) is fed flat "
+                        "vectors; train it without augmentation in a config of its own")
     if finetune_epochs:
         problems += protocol_problems(config["finetune"], finetune_epochs, "finetune")
     if training["backend"] == "jax" and training["onednn"]:

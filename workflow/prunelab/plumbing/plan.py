@@ -15,6 +15,7 @@ from typing import Callable
 from ..methods.pruning import method_spec
 from ..methods.registry import code_files, configured_methods, method_order, method_settings
 from ..methods.scope import scope_name
+from ..models.augmentation import NO_AUGMENTATION
 from ..models.backend import DEFAULT_BACKEND
 from ..models.keras_models import DEFAULT_PRECISION
 from ..models.protocol import DEFAULTS as PROTOCOL_DEFAULTS
@@ -23,7 +24,8 @@ from .codeversion import code_version, modules_version
 from .paths import digest, format_number
 
 
-LATER_DEFAULTS = {"precision": DEFAULT_PRECISION, "backend": DEFAULT_BACKEND, **PROTOCOL_DEFAULTS}
+LATER_DEFAULTS = {"precision": DEFAULT_PRECISION, "backend": DEFAULT_BACKEND, "augment": NO_AUGMENTATION,
+                  **PROTOCOL_DEFAULTS}
 """Training settings added after results existed, with the value they had implicitly before:
 at that value a setting stays out of the spec (and its id), so those results keep their ids."""
 

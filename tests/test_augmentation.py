@@ -1,0 +1,107 @@
+"""training.augment: the papers' random crop after zero padding and horizontal flip, drawn from
+the model's seed per epoch, applied to training images only, the same bytes on every rerun and
+on both Keras backends."""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from prunelab.models.augmentation import augment_images
+from conftest import REPO
+
+
+def _images(count=64, side=6, channels=2):
+    return np.random.default_rng(0).uniform(0.1, 1, size=(count, side, side, channels)).astype(np.float32)
+
+
+def test_no_crop_and_no_flip_leave_the_images_as_they_are():
+    images = _images()
+    assert np.array_equal(augment_images(images, 0, False, np.random.default_rng(1)), images)
+
+
+def test_a_flip_mirrors_about_half_of_the_images_left_to_right():
+    images = _images(200)
+    flipped = augment_images(images, 0, True, np.random.default_rng(1))
+    mirrored = [np.array_equal(out, image[:, ::-1]) for out, image in zip(flipped, images)]
+    kept = [np.array_equal(out, image) for out, image in zip(flipped, images)]
+    assert all(m or k for m, k in zip(mirrored, kept)) and 70 < sum(mirrored) < 130
+
+
+def test_a_crop_shifts_each_image_within_its_zero_padding():
+    images, crop = _images(300), 2
+    shifted = augment_images(images, crop, False, np.random.default_rng(1))
+    padded = np.pad(images, ((0, 0), (crop, crop), (crop, crop), (0, 0)))
+    offsets = set()
+    for out, pad in zip(shifted, padded):
+        [(row, column)] = [(r, c) for r in range(2 * crop + 1) for c in range(2 * crop + 1)
+                           if np.array_equal(out, pad[r:r + 6, c:c + 6])]
+        offsets.add((row, column))
+    assert len(offsets) == (2 * crop + 1) ** 2  # every offset drawn, the zero border shifted in
+    assert (shifted == 0).any() and not (images == 0).any()
+
+
+def test_the_same_draws_give_the_same_bytes_and_other_draws_others():
+    images = _images()
+    first, again = (augment_images(images, 2, True, np.random.default_rng([3, 0, 5])) for _ in range(2))
+    other = augment_images(images, 2, True, np.random.default_rng([3, 1, 5]))
+    assert first.tobytes() == again.tobytes() and first.tobytes() != other.tobytes()
+
+
+def test_an_epoch_shows_every_training_image_once_in_a_seeded_order(tensorflow):
+    from prunelab.models.augmentation import epoch_batches
+
+    images, labels = _images(50), np.arange(50)
+    batches = epoch_batches(tensorflow.keras, images, labels, 16, seed=4, augment={"crop": 0, "flip": False})
+    orders = []
+    for _ in range(2):
+        batches.on_epoch_begin()
+        orders.append(np.concatenate([batches[i][1] for i in range(len(batches))]))
+        assert [len(batches[i][1]) for i in range(len(batches))] == [16, 16, 16, 2]
+        assert all(np.array_equal(batches[0][0][j], images[batches[0][1][j]]) for j in range(16))
+    assert sorted(orders[0]) == list(range(50)) and list(orders[0]) != list(orders[1])
+    again = epoch_batches(tensorflow.keras, images, labels, 16, seed=4, augment={"crop": 0, "flip": False})
+    again.on_epoch_begin()
+    assert np.array_equal(np.concatenate([again[i][1] for i in range(len(again))]), orders[0])
+
+
+TRAIN = """
+import hashlib, logging, sys
+import numpy as np
+from prunelab.models.training import fit
+from prunelab.plumbing.config import validate_config
+
+backend, augment = sys.argv[1], {"crop": 2, "flip": True} if sys.argv[2] == "on" else {}
+config = validate_config({"training": {"backend": backend, "augment": augment, "validation_size": 64},
+                          "models": ["cnn"], "architectures": {"cnn": {"type": "cnn", "conv": [4], "kernel_size": 3,
+                                                                       "pool": [True], "hidden": [8]}}})
+from prunelab.plumbing.plan import training_specs
+[spec] = training_specs({**config, "regularizers": ["none"]}).values()
+rng = np.random.default_rng(0)
+images, labels = rng.integers(0, 256, size=(320, 28, 28), dtype=np.uint8), rng.integers(0, 10, 320)
+network, history = fit(images, labels, spec=spec, seed=0, log=logging.getLogger(), epochs=2, learning_rate=0.01,
+                       batch_size=50)
+from prunelab.data.loading import features
+from prunelab.measuring.evaluation import classification_metrics, predict
+validation = classification_metrics(predict(network, features(spec["architecture"], images[:64])), labels[:64])
+kept = [row for row in history if row["best"]][-1]
+print(hashlib.sha256(b"".join(k.tobytes() for k in network.kernels)).hexdigest(), kept["val_loss"], validation["loss"])
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["tensorflow", "jax"])
+def test_augmented_training_is_reproducible_and_validates_on_unaugmented_images(backend):
+    """Two runs give the same weights; augmentation changes them; the kept epoch's validation loss
+    in the history is the loss of the kept weights on the validation images as they are."""
+    def train(augment):
+        result = subprocess.run([sys.executable, "-c", TRAIN, backend, augment], capture_output=True, text=True,
+                                cwd=REPO, check=True, env={**os.environ, "PYTHONPATH": str(REPO / "workflow")})
+        digest, logged, measured = result.stdout.split()
+        return digest, float(logged), float(measured)
+
+    first, again, plain = train("on"), train("on"), train("off")
+    assert first[0] == again[0] and first[0] != plain[0]
+    assert first[1] == pytest.approx(first[2], rel=1e-4)
