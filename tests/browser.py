@@ -9,18 +9,18 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
 # No network on these machines: keep Chromium from trying to reach any service.
 FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic",
-         "--window-size=1400,2400"]
+         "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic"]
 
 
-def render(page: Path, screenshot: Path, profile: Path, settle_seconds: float = 2.0) -> dict:
-    """Load ``page`` offline; return its console errors and images, and save a screenshot."""
+def render(page: Path, screenshot: Path, profile: Path, settle_seconds: float = 2.0, width: int = 1400) -> dict:
+    """Load ``page`` offline in a window ``width`` pixels wide; return its console errors, its
+    images, its text and whether it scrolls sideways, and save a screenshot."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for flag in FLAGS + [f"--user-data-dir={profile}"]:
+    for flag in FLAGS + [f"--user-data-dir={profile}", f"--window-size={width},2400"]:
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
@@ -38,6 +38,8 @@ def render(page: Path, screenshot: Path, profile: Path, settle_seconds: float = 
         driver.save_screenshot(str(screenshot))
         errors = [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
         text = driver.execute_script("return document.body.innerText")
+        sideways = driver.execute_script(
+            "return document.documentElement.scrollWidth > document.documentElement.clientWidth")
     finally:
         driver.quit()
-    return {"errors": errors, "images": images, "text": text}
+    return {"errors": errors, "images": images, "text": text, "scrolls_sideways": sideways}

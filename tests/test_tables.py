@@ -5,7 +5,7 @@ from prunelab.methods.registry import BUILT_IN
 from prunelab.results.findings import findings
 from prunelab.results.columns import LATENCY_COLUMNS
 from prunelab.results.tables import (IDENTITY, METRIC_COLUMNS, largest_safe_k, latency_frame,
-                                     markdown_table, metrics_frame, model_names, summarize, within_tolerance)
+                                     markdown_table, metrics_frame, model_names, summarize, summary_matrix)
 
 ORDER = list(BUILT_IN)  # the order tables and legends use
 ORDER_METHODS = {name: method.presentation() for name, method in BUILT_IN.items()}
@@ -99,10 +99,12 @@ def test_speed_is_claimed_only_outside_the_spread_of_both_timings():
     from prunelab.results.findings import speed_change
 
     dense = pd.DataFrame([{"median_ms": 10.0, "q1_ms": 9.0, "q3_ms": 11.0}])
-    assert speed_change(pd.DataFrame([{"median_ms": 4.0, "q1_ms": 3.8, "q3_ms": 4.3}]), dense) == "2.5x faster"
-    assert speed_change(pd.DataFrame([{"median_ms": 13.0, "q1_ms": 12.0, "q3_ms": 14.0}]), dense) == "1.3x slower"
+    assert speed_change(pd.DataFrame([{"median_ms": 4.0, "q1_ms": 3.8, "q3_ms": 4.3}]), dense) == \
+        "2.5x faster (2.1-2.9)"
+    assert speed_change(pd.DataFrame([{"median_ms": 13.0, "q1_ms": 12.0, "q3_ms": 14.0}]), dense) == \
+        "1.3x slower (1.1-1.6)"
     overlapping = pd.DataFrame([{"median_ms": 8.0, "q1_ms": 6.0, "q3_ms": 9.5}])  # 1.25x by medians, inside the noise
-    assert speed_change(overlapping, dense) == "no measurable change"
+    assert speed_change(overlapping, dense) == "no measurable change (0.9-1.8)"
 
 
 def test_models_are_named_by_what_differs_and_the_digest_only_where_needed():
@@ -114,15 +116,55 @@ def test_models_are_named_by_what_differs_and_the_digest_only_where_needed():
                                                    "digits · dense · no regularizer · y"]
 
 
-def test_within_tolerance_says_how_far_each_method_goes_as_k_and_compression():
+def test_the_summary_matrix_says_how_far_each_method_goes_per_model():
     rows = [record("weight", 0, 0.95), record("weight", 0.5, 0.945), record("weight", 0.9, 0.90),
             record("unit", 0, 0.95), record("unit", 0.5, 0.80), record("weight", 0.9, 0.948, finetune=2)]
     frame = pd.DataFrame(rows).assign(nonzero_params=[12, 6, 2, 12, 6, 2], total_params=12)
-    table = within_tolerance(summarize(frame), 0.01, ORDER_METHODS)
-    assert table[["method", "largest k within", "compression"]].values.tolist() == [
-        ["weight", "0.5", "2.0x"], ["weight +ft2", "0.9", "6.0x"], ["unit", "0", "1.0x"]]
-    one_shot = within_tolerance(summarize(frame), 0.01, ORDER_METHODS, without_retraining=True)
-    assert one_shot["method"].tolist() == ["weight", "unit"]
+    cells, best = summary_matrix(summarize(frame), 0.01, ORDER_METHODS, "digits")
+    assert list(cells.columns) == ["dense · no regularizer"]  # one model: nothing differs, named in full
+    assert cells.iloc[:, 0].to_dict() == {"weight": "0.5 · 2.0x · 0.9450", "weight +ft2": "0.9 · 6.0x · 0.9480",
+                                          "unit": "none"}
+    assert best.iloc[:, 0].to_dict() == {"weight": False, "weight +ft2": True, "unit": False}
+    one_shot, _ = summary_matrix(summarize(frame), 0.01, ORDER_METHODS, "digits", without_retraining=True)
+    assert list(one_shot.index) == ["weight", "unit"]
+
+
+def test_the_summary_matrix_stays_readable_for_20_methods_and_12_models():
+    """Columns named by what differs (model and regularizer, the dataset in the heading), one best
+    cell per column, every cell short enough to wrap into a narrow column."""
+    methods = [f"m{i:02d}" for i in range(20)]
+    rows = []
+    for model in ("dense", "cnn", "resnet20", "vgg16"):
+        for regularizer, strength in (("none", 0.0), ("l1", 0.001), ("l2", 0.01)):
+            for index, method in enumerate(methods):
+                for k in (0, 0.5, 0.9, 0.99):
+                    accuracy = 0.95 - (0.002 * index * k if k < 0.99 else 0.5)
+                    rows.append({**record(method, k, accuracy, regularizer=regularizer), "model": model,
+                                 "strength": strength, "train_id": f"{model}-{regularizer}-e1-x",
+                                 "nonzero_params": round(100 * (1 - k)) or 1, "total_params": 100})
+    cells, best = summary_matrix(summarize(pd.DataFrame(rows)), 0.01, {}, "digits")
+    assert cells.shape == (20, 12)
+    assert "cnn · L1 λ 0.001" in cells.columns and not any("digits" in column for column in cells.columns)
+    assert (best.sum() == 1).all()
+    assert max(len(part) for cell in cells.to_numpy().ravel() for part in cell.split(" · ")) <= 7
+
+
+def test_the_savings_table_has_one_row_per_harmless_method_with_measured_speed_and_spread():
+    from prunelab.results.findings import savings_table
+
+    rows = [record("weight", 0, 0.95), record("weight", 0.5, 0.945), record("unit", 0, 0.95), record("unit", 0.5, 0.7)]
+    metrics = pd.DataFrame(rows).assign(size_bytes=[480, 200, 480, 300], theoretical_speedup=[1.0, 2.0, 1.0, 2.0])
+    timing = {"dataset": "digits", "train_id": "dense-none-e1-x", "batch_size": 256, "runtime": "numpy"}
+    latency = pd.DataFrame([
+        {**timing, "method": "weight", "k": 0.0, "form": "masked", "median_ms": 10.0, "q1_ms": 9.0, "q3_ms": 11.0},
+        {**timing, "method": "weight", "k": 0.5, "form": "masked", "median_ms": 10.0, "q1_ms": 9.0, "q3_ms": 11.0},
+        {**timing, "method": "weight", "k": 0.5, "form": "sparse", "median_ms": 4.0, "q1_ms": 3.8, "q3_ms": 4.3}])
+    table = savings_table(metrics, latency, 0.01)
+    assert table.to_dict("records") == [{
+        "model": "digits · dense · no regularizer", "method": "weight", "k": "0.5",
+        "size on disk": "0.00 MB of 0.00 (2.4x smaller)", "theoretical speedup": "2.0x",
+        "numpy, masked": "no measurable change (0.8-1.2)", "numpy, sparse (CSR)": "2.5x faster (2.1-2.9)",
+        "batch": 256}]
 
 
 def test_a_sweep_without_k_0_has_no_baseline_and_no_findings():

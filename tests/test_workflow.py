@@ -252,6 +252,26 @@ def test_report_renders_in_headless_chromium_with_every_figure(smoke, tmp_path):
     assert "Published numbers" not in page["text"]  # the smoke config names none: no empty section
 
 
+def test_the_report_answers_in_two_tables_and_fits_1280_pixels(smoke, tmp_path):
+    """The summary matrix (methods x models) and the savings table, not bullet lists, and no
+    horizontal scrollbar at a 1280-pixel window."""
+    import pandas as pd
+    from browser import render
+    from prunelab.results.findings import savings_table
+
+    report = smoke / "results" / "report" / "report.html"
+    html = report.read_text()
+    summary = html.split("How far each method goes", 1)[1].split("<h2", 1)[0]
+    assert "<table" in summary and "font-weight: bold" in summary  # the matrix, each column's best marked
+    results = smoke / "results"
+    saved = savings_table(pd.read_csv(results / "metrics.csv"), pd.read_csv(results / "latency.csv"), 0.01)
+    assert len(saved)  # the smoke run prunes harmlessly somewhere, so the savings table is there
+    savings = html.split("What the harmless pruning saves", 1)[1].split("<h2", 1)[0]
+    assert "<table" in savings and "<ul>" not in savings and "ONNX Runtime, compacted" in savings
+    page = render(report, ARTIFACTS / "report-1280.png", tmp_path / "profile", width=1280)
+    assert not page["scrolls_sideways"]
+
+
 def test_snakemake_report_renders_in_headless_chromium(smoke, tmp_path):
     from browser import render
 

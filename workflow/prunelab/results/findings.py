@@ -44,47 +44,48 @@ RUNTIME_NAMES = {"numpy": "numpy", "onnxruntime": "ONNX Runtime"}
 
 
 def speed_change(pruned: pd.DataFrame, dense: pd.DataFrame) -> str:
-    """'2.6x faster', '1.3x slower' or 'no measurable change': a change is claimed only where the
-    two timings' interquartile ranges (medians over seeds) do not overlap."""
+    """'2.6x faster (2.4-2.8)', '1.3x slower (1.2-1.4)' or 'no measurable change (0.9-1.1)': the
+    ratio of the medians (over seeds) with the range the two interquartile ranges allow; a change is
+    claimed only where those ranges do not overlap."""
     a, b = pruned[["median_ms", "q1_ms", "q3_ms"]].median(), dense[["median_ms", "q1_ms", "q3_ms"]].median()
+    ratio, low, high = b["median_ms"] / a["median_ms"], b["q1_ms"] / a["q3_ms"], b["q3_ms"] / a["q1_ms"]
     if not measurably_different(a.to_dict(), b.to_dict()):
-        return "no measurable change"
-    ratio = b["median_ms"] / a["median_ms"]
-    return f"{ratio:.1f}x faster" if ratio > 1 else f"{1 / ratio:.1f}x slower"
+        return f"no measurable change ({low:.1f}-{high:.1f})"
+    if ratio > 1:
+        return f"{ratio:.1f}x faster ({low:.1f}-{high:.1f})"
+    return f"{1 / ratio:.1f}x slower ({1 / high:.1f}-{1 / low:.1f})"
 
 
-def savings_findings(metrics: pd.DataFrame, latency: pd.DataFrame, tolerance: float) -> list[str]:
-    """Per configuration and method, what the largest harmless k saves for real: bytes on disk,
-    and the measured speed of each form in each runtime against the unpruned model in the same
-    runtime, at the largest batch timed."""
+def savings_table(metrics: pd.DataFrame, latency: pd.DataFrame, tolerance: float) -> pd.DataFrame:
+    """Per model and one-shot method, what its largest harmless k (within ``tolerance``) saves for
+    real: bytes on disk (compacted, each layer dense or CSR, whichever is smaller) against the
+    unpruned model's, the theoretical speedup, and the measured speed of each form in each runtime
+    against the unpruned model in the same runtime, at the largest batch timed (:func:`speed_change`:
+    a change only outside both interquartile ranges)."""
     one_shot = metrics[metrics["finetune_epochs"] == 0]
     safe = largest_safe_k(summarize(one_shot), tolerance)
-    sentences, names = [], model_names(one_shot)
+    names, rows = model_names(one_shot), []
     for row in safe[safe["safe_k"] > 0].itertuples():
         same_model = (one_shot["train_id"] == row.train_id) & (one_shot["dataset"] == row.dataset)
         chosen = one_shot[same_model & (one_shot["method"] == row.variant) & (one_shot["k"] == row.safe_k)]
-        text = (f"**{names[row.dataset, row.train_id]}, {row.variant} pruning at k = {row.safe_k:g}** "
-                f"(within {points(tolerance)}): {chosen['size_bytes'].mean() / 1e6:.2f} MB on disk "
-                f"instead of {chosen['dense_size_bytes'].mean() / 1e6:.2f} MB "
-                f"({chosen['dense_size_bytes'].mean() / chosen['size_bytes'].mean():.1f}x smaller), "
-                f"theoretical speedup {chosen['theoretical_speedup'].mean():.1f}x")
+        size, dense_size = chosen["size_bytes"].mean(), chosen["dense_size_bytes"].mean()
+        cells = {"model": names[row.dataset, row.train_id], "method": row.variant, "k": f"{row.safe_k:g}",
+                 "size on disk": f"{size / 1e6:.2f} MB of {dense_size / 1e6:.2f} ({dense_size / size:.1f}x smaller)",
+                 "theoretical speedup": f"{chosen['theoretical_speedup'].mean():.1f}x"}
         timed = latency[(latency["train_id"] == row.train_id) & (latency["dataset"] == row.dataset)]
         if len(timed):
             timed = timed[timed["batch_size"] == timed["batch_size"].max()]
             pruned = timed[(timed["method"] == row.variant) & (timed["k"] == row.safe_k)]
             dense = timed[(timed["k"] == 0) & (timed["form"] == "masked")]
-            changes = []
             for runtime, forms in RUNTIMES.items():
-                described = [f"{FORM_NAMES[form]} {speed_change(measured, dense[dense['runtime'] == runtime])}"
-                             for form in forms
-                             if len(measured := pruned[(pruned["runtime"] == runtime) & (pruned["form"] == form)])]
-                if described:
-                    changes.append(f"{RUNTIME_NAMES[runtime]}: " + ", ".join(described))
-            if changes:
-                text += (f"; measured at batch {int(timed['batch_size'].iloc[0])}, one thread, against the unpruned "
-                         f"model in the same runtime: " + "; ".join(changes))
-        sentences.append(text + ".")
-    return sentences
+                for form in forms:
+                    measured = pruned[(pruned["runtime"] == runtime) & (pruned["form"] == form)]
+                    if len(measured):
+                        cells[f"{RUNTIME_NAMES[runtime]}, {FORM_NAMES[form]}"] = speed_change(
+                            measured, dense[dense["runtime"] == runtime])
+            cells["batch"] = int(timed["batch_size"].iloc[0])
+        rows.append(cells)
+    return pd.DataFrame(rows).fillna("")
 
 
 def control_variant(variant: str, control: dict, variants) -> str:

@@ -152,23 +152,39 @@ def model_names(frame: pd.DataFrame) -> dict[tuple[str, str], str]:
     return {key: name if counts[name] == 1 else f"{name} · {key[1].rsplit('-', 1)[-1]}" for key, name in names.items()}
 
 
-def within_tolerance(summary: pd.DataFrame, tolerance: float, methods: dict,
-                     without_retraining: bool = False) -> pd.DataFrame:
-    """Per model and method (variant): how far it goes while every k up to it stays within
-    ``tolerance`` of the unpruned model, as k, compression ratio (all parameters / non-zero,
-    the comparison figure's) and test accuracy; with
+def matrix_names(frame: pd.DataFrame) -> dict[tuple[str, str], str]:
+    """Each model (dataset, train_id) of one dataset's table named by what differs between them:
+    the parts of :func:`model_names` that every model shares (the dataset always) left out, so a
+    column heading reads 'cnn · L1 λ 0.001', or 'L2 λ 0.01' where only the regularizer differs."""
+    parts = {key: name.split(" · ")[1:] for key, name in model_names(frame).items()}
+    width = max(map(len, parts.values()))
+    varying = [i for i in range(width) if len({tuple(p[i:i + 1]) for p in parts.values()}) > 1]
+    return {key: " · ".join(p[i] for i in varying if i < len(p)) or " · ".join(p) for key, p in parts.items()}
+
+
+def summary_matrix(summary: pd.DataFrame, tolerance: float, methods: dict, dataset: str,
+                   without_retraining: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """How far each method goes on one dataset, at a glance: methods (variants, in the methods'
+    order) as rows, models as columns, each cell 'k · compression · test accuracy' at the largest k
+    whose every step up to it stays within ``tolerance`` of the unpruned model ('none' where the
+    first k it prunes to already loses more; empty where the method did not run on that model). The second
+    frame marks each column's best cell: the most compression, then the higher accuracy. With
     ``without_retraining``, one-shot methods as they prune, nothing retrained."""
+    summary = summary[summary["dataset"] == dataset]
     safe = largest_safe_k(summary, tolerance)
     if without_retraining:
         plain = summary[(summary["finetune_epochs"] == 0)
                         & summary["method"].map(lambda m: one_shot(methods, m))]["variant"].unique()
         safe = safe[safe["variant"].isin(plain)]
-    names, order = model_names(summary), variant_order(summary, methods)
-    safe = safe.assign(rank=safe["variant"].map(order.index)).sort_values(["dataset", "train_id", "rank"])
-    return pd.DataFrame({
-        "model": [names[row.dataset, row.train_id] for row in safe.itertuples()],
-        "method": safe["variant"].to_numpy(),
-        "largest k within": [f"{k:g}" if k == k else "none" for k in safe["safe_k"]],
-        "compression": [f"{c:.1f}x" if c == c else "" for c in safe["safe_compression"]],
-        "test accuracy": [f"{a:.4f}" if a == a else "" for a in safe["safe_accuracy"]],
-    })
+    names = matrix_names(summary)
+    columns = list(dict.fromkeys(names[key] for key in safe[["dataset", "train_id"]].itertuples(index=False)))
+    rows = [variant for variant in variant_order(summary, methods) if variant in set(safe["variant"])]
+    cells = pd.DataFrame("", index=pd.Index(rows, name="method"), columns=columns)
+    best = pd.DataFrame(False, index=cells.index, columns=columns)
+    for row in safe.itertuples():
+        cells.loc[row.variant, names[row.dataset, row.train_id]] = (
+            f"{row.safe_k:g} · {row.safe_compression:.1f}x · {row.safe_accuracy:.4f}" if row.safe_k > 0 else "none")
+    for (dataset_name, train_id), group in safe[safe["safe_k"] > 0].groupby(["dataset", "train_id"]):
+        top = group.sort_values(["safe_compression", "safe_accuracy"], ascending=False).iloc[0]
+        best.loc[top["variant"], names[dataset_name, train_id]] = True
+    return cells, best
