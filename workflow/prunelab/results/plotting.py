@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, NullFormatter, NullLocator
 
 from .tables import RETRAINING, floor_method, method_order, model_names, one_shot, retraining_label, variant_label
@@ -92,6 +93,32 @@ def _palette(data: pd.DataFrame, methods: dict) -> dict:
 
 
 
+PANELS_PER_ROW = 3
+"""Models side by side in a figure before its panels wrap to a further band of rows: panels keep a
+readable size however many models a run trains."""
+
+
+def model_panels(count: int, rows: int, panel: tuple[float, float], **subplots) -> tuple[Figure, list[list]]:
+    """A figure of ``rows`` panels (of size ``panel`` inches) per model for ``count`` models, at
+    most :data:`PANELS_PER_ROW` models side by side, the rest wrapping below; returns it and, per
+    model, its column of axes (unused axes removed)."""
+    columns = min(count, PANELS_PER_ROW)
+    bands = -(-count // columns)
+    figure = Figure(figsize=(panel[0] * columns, panel[1] * rows * bands + 0.9), layout="constrained")
+    axes = figure.subplots(rows * bands, columns, squeeze=False, **subplots)
+    for unused in range(count, bands * columns):
+        for row in range(rows):
+            axes[(bands - 1) * rows + row, unused % columns].remove()
+    return figure, [[axes[(model // columns) * rows + row, model % columns] for row in range(rows)]
+                    for model in range(count)]
+
+
+def legend_below(figure: Figure, handles, labels, fontsize: float = 8) -> None:
+    """One legend for the whole figure, below its panels, in as many columns as fit the width."""
+    columns = max(1, min(len(labels), int(figure.get_figwidth() // 2.2)))
+    figure.legend(handles, labels, loc="outside lower center", ncol=columns, fontsize=fontsize, frameon=False)
+
+
 def sweep(metrics: pd.DataFrame, dataset: str, methods: dict) -> Figure:
     """Test accuracy and loss vs k, one column per training configuration, methods by colour,
     fine-tuned versions dashed. With several seeds: their mean, and a band of one std."""
@@ -100,26 +127,24 @@ def sweep(metrics: pd.DataFrame, dataset: str, methods: dict) -> Figure:
     styles = [_training_label(*r) for r in retraining]
     data["training"] = [_training_label(*r) for r in data[RETRAINING].itertuples(index=False)]
     configurations = _configurations(data)
-    figure = Figure(figsize=(3.6 * len(configurations) + 2, 6), layout="constrained")
-    axes = figure.subplots(2, len(configurations), squeeze=False, sharex=True)
-    for column, train_id in enumerate(configurations):
+    figure, panels = model_panels(len(configurations), 2, (3.9, 2.9))
+    for model_axes, train_id in zip(panels, configurations):
         subset = data[data["train_id"] == train_id]
-        for row, metric in enumerate(("accuracy", "loss")):
-            ax = axes[row, column]
+        for row, (ax, metric) in enumerate(zip(model_axes, ("accuracy", "loss"))):
             sns.lineplot(data=subset, x="k", y=metric, hue="method", hue_order=method_order(data["method"], methods),
                          style="training", style_order=styles, palette=_palette(data, methods), marker="o",
-                         errorbar="sd", ax=ax, legend=(row == 0 and column == 0))
+                         errorbar="sd", ax=ax, legend=(row == 0 and train_id == configurations[0]))
             set_k_axis(ax, subset["k"])
             ax.set_ylabel(f"test {metric}")
             if metric == "loss":
                 plain_log_scale(ax.yaxis)
             else:
                 ax.set_ylim(0, 1)
-        axes[0, column].set_title(model_title(data, dataset, train_id), fontsize=9)
-    # one legend beside the grid, where it hides no curve
-    handles, labels = axes[0, 0].get_legend_handles_labels()
-    axes[0, 0].get_legend().remove()
-    figure.legend(handles, labels, loc="outside right upper", fontsize=8, frameon=False)
+        model_axes[0].set_title(model_title(data, dataset, train_id), fontsize=9)
+    # one legend below the grid, where it hides no curve
+    handles, labels = panels[0][0].get_legend_handles_labels()
+    panels[0][0].get_legend().remove()
+    legend_below(figure, handles, labels)
     figure.suptitle(f"{dataset}: pruning sweep", fontsize=11)
     return figure
 
@@ -139,16 +164,15 @@ def comparison(metrics: pd.DataFrame, dataset: str, methods: dict, without_retra
     data["compression"] = data["total_params"] / data["nonzero_params"]
     data["variant"] = [variant_label(*v) for v in data[["method", *RETRAINING]].itertuples(index=False)]
     configurations = _configurations(data)
-    figure = Figure(figsize=(5.2 * len(configurations) + 2.4, 7.2), layout="constrained")
-    axes = figure.subplots(2, len(configurations), squeeze=False)
+    figure, panels = model_panels(len(configurations), 2, (4.6, 3.2))
     palette, floor = _palette(data, methods), floor_method(methods)
     variants = data[["variant", "method", *RETRAINING]].drop_duplicates()
     order = method_order(variants["method"], methods)
     variants = variants.assign(rank=variants["method"].map(order.index)).sort_values(["rank", *RETRAINING])
-    for column, train_id in enumerate(configurations):
+    for model_axes, train_id in zip(panels, configurations):
         subset = data[data["train_id"] == train_id]
         unpruned = subset.loc[(subset["k"] == 0) & (subset["finetune_epochs"] == 0), "accuracy"].mean()
-        for row, ax in enumerate(axes[:, column]):
+        for row, ax in enumerate(model_axes):
             for variant in variants.itertuples(index=False):
                 points = subset[subset["variant"] == variant.variant].groupby("k").agg(
                     compression=("compression", "mean"), accuracy=("accuracy", "mean"),
@@ -171,9 +195,8 @@ def comparison(metrics: pd.DataFrame, dataset: str, methods: dict, without_retra
             ax.set_ylim(*((0, 1) if row == 0 else (max(0.0, unpruned - 0.1), min(1.0, unpruned + 0.02))))
             ax.set_xlabel("compression ratio (all parameters / non-zero)")
             ax.set_ylabel("test accuracy" if row == 0 else "test accuracy (zoom)")
-        axes[0, column].set_title(model_title(data, dataset, train_id), fontsize=9)
-    handles, labels = axes[0, 0].get_legend_handles_labels()
-    figure.legend(handles, labels, loc="outside right center", fontsize=7, frameon=False)
+        model_axes[0].set_title(model_title(data, dataset, train_id), fontsize=9)
+    legend_below(figure, *panels[0][0].get_legend_handles_labels())
     seeds = data["seed"].nunique()
     title = "without retraining" if without_retraining else "methods compared"
     figure.suptitle(f"{dataset}: {title}" + (f" (mean ± std over {seeds} seeds)" if seeds > 1 else ""), fontsize=11)
@@ -193,38 +216,39 @@ def savings(metrics: pd.DataFrame, latency: pd.DataFrame, dataset: str, methods:
     data = metrics[(metrics["dataset"] == dataset) & (metrics["finetune_epochs"] == 0)]
     timed = latency[latency["dataset"] == dataset]
     configurations = _configurations(data)
-    rows = 3 if len(timed) else 2
-    figure = Figure(figsize=(3.8 * len(configurations) + 1.6, 3.2 * rows), layout="constrained")
-    axes = figure.subplots(rows, len(configurations), squeeze=False)
+    figure, panels = model_panels(len(configurations), 3 if len(timed) else 2, (3.9, 2.9))
     palette, hue_order = _palette(data, methods), method_order(data["method"], methods)
-    for column, train_id in enumerate(configurations):
+    for model_axes, train_id in zip(panels, configurations):
         subset = data[data["train_id"] == train_id].assign(size_mb=lambda d: d["size_bytes"] / 1e6)
         for row, (x, label) in enumerate([("size_mb", "size on disk, best format (MB)"),
                                           ("theoretical_speedup", "theoretical speedup (FLOPs)")]):
-            ax = axes[row, column]
+            ax = model_axes[row]
             sns.lineplot(data=subset, x=x, y="accuracy", hue="method", hue_order=hue_order, palette=palette,
-                         marker="o", errorbar="sd", ax=ax, legend=(row == 0 and column == 0), sort=True)
+                         marker="o", errorbar="sd", ax=ax, legend=False, sort=True)
             plain_log_scale(ax.xaxis, slanted=True)
             ax.set_xlabel(label)
             ax.set_ylabel("test accuracy")
             ax.set_ylim(0, 1)
         if len(timed):
             batch = int(timed["batch_size"].max())
-            ax = axes[2, column]
+            ax = model_axes[2]
             measured = timed[(timed["train_id"] == train_id) & (timed["batch_size"] == batch)]
             for (method, runtime, form), series in measured.groupby(["method", "runtime", "form"], sort=False):
                 series = series.groupby("k")[["median_ms", "q1_ms", "q3_ms"]].median()
                 ax.plot(series.index, series["median_ms"], linestyle=LATENCY_STYLES[runtime, form], marker=".",
-                        color=palette[method], label=f"{method}, {runtime} {form}")
+                        color=palette[method])
                 ax.fill_between(series.index, series["q1_ms"], series["q3_ms"], color=palette[method], alpha=0.15,
                                 linewidth=0)
             set_k_axis(ax, subset["k"])
             plain_log_scale(ax.yaxis)
             ax.set_ylabel(f"latency, batch {batch} (ms)")
-        axes[0, column].set_title(model_title(data, dataset, train_id), fontsize=9)
-    if len(timed):
-        handles, labels = axes[2, 0].get_legend_handles_labels()
-        figure.legend(handles, labels, loc="outside right lower", fontsize=6, frameon=False)
+        model_axes[0].set_title(model_title(data, dataset, train_id), fontsize=9)
+    # one legend: a colour per method, and for the latency panels a line style per runtime and form
+    handles = [Line2D([], [], color=palette[method], marker="o", label=method) for method in hue_order]
+    shown = timed[["runtime", "form"]].drop_duplicates().itertuples(index=False) if len(timed) else []
+    handles += [Line2D([], [], color="gray", linestyle=LATENCY_STYLES[runtime, form], label=f"{runtime} {form}")
+                for runtime, form in shown]
+    legend_below(figure, handles, [handle.get_label() for handle in handles])
     figure.suptitle(f"{dataset}: real savings of one-shot pruning (latency: median and interquartile range, "
                     f"one thread)", fontsize=10)
     return figure
