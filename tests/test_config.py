@@ -44,6 +44,10 @@ def test_shipped_configs_are_valid_and_default_matches_schema_defaults():
     ({"training": {"backend": "jax", "onednn": True}}, "training.onednn: TensorFlow's oneDNN setting; with "
                                                        "training.backend: jax it must stay false"),
     ({"models": ["vgg"]}, "models: vgg not defined under architectures or custom_models (defined: cnn, dense)"),
+    ({"training": {"augment": {"crop": 4}}}, "training.augment: crops and flips images, and model 'dense' (dense) is "
+                                             "fed flat vectors"),
+    ({"training": {"keep": "val_acc"}}, "training.keep: 'val_acc' is not allowed; allowed values: val_loss, "
+                                        "val_accuracy, last"),
     ({"models": ["r"], "architectures": {"r": {"type": "resnet", "depth": 21}}},
      "architectures.r.depth: a ResNet has 6n + 2 layers (8, 14, 20, 32, 44, 56, 110, ...), not 21; the nearest are "
      "20 and 26"),

@@ -29,6 +29,7 @@ def test_changing_one_lambda_changes_only_that_regularizers_id():
 @pytest.mark.parametrize("change", [
     {"training": {"learning_rate": 0.01}}, {"training": {"threads": 2}}, {"training": {"train_size": 100}},
     {"training": {"precision": "bfloat16", "onednn": True}}, {"training": {"backend": "jax"}},
+    {"training": {"keep": "val_accuracy"}}, {"training": {"keep": "last"}},
     {"architectures": {"dense": {"type": "dense", "hidden": [10], "bias": False}}},
     {"architectures": {"dense": {**DENSE, "initializer": "lecun_normal"}}},
     {"architectures": {"dense": {**DENSE, "standardize": {"mean": 0.1307, "std": 0.3081}}}},
@@ -78,3 +79,22 @@ def test_latency_records_are_named_by_what_they_time():
     others = [{"pruning": {"k": [0, 0.5]}}, {"pruning": {"methods": ["weight"]}},
               {"efficiency": {"latency_repeats": 7}}, {"efficiency": {"latency_batch_sizes": [1]}}]
     assert len({default, *(Plan(validate_config(change)).latency_id() for change in others)}) == 5
+
+
+def test_augmentation_versions_the_models_it_trains_and_stays_out_of_the_id_when_off():
+    cnn = {"models": ["cnn"]}
+    plain = training_specs(validate_config(cnn))
+    assert plain == training_specs(validate_config({**cnn, "training": {"augment": {"crop": 0, "flip": False}}}))
+    augmented = training_specs(validate_config({**cnn, "training": {"augment": {"crop": 4, "flip": True}}}))
+    assert set(augmented).isdisjoint(plain)
+    assert all(spec["augment"] == {"crop": 4, "flip": True} for spec in augmented.values())
+
+
+def test_the_kept_epoch_rule_versions_fine_tuning_only_when_not_the_lowest_validation_loss():
+    from prunelab.plumbing.plan import finetune_ids
+
+    default = finetune_ids(validate_config({"finetune": {"epochs": [0, 2]}}))
+    assert list(default) == ["ft2-lr0.0001-b128"]
+    assert default == finetune_ids(validate_config({"finetune": {"epochs": [0, 2], "keep": "val_loss"}}))
+    [last] = finetune_ids(validate_config({"finetune": {"epochs": [0, 2], "keep": "last"}}))
+    assert last.startswith("ft2-lr0.0001-b128-") and last not in default

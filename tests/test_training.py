@@ -4,6 +4,7 @@ import os
 from fractions import Fraction
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from prunelab.data.loading import features, split_train_validation, training_sample
@@ -55,6 +56,15 @@ def test_tracker_keeps_the_lowest_validation_loss_and_logs_each_epoch(caplog):
     assert "epoch 2/3 loss 1.0000 accuracy 0.5000 val_loss 0.3000 val_accuracy 0.6000 1.2s (best)" in caplog.text
 
 
+def test_tracker_keeping_the_best_validation_accuracy_keeps_the_earlier_of_a_tie():
+    tracker = EpochTracker(logging.getLogger("test"), 4, monitor="val_accuracy")
+    for epoch, (val_loss, val_accuracy) in enumerate([(0.5, 0.80), (0.3, 0.85), (0.4, 0.86), (0.2, 0.86)]):
+        tracker.record(epoch, {"loss": 1.0, "accuracy": 0.5, "val_loss": val_loss, "val_accuracy": val_accuracy},
+                       1.0, lambda e=epoch: f"weights {e}")
+    assert tracker.best_weights == "weights 2"  # not epoch 4 (same accuracy), nor epoch 4's lower loss
+    assert [row["best"] for row in tracker.history] == [True, True, True, False]
+
+
 @pytest.mark.parametrize("bad", [math.nan, math.inf])
 def test_tracker_refuses_a_diverged_epoch(bad):
     tracker = EpochTracker(logging.getLogger("test"), 1)
@@ -101,6 +111,23 @@ def test_training_is_deterministic_and_learns(tensorflow):
     assert len(history) == 3 and history[-1]["val_accuracy"] > 0.5
     other, _ = train_model(images, labels, SPEC, seed=4, log=log)
     assert not np.array_equal(first.kernels[0], other.kernels[0])
+
+
+@pytest.mark.parametrize("keep", ["val_loss", "val_accuracy", "last"])
+def test_training_keeps_the_epoch_its_rule_names(tensorflow, keep):
+    """The kept weights are the marked epoch's: their validation accuracy is that epoch's."""
+    from prunelab.measuring.evaluation import classification_metrics, predict
+
+    images, labels = synthetic_digits()
+    network, history = train_model(images, labels, {**SPEC, "epochs": 4, "keep": keep}, seed=3,
+                                   log=logging.getLogger("test"))
+    kept = [row for row in history if row["best"]][-1]
+    rows = pd.DataFrame(history)
+    expected = {"val_loss": rows.loc[rows["val_loss"].idxmin(), "epoch"],
+                "val_accuracy": rows.loc[rows["val_accuracy"].idxmax(), "epoch"], "last": 4}[keep]
+    assert kept["epoch"] == expected
+    measured = classification_metrics(predict(network, features(DENSE, images[:100])), labels[:100])
+    assert measured["accuracy"] == pytest.approx(kept["val_accuracy"], abs=1e-6)
 
 
 def test_bfloat16_training_keeps_float32_weights_and_is_its_own_deterministic_result(tensorflow):

@@ -1,6 +1,7 @@
 """How a network is trained, as the papers train it: the optimizer (Adam, or SGD with momentum
-and Nesterov's variant), weight decay, and the learning rate's schedule (constant, steps at
-milestones, cosine, Caffe's ``inv``) after an optional linear warm-up.
+and Nesterov's variant), weight decay, the learning rate's schedule (constant, steps at
+milestones, cosine, Caffe's ``inv``) after an optional linear warm-up, and which epoch's weights
+it keeps (``keep``: lowest validation loss, highest validation accuracy, or the last).
 
 The protocol is a few config keys (``training.*`` and ``finetune.*``); at their defaults — Adam,
 a constant rate, no decay — a run trains exactly as it did before the keys existed (the same
@@ -12,7 +13,7 @@ from __future__ import annotations
 import math
 
 DEFAULTS = {"optimizer": "adam", "momentum": 0.0, "nesterov": False, "weight_decay": 0.0, "schedule": "constant",
-            "warmup_epochs": 0}
+            "warmup_epochs": 0, "keep": "val_loss"}
 """The protocol's keys at the values that train as before they existed."""
 SCHEDULE_KEYS = {"constant": (), "step": ("milestones", "gamma"), "cosine": (), "inv": ("gamma", "power")}
 """Each schedule's own settings (none has a default: a schedule's are given with it, or not at all)."""

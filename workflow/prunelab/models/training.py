@@ -1,6 +1,6 @@
 """Deterministic training: seeding, data split and order, per-epoch progress, divergence
-checks and epoch selection (lowest validation loss, or the last epoch without a validation
-split). Every method that trains a pruned network goes through the same :func:`fit`
+checks and epoch selection (``keep``: lowest validation loss, highest validation accuracy, or
+the last epoch; always the last without a validation split). Every method that trains a pruned network goes through the same :func:`fit`
 (:mod:`prunelab.models.masked_training`).
 """
 
@@ -97,7 +97,7 @@ def fit(images, labels, *, spec: dict, seed: int, log: logging.Logger, epochs: i
     model.compile(optimizer=optimizer(keras, protocol, learning_rate, per_epoch, epochs),
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     validation = (x_val, y_val) if len(x_val) else None
-    tracker = EpochTracker(log, epochs, monitor="val_loss" if validation else None,
+    tracker = EpochTracker(log, epochs, monitor=protocol["keep"] if validation and protocol["keep"] != "last" else None,
                            first_eligible_epoch=first_eligible_epoch,
                            rate=lambda epoch: schedule_rate(protocol, learning_rate, epoch * per_epoch, per_epoch,
                                                             epochs))
@@ -139,17 +139,19 @@ def fit(images, labels, *, spec: dict, seed: int, log: logging.Logger, epochs: i
 
 
 class EpochTracker:
-    """Logs each epoch, stops on divergence, and keeps the best weights: lowest ``monitor``
-    value, or the latest epoch when there is nothing to monitor, among the epochs from
-    ``first_eligible_epoch`` (0-based) on. ``rate(epoch)`` gives the learning rate of the
-    epoch's first step, recorded beside its metrics."""
+    """Logs each epoch, stops on divergence, and keeps the best weights: the lowest ``monitor``
+    value (a loss), or the highest (an accuracy; a tie keeps the earlier epoch), or the latest
+    epoch when there is nothing to monitor, among the epochs from ``first_eligible_epoch``
+    (0-based) on. ``rate(epoch)`` gives the learning rate of the epoch's first step, recorded
+    beside its metrics."""
 
     def __init__(self, log: logging.Logger, epochs: int, monitor: str | None = "val_loss",
                  first_eligible_epoch: int = 0, rate=None):
         self.log, self.epochs, self.monitor, self.rate = log, epochs, monitor, rate
         self.first_eligible_epoch = first_eligible_epoch
         self.history: list[dict] = []
-        self.best_loss = math.inf
+        self.sign = -1.0 if monitor is not None and monitor.endswith("accuracy") else 1.0
+        self.best_score = math.inf
         self.best_weights = None
 
     def record(self, epoch: int, logs: dict, seconds: float, weights_getter) -> None:
@@ -159,9 +161,10 @@ class EpochTracker:
         losses = {key: value for key, value in row.items() if key.endswith("loss")}
         if not all(math.isfinite(value) for value in losses.values()):
             raise DivergedError(f"epoch {epoch + 1}: non-finite loss ({losses}); no weights are kept")
-        improved = epoch >= self.first_eligible_epoch and (self.monitor is None or row[self.monitor] < self.best_loss)
+        score = self.sign * row[self.monitor] if self.monitor is not None else math.inf
+        improved = epoch >= self.first_eligible_epoch and (self.monitor is None or score < self.best_score)
         if improved:
-            self.best_loss, self.best_weights = row.get(self.monitor, math.inf), weights_getter()
+            self.best_score, self.best_weights = score, weights_getter()
         row["best"] = improved
         self.history.append(row)
         metrics = " ".join(f"{key} {row[key]:.4f}" for key in ("loss", "accuracy", "val_loss", "val_accuracy")
