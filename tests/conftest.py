@@ -1,6 +1,10 @@
+import contextlib
+import functools
+import http.server
 import re
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -16,7 +20,8 @@ def tensorflow():
     return import_tensorflow(1, False)
 
 
-WORKFLOW_RUNS = {"smoke", "cnn_smoke", "methods_smoke", "jax_smoke", "resnet_smoke", "imported_smoke"}
+WORKFLOW_RUNS = {"smoke", "cnn_smoke", "methods_smoke", "jax_smoke", "resnet_smoke", "imported_smoke",
+                 "own_dataset_smoke"}
 
 
 def pytest_collection_modifyitems(items):
@@ -36,6 +41,7 @@ METHODS_SMOKE = REPO / "tests" / "smoke-methods.yaml"
 JAX_SMOKE = REPO / "tests" / "smoke-jax.yaml"
 RESNET_SMOKE = REPO / "tests" / "smoke-resnet.yaml"
 IMPORTED_SMOKE = REPO / "tests" / "smoke-imported.yaml"
+OWN_DATASET_SMOKE = REPO / "tests" / "smoke-own-dataset.yaml"
 
 
 def snakemake(workdir, *args, configfiles=(SMOKE,)):
@@ -118,6 +124,40 @@ def imported_smoke(resnet_smoke, tmp_path_factory):
                              capture_output=True, text=True, check=True)
     (workdir / "keras_metrics.json").write_text(trained.stdout.strip().splitlines()[-1])
     return run_to_completion(workdir, IMPORTED_SMOKE)
+
+
+@contextlib.contextmanager
+def loopback(folder):
+    """An HTTP server on 127.0.0.1 serving ``folder``; yields its base URL."""
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="session")
+def own_dataset_smoke(resnet_smoke, tmp_path_factory):
+    """A researcher's own dataset by URL: the first 6,000 training and 2,000 test images of
+    Fashion-MNIST (as the ResNet run fetched them) saved as an .npz, served on a loopback HTTP
+    server and run through the workflow (tests/smoke-own-dataset.yaml)."""
+    import hashlib
+
+    import numpy as np
+    from prunelab.data.loading import load_split
+
+    workdir, served = tmp_path_factory.mktemp("own-dataset-smoke"), tmp_path_factory.mktemp("served")
+    data = resnet_smoke / "results" / "data" / "fashion"
+    (x_train, y_train), (x_test, y_test) = (load_split(data, "fashion", split) for split in ("train", "test"))
+    np.savez_compressed(served / "fashion-small.npz", x_train=x_train[:6000], y_train=y_train[:6000],
+                        x_test=x_test[:2000], y_test=y_test[:2000])
+    sha256 = hashlib.sha256((served / "fashion-small.npz").read_bytes()).hexdigest()
+    with loopback(served) as base:
+        entry = f"custom_datasets:\n  small: {{url: '{base}/fashion-small.npz', sha256: {sha256}}}\n"
+        return run_to_completion(workdir, OWN_DATASET_SMOKE, extra_config(workdir, entry))
 
 
 @pytest.fixture(scope="session")

@@ -38,7 +38,7 @@ def test_shipped_configs_are_valid_and_default_matches_schema_defaults():
     ({"training": {"epochs": -1}}, "training.epochs: -1 is less than the minimum of 1"),
     ({"training": {"epochs": "ten"}}, "training.epochs: 'ten' is not of type 'integer'"),
     ({"seeds": []}, "seeds: [] should be non-empty"),
-    ({"trainig": {}}, "(top level): unknown key(s) 'trainig'; allowed keys: architectures, custom_models, data,"),
+    ({"trainig": {}}, "(top level): unknown key(s) 'trainig'; allowed keys: architectures, custom_datasets, custom_models, data,"),
     ({"training": {"epoch": 3}}, "training: unknown key(s) 'epoch'; allowed keys: augment, backend, batch_size, epochs,"),
     ({"training": {"backend": "torch"}}, "training.backend: 'torch' is not allowed; allowed values: tensorflow, jax"),
     ({"training": {"backend": "jax", "onednn": True}}, "training.onednn: TensorFlow's oneDNN setting; with "

@@ -9,6 +9,7 @@ PACKAGE_FOLDER = str(Path(workflow.basedir) / "workflow")
 sys.path.insert(0, PACKAGE_FOLDER)
 os.environ.update(PYTHONPATH=os.pathsep.join([PACKAGE_FOLDER, *filter(None, [os.environ.get("PYTHONPATH")])]))
 
+from prunelab.data.custom import CUSTOM_FILE
 from prunelab.data.datasets import DATASETS, SPLIT_FILES, dataset_digest
 from prunelab.methods.selection import is_unpruned
 from prunelab.plumbing.config import validate_config
@@ -81,7 +82,7 @@ SCRIPTS = Path(workflow.basedir) / "workflow" / "scripts"
 
 
 wildcard_constraints:
-    dataset="|".join(DATASETS),
+    dataset="|".join([*DATASETS, *config["custom_datasets"]]),
     train_id=r"[^/]+",
     seed=r"\d+",
     method=r"[a-z][a-z0-9_]*",
@@ -105,10 +106,18 @@ def method_code(script):
 
 
 def split_files(split):
-    """The IDX files of one split of the dataset named by the wildcard. A dataset is its
-    checksums (fixed in prunelab.data.datasets, part of the code versions), so its files are
+    """The files of one split of the dataset named by the wildcard: a built-in dataset's IDX files,
+    an own dataset's verified .npz (prunelab.data.custom). A dataset is its checksums (fixed in
+    prunelab.data.datasets, part of the code versions, or given in the config), so its files are
     ancient: touching or re-fetching them reruns nothing."""
-    return [ancient(f"{DATA}/{name}") for name in SPLIT_FILES[split]]
+
+    def files(wildcards):
+        own = wildcards.dataset in config["custom_datasets"]
+        names = [CUSTOM_FILE] if own else SPLIT_FILES[split]
+        folder = Path(DATA.format(dataset=wildcards.dataset))
+        return [ancient(str(folder / name)) for name in names]
+
+    return files
 
 
 def training_spec(wildcards):
@@ -132,7 +141,7 @@ def settings_of(wildcards):
 def prune_training_files(wildcards):
     """The training split, for one-shot methods whose needs are computed from training images."""
     reads = PLAN.methods[wildcards.method].reads_training_images
-    return split_files("train") if reads and not is_unpruned(float(wildcards.k)) else []
+    return split_files("train")(wildcards) if reads and not is_unpruned(float(wildcards.k)) else []
 
 
 def latency_paths():

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from pathlib import Path
 
 import numpy as np
 
+from .custom import CUSTOM_FILE, load_custom
 from .datasets import DATASETS, NUM_CLASSES, SPLIT_FILES, IDXFile
 from .idx import parse_idx
 
@@ -29,7 +31,12 @@ def read_verified(path: Path, dataset: str, spec: IDXFile) -> np.ndarray:
 
 
 def load_split(data_dir: str | os.PathLike, dataset: str, split: str) -> tuple[np.ndarray, np.ndarray]:
-    """Images (n, 28, 28) uint8 and labels (n,) uint8 of one split, checksum- and shape-checked."""
+    """Images (n, 28, 28) and labels (n,) of one split, checksum- and shape-checked: uint8 for the
+    built-in datasets, uint8 or float32 for an own one (:mod:`prunelab.data.custom`), checked
+    against the SHA-256 its fetch recorded."""
+    if dataset not in DATASETS:
+        fetched = json.loads((Path(data_dir) / "provenance.json").read_text())
+        return load_custom(data_dir, split, fetched["files"][CUSTOM_FILE]["sha256"])
     images_name, labels_name = SPLIT_FILES[split]
     files = DATASETS[dataset]
     images = read_verified(Path(data_dir) / images_name, dataset, files[images_name])
@@ -40,10 +47,10 @@ def load_split(data_dir: str | os.PathLike, dataset: str, split: str) -> tuple[n
 
 
 def features(architecture: dict, images: np.ndarray) -> np.ndarray:
-    """The model's input: images scaled to [0, 1] as float32 (then standardized where the
-    architecture says, as papers' code does: SNIP's), flat for dense models, with a channel
-    axis for every other (convolutional, residual, VGG) model."""
-    scaled = images.astype(np.float32) / np.float32(255.0)
+    """The model's input: uint8 images scaled to [0, 1] as float32, float32 images as they are
+    (then standardized where the architecture says, as papers' code does: SNIP's), flat for dense
+    models, with a channel axis for every other (convolutional, residual, VGG) model."""
+    scaled = images.astype(np.float32) / np.float32(255.0) if images.dtype == np.uint8 else images.astype(np.float32)
     if "standardize" in architecture:
         statistics = architecture["standardize"]
         scaled = (scaled - np.float32(statistics["mean"])) / np.float32(statistics["std"])

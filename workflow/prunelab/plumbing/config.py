@@ -12,13 +12,14 @@ from pathlib import Path
 import jsonschema
 import yaml
 
-from ..data.datasets import IMAGE_SHAPE, NUM_CLASSES, SPLIT_SIZES
+from ..data.custom import training_images
+from ..data.datasets import DATASETS, IMAGE_SHAPE, NUM_CLASSES, SPLIT_SIZES
 from ..methods.scope import layer_indices, layer_kinds, layer_names
 from ..models.augmentation import augmented
 from ..models.graph_network import GRAPH_TYPES
 from ..models.network import conv_sizes
 from ..models.protocol import problems as protocol_problems
-from .user_code import file_digest
+from .user_code import file_digest, user_file
 
 ARCHITECTURE_TYPES = ("dense", "cnn", *GRAPH_TYPES)
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "schemas" / "config.schema.yaml"
@@ -196,8 +197,22 @@ def _imported_problems(config: dict, entry: dict) -> list[str]:
     return [f"{entry['file']}: {problem}" for problem in graph.interface_problems((*IMAGE_SHAPE, 1), NUM_CLASSES)]
 
 
+def _custom_dataset_problems(config: dict) -> list[str]:
+    """An own dataset named like a built-in one, or whose file is not there."""
+    problems = []
+    for name, entry in config["custom_datasets"].items():
+        if name in DATASETS:
+            problems.append(f"custom_datasets.{name}: the name of a built-in dataset; choose another")
+        elif "file" in entry:
+            try:
+                user_file(entry["file"])
+            except FileNotFoundError as error:
+                problems.append(f"custom_datasets.{name}.file: {error}")
+    return problems
+
+
 def _semantic_problems(config: dict) -> list[str]:
-    problems = _custom_model_problems(config)
+    problems = _custom_dataset_problems(config) + _custom_model_problems(config)
     if problems:
         return problems
     undefined = [m for m in config["models"] if m not in config["architectures"]]
@@ -235,9 +250,13 @@ def _semantic_problems(config: dict) -> list[str]:
     elif training["precision"] == "bfloat16" and not training["onednn"]:
         problems.append("training.precision: bfloat16 needs training.onednn: true (without oneDNN, TensorFlow's "
                         "bfloat16 kernels are slower than float32)")
-    used, available = training["validation_size"] + (training["train_size"] or 1), SPLIT_SIZES["train"]
-    if used > available:
-        problems.append(f"training: validation_size + train_size = {used} exceeds the {available} training images")
+    used = training["validation_size"] + (training["train_size"] or 1)
+    for dataset in config["datasets"]:
+        available = (SPLIT_SIZES["train"] if dataset in DATASETS
+                     else training_images(config["custom_datasets"][dataset]) or used)
+        if used > available:
+            problems.append(f"training: validation_size + train_size = {used} exceeds the {available} training "
+                            f"images of dataset {dataset}")
     return problems
 
 
@@ -264,9 +283,10 @@ def merged_config(*configfiles: str | Path) -> dict:
     return validate_config(config)
 
 
-def _with_method_names(schema: dict, config: dict) -> dict:
-    """The schema with the method names allowed in ``pruning.methods``: the built-ins (the
-    registry's, in catalog order) and the config's custom methods."""
+def _with_config_names(schema: dict, config: dict) -> dict:
+    """The schema with the names the config itself adds: the method names allowed in
+    ``pruning.methods`` (the built-ins, the registry's in catalog order, and the config's custom
+    methods) and the dataset names allowed in ``datasets`` (the built-ins and custom datasets)."""
     from ..methods.registry import BUILT_IN
 
     custom = config.get("pruning", {}).get("custom_methods", {}) if isinstance(config.get("pruning"), dict) else {}
@@ -274,12 +294,15 @@ def _with_method_names(schema: dict, config: dict) -> dict:
     items = schema["properties"]["pruning"]["properties"]["methods"]["items"]
     names = list(BUILT_IN) + (list(custom) if isinstance(custom, dict) else [])
     items["enum"] = list(dict.fromkeys(names))
+    own = config.get("custom_datasets", {})
+    schema["properties"]["datasets"]["items"]["enum"] = list(dict.fromkeys(
+        [*DATASETS, *(own if isinstance(own, dict) else [])]))
     return schema
 
 
 def validate_config(config: dict, schema: dict | None = None) -> dict:
     """Fill defaults into ``config`` in place and return it; raise :class:`ConfigError` if invalid."""
-    schema = _with_method_names(load_schema() if schema is None else schema, config)
+    schema = _with_config_names(load_schema() if schema is None else schema, config)
     errors = sorted(DefaultingValidator(schema).iter_errors(config), key=lambda e: list(map(str, e.absolute_path)))
     problems = list(dict.fromkeys(_describe(e) for e in errors))  # a problem once, however many rules see it
     if not problems:
