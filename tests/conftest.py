@@ -141,9 +141,10 @@ def loopback(folder):
 
 @pytest.fixture(scope="session")
 def own_dataset_smoke(resnet_smoke, tmp_path_factory):
-    """A researcher's own dataset by URL: the first 6,000 training and 2,000 test images of
-    Fashion-MNIST (as the ResNet run fetched them) saved as an .npz, served on a loopback HTTP
-    server and run through the workflow (tests/smoke-own-dataset.yaml)."""
+    """A researcher's own datasets from real images (Fashion-MNIST as the ResNet run fetched it):
+    ``small``, its first 6,000 training and 2,000 test images as an .npz served on a loopback HTTP
+    server; ``padded``, those of its first 5 classes zero-padded to 32x32, repeated over 3
+    channels, float32, by file; run through the workflow (tests/smoke-own-dataset.yaml)."""
     import hashlib
 
     import numpy as np
@@ -152,12 +153,22 @@ def own_dataset_smoke(resnet_smoke, tmp_path_factory):
     workdir, served = tmp_path_factory.mktemp("own-dataset-smoke"), tmp_path_factory.mktemp("served")
     data = resnet_smoke / "results" / "data" / "fashion"
     (x_train, y_train), (x_test, y_test) = (load_split(data, "fashion", split) for split in ("train", "test"))
-    np.savez_compressed(served / "fashion-small.npz", x_train=x_train[:6000], y_train=y_train[:6000],
-                        x_test=x_test[:2000], y_test=y_test[:2000])
-    sha256 = hashlib.sha256((served / "fashion-small.npz").read_bytes()).hexdigest()
+    (x_train, y_train), (x_test, y_test) = (x_train[:6000], y_train[:6000]), (x_test[:2000], y_test[:2000])
+    np.savez_compressed(served / "fashion-small.npz", x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
+
+    def padded(images, labels):
+        chosen = labels < 5
+        images = np.pad(images[chosen], ((0, 0), (2, 2), (2, 2))).astype(np.float32) / 255
+        return np.repeat(images[..., np.newaxis], 3, axis=-1), labels[chosen]
+
+    (px_train, py_train), (px_test, py_test) = padded(x_train, y_train), padded(x_test, y_test)
+    np.savez_compressed(workdir / "padded.npz", x_train=px_train, y_train=py_train, x_test=px_test, y_test=py_test)
+    digest = {name: hashlib.sha256(path.read_bytes()).hexdigest()
+              for name, path in (("small", served / "fashion-small.npz"), ("padded", workdir / "padded.npz"))}
     with loopback(served) as base:
-        entry = f"custom_datasets:\n  small: {{url: '{base}/fashion-small.npz', sha256: {sha256}}}\n"
-        return run_to_completion(workdir, OWN_DATASET_SMOKE, extra_config(workdir, entry))
+        entries = (f"custom_datasets:\n  small: {{url: '{base}/fashion-small.npz', sha256: {digest['small']}}}\n"
+                   f"  padded: {{file: padded.npz, sha256: {digest['padded']}}}\n")
+        return run_to_completion(workdir, OWN_DATASET_SMOKE, extra_config(workdir, entries))
 
 
 @pytest.fixture(scope="session")

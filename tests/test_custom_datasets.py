@@ -59,6 +59,20 @@ def test_an_own_dataset_by_url_is_downloaded_verified(tmp_path):
     np.testing.assert_array_equal(features({"type": "cnn"}, images), np.load(path)["x_train"])
 
 
+def test_colour_images_keep_their_channels_and_grayscale_ones_lose_the_single_channel_axis(tmp_path):
+    rng = np.random.default_rng(2)
+    for channels, shape in ((3, (40, 28, 28, 3)), (1, (40, 28, 28))):
+        path, sha256 = saved(tmp_path, x_train=rng.integers(0, 256, (40, 28, 28, channels), dtype=np.uint8),
+                             x_test=rng.integers(0, 256, (20, 28, 28, channels), dtype=np.uint8))
+        out = tmp_path / f"out{channels}"
+        (out / "provenance.json").parent.mkdir()
+        (out / "provenance.json").write_text(json.dumps(fetch_custom("own", {"file": str(path), "sha256": sha256},
+                                                                     out)))
+        images, _ = load_split(out, "own", "train")
+        assert images.shape == shape
+        np.testing.assert_array_equal(images.reshape(40, 28, 28, channels), np.load(path)["x_train"])
+
+
 @pytest.mark.parametrize("changes, message", [
     ({"y_test": None}, "no array 'y_test'; an own dataset holds x_train, y_train, x_test, y_test"),
     ({"y_train": np.arange(39) % 10}, "y_train has shape (39,) for 40 images in x_train: one label per image"),
@@ -68,9 +82,7 @@ def test_an_own_dataset_by_url_is_downloaded_verified(tmp_path):
     ({"x_test": np.zeros((20, 27, 28), np.uint8)}, "x_train's images are (28, 28), x_test's (27, 28)"),
     ({"y_train": np.zeros(40, int), "y_test": np.zeros(20, int)}, "y_train has 1 class; a classifier needs at least 2"),
     ({"x_train": np.zeros((40, 28, 28), np.int32)}, "x_train is int32 of shape (40, 28, 28); images are uint8 or"),
-    ({"x_train": np.zeros((40, 32, 32, 3), np.uint8), "x_test": np.zeros((20, 32, 32, 3), np.uint8)},
-     "(32, 32, 3) images in 10 classes; the workflow's models take 28x28 grayscale images and 10 classes until"),
-], ids=["missing", "lengths", "float-labels", "unseen-label", "nan", "shapes", "one-class", "int-images", "cifar"])
+], ids=["missing", "lengths", "float-labels", "unseen-label", "nan", "shapes", "one-class", "int-images"])
 def test_a_bad_file_is_refused_naming_the_file_and_the_array_and_nothing_is_placed(tmp_path, changes, message):
     path, sha256 = saved(tmp_path, **changes)
     out = tmp_path / "out"
@@ -116,21 +128,33 @@ def test_an_own_dataset_is_configured_by_name_and_checked_before_any_job(tmp_pat
         validate_config({"datasets": ["mine"]})
 
 
-def test_an_own_dataset_by_url_runs_end_to_end_with_every_method_family(own_dataset_smoke):
-    """Real images (a Fashion-MNIST subset as an .npz, downloaded from a loopback server): trained,
-    pruned one-shot, without retraining, at initialization and fine-tuned, evaluated on its own
-    2,000 test images, reported."""
+def test_own_datasets_run_end_to_end_with_their_own_shapes_and_classes(own_dataset_smoke):
+    """Real images: a Fashion-MNIST subset downloaded from a loopback server, and its first 5
+    classes as 32x32x3 float32 images by file. Both trained (an MLP and ResNet-8 built for each
+    dataset's images and classes), pruned one-shot, without retraining, at initialization and
+    fine-tuned, evaluated on their own test images, reported."""
     import pandas as pd
+    from prunelab.models.network import Network
 
     results = own_dataset_smoke / "results"
-    provenance = json.loads((results / "data" / "small" / "provenance.json").read_text())
-    assert provenance["source"].startswith("http://127.0.0.1:") and provenance["images"] == {"train": 6000,
-                                                                                            "test": 2000}
+    small = json.loads((results / "data" / "small" / "provenance.json").read_text())
+    assert small["source"].startswith("http://127.0.0.1:") and small["images"] == {"train": 6000, "test": 2000}
+    padded = json.loads((results / "data" / "padded" / "provenance.json").read_text())
+    assert padded["image_shape"] == [32, 32, 3] and padded["classes"] == 5
     table = pd.read_csv(results / "metrics.csv")
-    assert set(table["dataset"]) == {"small"} and (table["total"] == 2000).all()
-    assert set(table["method"]) == {"weight", "unit", "snip", "sparsegpt"}
+    assert set(table["method"]) == {"weight", "unit", "snip", "sparsegpt"} and set(table["model"]) == {"mlp", "resnet8"}
+    assert (table.loc[table["dataset"] == "small", "total"] == 2000).all()
+    assert (table.loc[table["dataset"] == "padded", "total"] == padded["images"]["test"]).all()
     unpruned = table[(table["k"] == 0) & (table["finetune_epochs"] == 0)]
-    assert unpruned["accuracy"].nunique() == 1 and unpruned["accuracy"].iloc[0] > 0.5
-    half = table[(table["k"] == 0.5)].set_index(["method", "finetune_epochs"])["accuracy"]
+    assert (unpruned.groupby(["dataset", "model"])["accuracy"].nunique() == 1).all()
+    chance = {"small": 0.1, "padded": 0.2}
+    assert all(row.accuracy > chance[row.dataset] + 0.2 for row in unpruned.itertuples())  # one epoch learns
+    half = table[(table["k"] == 0.5) & (table["model"] == "mlp") & (table["dataset"] == "small")]
+    half = half.set_index(["method", "finetune_epochs"])["accuracy"]
     assert half["weight", 1] > half["weight", 0]  # fine-tuning recovers
-    assert "small" in (results / "report" / "report.html").read_text()
+    for model, first, last in (("mlp", (32 * 32 * 3, 64), (64, 5)), ("resnet8", (3, 3, 3, 16), (64, 5))):
+        [record] = (results / "models" / "padded").glob(f"{model}-*/seed0/train.json")
+        network = Network.load(record.parent / "weights.npz", json.loads(record.read_text())["spec"]["architecture"])
+        assert network.kernels[0].shape == first and network.kernels[-1].shape == last
+    html = (results / "report" / "report.html").read_text()
+    assert "small" in html and "padded" in html

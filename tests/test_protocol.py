@@ -54,7 +54,7 @@ def test_sgd_with_momentum_and_weight_decay_takes_the_hand_computed_steps(tensor
     rng = np.random.default_rng(0)
     images, labels = rng.integers(0, 256, (8, 28, 28)).astype(np.uint8), rng.integers(0, 10, 8).astype(np.uint8)
     settings = {"optimizer": "sgd", "momentum": 0.9, "nesterov": nesterov, "weight_decay": 0.01}
-    start = initial_network(SPEC, 0)
+    start = initial_network(SPEC, 0, images, labels)
     trained, _ = fit(images, labels, spec=SPEC, seed=0, log=logging.getLogger("test"), epochs=2, learning_rate=0.1,
                      batch_size=8, protocol=settings, stop_after_steps=2)
     x = images.reshape(8, -1).astype(np.float32) / np.float32(255)

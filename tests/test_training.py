@@ -91,12 +91,13 @@ def test_standardized_features_are_the_unit_range_pixels_shifted_and_scaled():
 def test_kernels_start_at_the_initializers_scale_and_biases_at_zero(tensorflow, initializer, limit, std):
     architecture = {"type": "dense", "hidden": [300, 100], "bias": True,
                     **({"initializer": initializer} if initializer else {})}
-    initial = initial_network({**SPEC, "architecture": architecture}, seed=0)
+    initial = initial_network({**SPEC, "architecture": architecture}, 0, *synthetic_digits())
     first = initial.kernels[0]
     assert np.abs(first).max() <= limit * 1.0001 and abs(first.std() / std - 1) < 0.02
     assert all(not bias.any() for bias in initial.biases)
     if initializer is None:  # no key is Keras's default, the same draw as naming it
-        named = initial_network({**SPEC, "architecture": {**architecture, "initializer": "glorot_uniform"}}, seed=0)
+        named = initial_network({**SPEC, "architecture": {**architecture, "initializer": "glorot_uniform"}}, 0,
+                                *synthetic_digits())
         np.testing.assert_array_equal(first, named.kernels[0])
 
 
@@ -243,7 +244,8 @@ def test_all_ones_masks_from_the_initialization_train_exactly_like_the_dense_mod
     spec = {**SPEC, "architecture": {**DENSE, "bias": True}, "epochs": 2}
     dense, _ = train_model(images, labels, spec, seed=5, log=log)
     ones = [np.ones(k.shape, dtype=bool) for k in dense.kernels]
-    masked, _ = train_with_masks(images, labels, spec=spec, seed=5, log=log, start=initial_network(spec, 5),
+    start = initial_network(spec, 5, images, labels)
+    masked, _ = train_with_masks(images, labels, spec=spec, seed=5, log=log, start=start,
                                  masks=ones)
     assert_same_network(dense, masked)
 
@@ -254,7 +256,8 @@ def test_the_rewind_point_replays_the_dense_trainings_first_steps_exactly(tensor
     spec = {**SPEC, "epochs": 3, "validation_size": 0}  # 300 images in batches of 32: 10 steps per epoch
     after_one_epoch, _ = train_model(images, labels, {**spec, "epochs": 1}, seed=2, log=log)
     assert_same_network(rewind_point(images, labels, spec=spec, seed=2, log=log, steps=10), after_one_epoch)
-    assert_same_network(rewind_point(images, labels, spec=spec, seed=2, log=log, steps=0), initial_network(spec, 2))
+    assert_same_network(rewind_point(images, labels, spec=spec, seed=2, log=log, steps=0),
+                        initial_network(spec, 2, images, labels))
     with pytest.raises(ValueError, match="only 30 steps, not 31"):
         rewind_point(images, labels, spec=spec, seed=2, log=log, steps=31)
 
@@ -265,7 +268,7 @@ def test_a_lottery_round_prunes_the_previous_round_and_rewinds_the_survivors_exa
     log = logging.getLogger("test")
     spec = {**SPEC, "architecture": {**DENSE, "bias": True}, "epochs": 1}
     trained, _ = train_model(images, labels, spec, seed=0, log=log)
-    rewind = initial_network(spec, 0)
+    rewind = initial_network(spec, 0, images, labels)
     first, first_masks, _ = lottery_round(images, labels, spec=spec, seed=0, log=log, trained=trained,
                                           previous_masks=None, rewind=rewind, layers=[0, 1], rate=0.2, output_rate=0.1)
     assert [int((~m).sum()) for m in first_masks] == [round(0.2 * 784 * 32), round(0.2 * 32 * 16), 16]
@@ -284,8 +287,10 @@ def test_a_lottery_round_prunes_the_previous_round_and_rewinds_the_survivors_exa
 
 def test_reinitialization_draws_other_initial_values(tensorflow):
     spec = {**SPEC, "architecture": DENSE}
+    images, labels = synthetic_digits()
     assert reinit_seed(0, 1) != reinit_seed(0, 2) != 0
-    assert not np.array_equal(initial_network(spec, reinit_seed(0, 1)).kernels[0], initial_network(spec, 0).kernels[0])
+    assert not np.array_equal(initial_network(spec, reinit_seed(0, 1), images, labels).kernels[0],
+                              initial_network(spec, 0, images, labels).kernels[0])
 
 
 def test_gradual_pruning_reaches_exactly_k_and_holds_pruned_weights_at_zero(tensorflow, caplog):
@@ -316,7 +321,7 @@ def test_pruning_at_initialization_trains_the_masked_initial_network(tensorflow)
     for method, data in (("snip", PruningData(x=x, labels=y)), ("synflow", PruningData(settings={"rounds": 5}))):
         network, masks, history = train_at_init(images, labels, spec=spec, seed=0, log=log, method=BUILT_IN[method],
                                                 k=0.9, layers=[0, 1], data=data)
-        _, expected = prune(initial_network(spec, 0), BUILT_IN[method], 0.9, [0, 1], data=data)
+        _, expected = prune(initial_network(spec, 0, images, labels), BUILT_IN[method], 0.9, [0, 1], data=data)
         for mask, want, kernel in zip(masks, expected, network.kernels):
             assert (mask is None and want is None) or (np.array_equal(mask, want) and not kernel[~mask].any())
         assert len(history) == 1

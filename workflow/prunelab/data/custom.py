@@ -6,8 +6,8 @@ The file holds ``x_train``, ``y_train``, ``x_test`` and ``y_test`` (the layout o
 (N, H, W, C), and integer labels 0..classes-1. Its SHA-256 is its identity: the fetch job
 streams it through SHA-256 into a staging file, checks every array, and only then renames it to
 ``results/data/{name}/dataset.npz``; every job that reads it checks the SHA-256 again. It is
-loaded without pickle. Until the models take their input shape and classes from the data
-(issue 29), a dataset must have the built-ins' shape: 28x28 grayscale images, 10 classes.
+loaded without pickle. Its classes are 0 to its largest training label; the models take their
+input shape and classes from it.
 """
 
 from __future__ import annotations
@@ -16,12 +16,12 @@ import hashlib
 import io
 import os
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from ..plumbing.user_code import user_file
-from .datasets import IMAGE_SHAPE, NUM_CLASSES
 
 CUSTOM_FILE = "dataset.npz"
 """The verified file of an own dataset in its data folder."""
@@ -123,36 +123,50 @@ def check_arrays(data: bytes, where: str) -> dict:
         raise DatasetFileError(f"{where}: y_test holds label {int(outside[0])}, outside the training labels "
                                f"0..{classes - 1}")
     image = arrays["x_train"].shape[1:]
-    if image[:2] != IMAGE_SHAPE or image[2:] not in ((), (1,)) or classes != NUM_CLASSES:
-        raise DatasetFileError(f"{where}: {image} images in {classes} classes; the workflow's models take "
-                               f"{IMAGE_SHAPE[0]}x{IMAGE_SHAPE[1]} grayscale images and {NUM_CLASSES} classes "
-                               "until they take their shapes from the data (issue 29)")
     return {"image_shape": list(image), "classes": classes,
             "images": {"train": len(train_labels), "test": len(test_labels)}}
 
 
-def training_images(entry: dict) -> int | None:
-    """How many training images a file-based own dataset holds, from x_train's header alone (for the
-    config check); ``None`` for a download (known once fetched) or a file that is no .npz (its
-    fetch says why)."""
+@dataclass(frozen=True)
+class Summary:
+    """What the config check needs to know of an own dataset: its training images' count and
+    shape, and its classes."""
+
+    train_images: int
+    image_shape: tuple[int, ...]
+    classes: int
+
+    @property
+    def model_input(self) -> tuple[int, ...]:
+        """One image as the convolutional and graph models take it: (height, width, channels)."""
+        return self.image_shape if len(self.image_shape) == 3 else (*self.image_shape, 1)
+
+
+def summary(entry: dict) -> Summary | None:
+    """A file-based own dataset's :class:`Summary`, from x_train's header and y_train (for the
+    config check); ``None`` for a download (known once fetched) or a file that is no .npz of
+    these arrays (its fetch says why)."""
     import zipfile
 
     if "file" not in entry:
         return None
     try:
-        with zipfile.ZipFile(user_file(entry["file"])) as archive, archive.open("x_train.npy") as member:
-            version = np.lib.format.read_magic(member)
-            read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
-                           else np.lib.format.read_array_header_2_0)
-            shape, _, _ = read_header(member)
+        with zipfile.ZipFile(user_file(entry["file"])) as archive:
+            with archive.open("x_train.npy") as member:
+                version = np.lib.format.read_magic(member)
+                read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                               else np.lib.format.read_array_header_2_0)
+                shape, _, _ = read_header(member)
+            with archive.open("y_train.npy") as member:
+                labels = np.lib.format.read_array(member, allow_pickle=False)
     except (OSError, KeyError, ValueError, zipfile.BadZipFile):
         return None
-    return int(shape[0])
+    return Summary(int(shape[0]), tuple(int(side) for side in shape[1:]), int(labels.max()) + 1 if len(labels) else 0)
 
 
 def load_custom(data_dir: str | os.PathLike, split: str, sha256: str) -> tuple[np.ndarray, np.ndarray]:
-    """Images (N, H, W) (a single channel's axis dropped, as the built-ins' images) and labels of
-    one split, after checking the file against the SHA-256 it was fetched with."""
+    """Images (N, H, W) — a single channel's axis dropped, as the built-ins' images — or (N, H, W, C),
+    and labels of one split, after checking the file against the SHA-256 it was fetched with."""
     from .loading import ChangedDataError
 
     path = Path(data_dir) / CUSTOM_FILE
@@ -165,4 +179,4 @@ def load_custom(data_dir: str | os.PathLike, split: str, sha256: str) -> tuple[n
             "provenance.json")
     arrays = _arrays(data, str(path))
     images = arrays[f"x_{split}"]
-    return (images[..., 0] if images.ndim == 4 else images), arrays[f"y_{split}"]
+    return (images[..., 0] if images.ndim == 4 and images.shape[-1] == 1 else images), arrays[f"y_{split}"]

@@ -31,9 +31,9 @@ def read_verified(path: Path, dataset: str, spec: IDXFile) -> np.ndarray:
 
 
 def load_split(data_dir: str | os.PathLike, dataset: str, split: str) -> tuple[np.ndarray, np.ndarray]:
-    """Images (n, 28, 28) and labels (n,) of one split, checksum- and shape-checked: uint8 for the
-    built-in datasets, uint8 or float32 for an own one (:mod:`prunelab.data.custom`), checked
-    against the SHA-256 its fetch recorded."""
+    """Images (n, height, width[, channels]) and labels (n,) of one split, checksum- and
+    shape-checked: (n, 28, 28) uint8 for the built-in datasets, uint8 or float32 for an own one
+    (:mod:`prunelab.data.custom`), checked against the SHA-256 its fetch recorded."""
     if dataset not in DATASETS:
         fetched = json.loads((Path(data_dir) / "provenance.json").read_text())
         return load_custom(data_dir, split, fetched["files"][CUSTOM_FILE]["sha256"])
@@ -49,14 +49,15 @@ def load_split(data_dir: str | os.PathLike, dataset: str, split: str) -> tuple[n
 def features(architecture: dict, images: np.ndarray) -> np.ndarray:
     """The model's input: uint8 images scaled to [0, 1] as float32, float32 images as they are
     (then standardized where the architecture says, as papers' code does: SNIP's), flat for dense
-    models, with a channel axis for every other (convolutional, residual, VGG) model."""
+    models, (N, height, width, channels) for every other (convolutional, residual, VGG) model:
+    a channel axis added to grayscale images."""
     scaled = images.astype(np.float32) / np.float32(255.0) if images.dtype == np.uint8 else images.astype(np.float32)
     if "standardize" in architecture:
         statistics = architecture["standardize"]
         scaled = (scaled - np.float32(statistics["mean"])) / np.float32(statistics["std"])
-    if architecture["type"] != "dense":
-        return scaled[..., np.newaxis]
-    return scaled.reshape(len(images), -1)
+    if architecture["type"] == "dense":
+        return scaled.reshape(len(images), -1)
+    return scaled[..., np.newaxis] if scaled.ndim == 3 else scaled
 
 
 def split_train_validation(x: np.ndarray, labels: np.ndarray, validation_size: int,

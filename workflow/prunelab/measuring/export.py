@@ -112,7 +112,7 @@ def to_keras(network: Network | GraphNetwork):
 
     if isinstance(network, GraphNetwork):
         return model_of_graph(keras, network.graph, network.weights)
-    model = build_model(keras, network.architecture, network.kernels[-1].shape[-1])
+    model = build_model(keras, network.architecture, network.kernels[-1].shape[-1], input_shape=network.input_shape)
     assign_weights(model, network)
     return model
 

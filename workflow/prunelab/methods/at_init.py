@@ -35,7 +35,7 @@ def train_at_init(images: np.ndarray, labels: np.ndarray, *, spec: dict, seed: i
     from ..models.masked_training import train_with_masks
     from ..models.training import initial_network
 
-    init = initial_network(spec, seed)
+    init = initial_network(spec, seed, images, labels)
     started = time.perf_counter()
     _, masks = prune(init, method, k, layers, seed, data)
     log.info("%s mask at k=%g in %.2fs", method.name, k, time.perf_counter() - started)

@@ -92,7 +92,7 @@ def rewind_point(images: np.ndarray, labels: np.ndarray, *, spec: dict, seed: in
     from ..models.training import fit, initial_network
 
     if steps == 0:
-        return initial_network(spec, seed)
+        return initial_network(spec, seed, images, labels)
     log.info("replaying the first %d training steps to the rewind point", steps)
     network, _ = fit(images, labels, spec=spec, seed=seed, log=log, epochs=spec["epochs"],
                      learning_rate=spec["learning_rate"], batch_size=spec["batch_size"], stop_after_steps=steps)
@@ -140,7 +140,7 @@ def train_reinit(job) -> Trained:
     images, labels = job.split("train")
     masks = load_masks(job.input.masks, job.network.num_layers)
     seed = reinit_seed(job.seed, number)
-    network, history = train_with_masks(images, labels, **job.fit_arguments, start=initial_network(job.spec, seed),
+    network, history = train_with_masks(images, labels, **job.fit_arguments, start=initial_network(job.spec, seed, images, labels),
                                         masks=masks)
     return Trained(network, masks, history, lottery_k(settings["rate"], number),
                    details={"round": number, "lottery": settings, "initial_seed": seed})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..data.datasets import IMAGE_SHAPE
@@ -41,7 +43,8 @@ PRECISION_POLICIES = {DEFAULT_PRECISION: "float32", "bfloat16": "mixed_bfloat16"
 
 def build_model(keras, architecture: dict, num_classes: int, regularizer_name: str = "none",
                 strength: float = 0.0, kernel_masks: list | None = None, bias_masks: list | None = None,
-                precision: str = DEFAULT_PRECISION, weight_decay: float = 0.0):
+                precision: str = DEFAULT_PRECISION, weight_decay: float = 0.0,
+                input_shape: tuple[int, ...] = (*IMAGE_SHAPE, 1)):
     """``dense``: an MLP (ReLU hidden layers, softmax output). ``cnn``: a convolutional network
     (ReLU convolutions, 2x2 max-pooling where ``pool`` says, ReLU hidden dense layers, one
     softmax on the output). Hidden kernels carry the regularizer; the output layer never does.
@@ -50,10 +53,15 @@ def build_model(keras, architecture: dict, num_classes: int, regularizer_name: s
     output layer stays float32, so the softmax and the loss keep full precision. ``weight_decay``
     adds its L2 term to every kernel and bias (:func:`prunelab.models.protocol.decay_regularizer`).
     Kernels are drawn by the architecture's ``initializer`` (papers differ: Caffe's xavier, TensorFlow's
-    variance scaling), Keras's default where it names none; biases start at zero."""
+    variance scaling), Keras's default where it names none; biases start at zero. ``input_shape``
+    is one image as the model takes it (:func:`prunelab.data.loading.features`): (height, width,
+    channels), flattened for ``dense``; the ``cnn``'s geometry is that of 28x28 images."""
     if architecture["type"] in GRAPH_TYPES:
-        return build_graph_model(keras, architecture, (*IMAGE_SHAPE, 1), num_classes, regularizer_name, strength,
+        return build_graph_model(keras, architecture, tuple(input_shape), num_classes, regularizer_name, strength,
                                  kernel_masks, bias_masks, weight_decay)
+    if architecture["type"] == "cnn" and tuple(input_shape[:2]) != IMAGE_SHAPE:
+        raise ValueError(f"the built-in cnn takes {IMAGE_SHAPE[0]}x{IMAGE_SHAPE[1]} images, not {tuple(input_shape)}; "
+                         "for other images use a resnet, vgg or your own model (custom_models)")
     bias = architecture.get("bias", False)
     initializer = architecture.get("initializer", DEFAULT_INITIALIZER)
     policy = PRECISION_POLICIES[precision]
@@ -73,7 +81,7 @@ def build_model(keras, architecture: dict, num_classes: int, regularizer_name: s
 
     layers, index = [], 0
     if architecture["type"] == "cnn":
-        layers.append(keras.Input(shape=(*IMAGE_SHAPE, 1)))
+        layers.append(keras.Input(shape=tuple(input_shape)))
         for filters, pool in zip(architecture["conv"], architecture["pool"]):
             layers.append(weighted(index, keras.layers.Conv2D, filters, architecture["kernel_size"], activation="relu"))
             index += 1
@@ -81,7 +89,7 @@ def build_model(keras, architecture: dict, num_classes: int, regularizer_name: s
                 layers.append(keras.layers.MaxPooling2D(dtype=policy))
         layers.append(keras.layers.Flatten(dtype=policy))
     else:
-        layers.append(keras.Input(shape=(IMAGE_SHAPE[0] * IMAGE_SHAPE[1],)))
+        layers.append(keras.Input(shape=(math.prod(input_shape),)))
     for width in architecture["hidden"]:
         layers.append(weighted(index, keras.layers.Dense, width, activation="relu"))
         index += 1

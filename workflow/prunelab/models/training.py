@@ -12,11 +12,12 @@ import time
 
 import numpy as np
 
-from ..data.datasets import NUM_CLASSES, SPLIT_SIZES
+from ..data.datasets import SPLIT_SIZES
 from ..data.loading import features, split_train_validation
 from .augmentation import augmented, epoch_batches
 from .backend import import_keras, synchronize
-from .imported import load_imported
+from .graph import Graph
+from .imported import ImportedModelError, load_imported
 from .keras_models import DEFAULT_PRECISION, assign_weights, build_model, network_of
 from .network import Network
 from .protocol import learning_rate as schedule_rate
@@ -53,6 +54,9 @@ def imported_model(images: np.ndarray, labels: np.ndarray, spec: dict,
     keras = import_keras(spec)
     architecture = spec["architecture"]
     model = load_imported(keras, architecture)
+    problems = Graph.from_keras_config(model.get_config()).interface_problems(*data_shape(architecture, images, labels))
+    if problems:  # known before any job unless the dataset is a download
+        raise ImportedModelError(f"{architecture['file']}: {problems[0]}")
     model.compile(loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     (x_train, y_train), (x_val, y_val) = split_train_validation(
         features(architecture, images), labels, spec["validation_size"], spec["train_size"])
@@ -65,17 +69,25 @@ def imported_model(images: np.ndarray, labels: np.ndarray, spec: dict,
     return network_of(model, architecture), [{**row, "seconds": 0.0, "best": True}]
 
 
-def initial_network(spec: dict, seed: int) -> Network:
-    """The weights that training ``spec`` with ``seed`` starts from (the same draw as :func:`fit`'s)."""
+def initial_network(spec: dict, seed: int, images: np.ndarray, labels: np.ndarray) -> Network:
+    """The weights that training ``spec`` with ``seed`` on the training split ``images``,
+    ``labels`` starts from (the same draw as :func:`fit`'s)."""
     keras = import_keras(spec)
-    return network_of(_seeded_model(keras, spec, seed, spec["architecture"]), spec["architecture"])
+    model = _seeded_model(keras, spec, seed, spec["architecture"], *data_shape(spec["architecture"], images, labels))
+    return network_of(model, spec["architecture"])
 
 
-def _seeded_model(keras, spec: dict, seed: int, architecture: dict, kernel_masks=None, bias_masks=None,
-                  weight_decay: float = 0.0):
+def data_shape(architecture: dict, images: np.ndarray, labels: np.ndarray) -> tuple[tuple[int, ...], int]:
+    """What a model of ``architecture`` takes and predicts on a dataset's training split: one
+    image as it is fed (:func:`features`), and the classes, 0 to the largest training label."""
+    return features(architecture, images[:1]).shape[1:], int(labels.max()) + 1
+
+
+def _seeded_model(keras, spec: dict, seed: int, architecture: dict, input_shape: tuple[int, ...], classes: int,
+                  kernel_masks=None, bias_masks=None, weight_decay: float = 0.0):
     keras.utils.set_random_seed(seed)
-    return build_model(keras, architecture, NUM_CLASSES, spec["regularizer"], spec["strength"],
-                       kernel_masks, bias_masks, spec.get("precision", DEFAULT_PRECISION), weight_decay)
+    return build_model(keras, architecture, classes, spec["regularizer"], spec["strength"], kernel_masks,
+                       bias_masks, spec.get("precision", DEFAULT_PRECISION), weight_decay, input_shape)
 
 
 def fit(images, labels, *, spec: dict, seed: int, log: logging.Logger, epochs: int, learning_rate: float,
@@ -90,7 +102,8 @@ def fit(images, labels, *, spec: dict, seed: int, log: logging.Logger, epochs: i
     protocol = training_protocol(spec if protocol is None else protocol)
     (x_train, y_train), (x_val, y_val) = split_train_validation(
         features(architecture, images), labels, spec["validation_size"], spec["train_size"])
-    model = _seeded_model(keras, spec, seed, architecture, kernel_masks, bias_masks, protocol["weight_decay"])
+    model = _seeded_model(keras, spec, seed, architecture, *data_shape(architecture, images, labels), kernel_masks,
+                          bias_masks, protocol["weight_decay"])
     if initial is not None:
         assign_weights(model, initial)
     per_epoch = math.ceil(len(x_train) / batch_size)

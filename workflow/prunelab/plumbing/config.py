@@ -12,7 +12,7 @@ from pathlib import Path
 import jsonschema
 import yaml
 
-from ..data.custom import training_images
+from ..data.custom import Summary, summary
 from ..data.datasets import DATASETS, IMAGE_SHAPE, NUM_CLASSES, SPLIT_SIZES
 from ..methods.scope import layer_indices, layer_kinds, layer_names
 from ..models.augmentation import augmented
@@ -181,6 +181,14 @@ def _custom_model_problems(config: dict) -> list[str]:
     return problems
 
 
+def dataset_summary(config: dict, dataset: str) -> Summary | None:
+    """A configured dataset's training images, image shape and classes where they are known
+    before any job: a built-in's, an own dataset's by file (``None`` for a download)."""
+    if dataset in DATASETS:
+        return Summary(SPLIT_SIZES["train"], IMAGE_SHAPE, NUM_CLASSES)
+    return summary(config["custom_datasets"][dataset])
+
+
 def _imported_problems(config: dict, entry: dict) -> list[str]:
     """Why a model trained elsewhere cannot be this config's model of its dataset: a dataset not
     in ``datasets``, a file that is no Keras model of supported layers, an input or output that
@@ -194,7 +202,10 @@ def _imported_problems(config: dict, entry: dict) -> list[str]:
         graph = imported_graph(entry["file"])
     except ImportedModelError as error:
         return [str(error)]
-    return [f"{entry['file']}: {problem}" for problem in graph.interface_problems((*IMAGE_SHAPE, 1), NUM_CLASSES)]
+    data = dataset_summary(config, entry["dataset"])
+    if data is None:
+        return []  # a download: its import job checks the model against the images
+    return [f"{entry['file']}: {problem}" for problem in graph.interface_problems(data.model_input, data.classes)]
 
 
 def _custom_dataset_problems(config: dict) -> list[str]:
@@ -251,12 +262,15 @@ def _semantic_problems(config: dict) -> list[str]:
         problems.append("training.precision: bfloat16 needs training.onednn: true (without oneDNN, TensorFlow's "
                         "bfloat16 kernels are slower than float32)")
     used = training["validation_size"] + (training["train_size"] or 1)
+    cnns = [model for model in config["models"] if config["architectures"][model]["type"] == "cnn"]
     for dataset in config["datasets"]:
-        available = (SPLIT_SIZES["train"] if dataset in DATASETS
-                     else training_images(config["custom_datasets"][dataset]) or used)
-        if used > available:
-            problems.append(f"training: validation_size + train_size = {used} exceeds the {available} training "
-                            f"images of dataset {dataset}")
+        data = dataset_summary(config, dataset)
+        if data is not None and used > data.train_images:
+            problems.append(f"training: validation_size + train_size = {used} exceeds the {data.train_images} "
+                            f"training images of dataset {dataset}")
+        if data is not None and cnns and data.image_shape[:2] != IMAGE_SHAPE:
+            problems.append(f"models: the built-in cnn ({cnns[0]}) takes {IMAGE_SHAPE[0]}x{IMAGE_SHAPE[1]} images, and "
+                            f"dataset {dataset}'s are {data.image_shape}; use a resnet, vgg or your own model")
     return problems
 
 
