@@ -7,7 +7,7 @@ export PATH := $(BIN):$(PATH)
 # The one way the package is found (the Snakefile does the same for what it runs).
 export PYTHONPATH := $(abspath workflow)
 
-.PHONY: setup browser slurm run test unit report lint benchmark benchmark-posttraining benchmark-dot-rate benchmark-graph benchmark-augment config docs
+.PHONY: setup browser slurm run test unit report lint benchmark benchmark-posttraining benchmark-dot-rate benchmark-graph benchmark-augment benchmark-custom-data config docs
 setup: $(STAMP)
 
 $(STAMP): requirements.txt
@@ -59,6 +59,9 @@ benchmark-graph: setup  ## a ResNet-20 weight-pruning job on 10,000 32x32x3 imag
 
 benchmark-augment: setup  ## training.augment's cost per epoch: the draws alone and a cnn epoch with and without (minutes)
 	python benchmarks/augment.py
+
+benchmark-custom-data: setup  ## fetching and reading a CIFAR-10-sized own dataset, verified (a minute)
+	python benchmarks/custom_data.py
 
 docs: setup  ## docs/configuration.md, every key of the config, from the schema
 	python -m prunelab.plumbing.config --reference > docs/configuration.md

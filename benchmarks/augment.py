@@ -82,8 +82,8 @@ def main() -> None:
     for shape, times in alone.items():
         lines.append(f"| crop 4 + flip alone, {shape} | {statistics.median(times):.2f} "
                      f"({', '.join(f'{t:.2f}' for t in times)}) |")
-    lines += [f"| cnn training epoch, no augmentation | {off:.1f} ({', '.join(map(str, epochs['off']))}) |",
-              f"| cnn training epoch, crop 4 + flip | {on:.1f} ({', '.join(map(str, epochs['on']))}) |", "",
+    lines += [f"| cnn training epoch, no augmentation | {off:.1f} ({', '.join(f'{t:.1f}' for t in epochs['off'])}) |",
+              f"| cnn training epoch, crop 4 + flip | {on:.1f} ({', '.join(f'{t:.1f}' for t in epochs['on'])}) |", "",
               f"Augmentation adds {on - off:+.1f} s ({(on - off) / off:+.0%}) to a cnn epoch."]
     (OUT / "augment.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
