@@ -130,8 +130,8 @@ def test_an_own_dataset_is_configured_by_name_and_checked_before_any_job(tmp_pat
 
 def test_own_datasets_run_end_to_end_with_their_own_shapes_and_classes(own_dataset_smoke):
     """Real images: a Fashion-MNIST subset downloaded from a loopback server, and its first 5
-    classes as 32x32x3 float32 images by file. Both trained (an MLP and ResNet-8 built for each
-    dataset's images and classes), pruned one-shot, without retraining, at initialization and
+    classes as 32x32x3 float32 images by file. Both trained (an MLP and a researcher's residual
+    CNN built for each dataset's images and classes), pruned one-shot, without retraining, at initialization and
     fine-tuned, evaluated on their own test images, reported."""
     import pandas as pd
     from prunelab.models.network import Network
@@ -142,7 +142,7 @@ def test_own_datasets_run_end_to_end_with_their_own_shapes_and_classes(own_datas
     padded = json.loads((results / "data" / "padded" / "provenance.json").read_text())
     assert padded["image_shape"] == [32, 32, 3] and padded["classes"] == 5
     table = pd.read_csv(results / "metrics.csv")
-    assert set(table["method"]) == {"weight", "unit", "snip", "sparsegpt"} and set(table["model"]) == {"mlp", "resnet8"}
+    assert set(table["method"]) == {"weight", "unit", "snip", "sparsegpt"} and set(table["model"]) == {"mlp", "mine"}
     assert (table.loc[table["dataset"] == "small", "total"] == 2000).all()
     assert (table.loc[table["dataset"] == "padded", "total"] == padded["images"]["test"]).all()
     unpruned = table[(table["k"] == 0) & (table["finetune_epochs"] == 0)]
@@ -152,7 +152,7 @@ def test_own_datasets_run_end_to_end_with_their_own_shapes_and_classes(own_datas
     half = table[(table["k"] == 0.5) & (table["model"] == "mlp") & (table["dataset"] == "small")]
     half = half.set_index(["method", "finetune_epochs"])["accuracy"]
     assert half["weight", 1] > half["weight", 0]  # fine-tuning recovers
-    for model, first, last in (("mlp", (32 * 32 * 3, 64), (64, 5)), ("resnet8", (3, 3, 3, 16), (64, 5))):
+    for model, first, last in (("mlp", (32 * 32 * 3, 64), (64, 5)), ("mine", (3, 3, 3, 8), (32, 5))):
         [record] = (results / "models" / "padded").glob(f"{model}-*/seed0/train.json")
         network = Network.load(record.parent / "weights.npz", json.loads(record.read_text())["spec"]["architecture"])
         assert network.kernels[0].shape == first and network.kernels[-1].shape == last
