@@ -16,13 +16,11 @@ from __future__ import annotations
 
 import json
 import statistics
-import tempfile
 import time
 from pathlib import Path
 
-import yaml
 
-from run import REPO, benchmark_records, snakemake
+from run import REPO, rerun_records
 
 CONFIG = {
     "name": "posttraining-benchmark",
@@ -38,18 +36,7 @@ OUT = REPO / "benchmarks"
 
 
 def main() -> None:
-    with tempfile.TemporaryDirectory(prefix="posttraining-benchmark-") as folder:
-        workdir = Path(folder)
-        configfile = workdir / "benchmark.yaml"
-        configfile.write_text(yaml.safe_dump(CONFIG))
-        snakemake(workdir, [configfile], "--cores", "2", "--until", "prune")
-        runs = []
-        for repeat in range(REPEATS):
-            if repeat:
-                snakemake(workdir, [configfile], "--cores", "1", "--until", "prune", "--forcerun", "prune")
-            records = benchmark_records(workdir)
-            records = records[records["rule"] == "prune"]
-            runs.append(records)
+    runs = rerun_records(CONFIG, "prune", REPEATS, cores=1)  # one job at a time: nothing beside it
     rows = {}
     for records in runs:
         for record in records.itertuples():

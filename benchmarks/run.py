@@ -42,6 +42,7 @@ import platform
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -116,6 +117,23 @@ def benchmark_records(workdir: Path) -> pd.DataFrame:
     root = workdir / "results" / "benchmarks"
     return pd.DataFrame([{**pd.read_csv(path, sep="\t").iloc[-1].to_dict(), "rule": path.relative_to(root).parts[0],
                           "path": str(path.relative_to(root))} for path in root.rglob("*.tsv")])
+
+
+def rerun_records(config: dict, rule: str, repeats: int, cores: int) -> list[pd.DataFrame]:
+    """Snakemake's benchmark records of ``rule``'s jobs for ``config``, run ``repeats`` times: the
+    first run makes everything up to them (on 2 cores), each further one reruns only them
+    (``--forcerun``) on ``cores`` cores, in a temporary folder."""
+    runs = []
+    with tempfile.TemporaryDirectory(prefix=f"{rule}-benchmark-") as folder:
+        workdir = Path(folder)
+        configfile = workdir / "benchmark.yaml"
+        configfile.write_text(yaml.safe_dump(config))
+        for repeat in range(repeats):
+            forced = ["--cores", str(cores), "--forcerun", rule] if repeat else ["--cores", "2"]
+            snakemake(workdir, [configfile], *forced, "--until", rule)
+            records = benchmark_records(workdir)
+            runs.append(records[records["rule"] == rule])
+    return runs
 
 
 def sweep_metrics(workdir: Path, config: dict) -> pd.DataFrame:

@@ -126,6 +126,23 @@ def test_an_own_dataset_is_configured_by_name_and_checked_before_any_job(tmp_pat
             validate_config({"datasets": [*entries], "custom_datasets": entries})
     with pytest.raises(ConfigError, match="datasets\\[0\\]: 'mine' is not allowed; allowed values: digits, fashion"):
         validate_config({"datasets": ["mine"]})
+    colour, colour_sha256 = saved(tmp_path, "colour.npz", x_train=np.zeros((40, 32, 32, 3), np.uint8),
+                                  x_test=np.zeros((20, 32, 32, 3), np.uint8))
+    with pytest.raises(ConfigError, match=re.escape("models: cnn, on dataset colour: the built-in cnn takes 28x28 "
+                                                    "images, not (32, 32, 3)")):
+        validate_config({"datasets": ["colour"], "models": ["cnn"], "training": {"validation_size": 10},
+                         "custom_datasets": {"colour": {"file": str(colour), "sha256": colour_sha256}}})
+    # an N:M pattern checked against the fan-ins each dataset's images give (32x32x3: 3072 inputs, 27 per 3x3 window)
+    def n_of_m_problems(model, m):
+        with pytest.raises(ConfigError) as refused:
+            validate_config({"datasets": ["colour", "digits"], "models": [model], "training": {"validation_size": 10},
+                             **({"architectures": {model: {"type": "resnet", "depth": 8}}} if model == "resnet8" else {}),
+                             "pruning": {"methods": ["n_of_m"], "n_of_m": [2, m]},
+                             "custom_datasets": {"colour": {"file": str(colour), "sha256": colour_sha256}}})
+        return re.findall(r"fan-in (\d+) of layer (\d+) of model '\w+' \(on ([\w, ]+)\)", str(refused.value))
+
+    assert n_of_m_problems("dense", 5) == [("3072", "0", "colour"), ("784", "0", "digits")]
+    assert n_of_m_problems("resnet8", 4) == [("27", "0", "colour"), ("9", "0", "digits")]
 
 
 def test_own_datasets_run_end_to_end_with_their_own_shapes_and_classes(own_dataset_smoke):
@@ -156,5 +173,14 @@ def test_own_datasets_run_end_to_end_with_their_own_shapes_and_classes(own_datas
         [record] = (results / "models" / "padded").glob(f"{model}-*/seed0/train.json")
         network = Network.load(record.parent / "weights.npz", json.loads(record.read_text())["spec"]["architecture"])
         assert network.kernels[0].shape == first and network.kernels[-1].shape == last
+    # standardize: per_channel: each channel's statistics over the images it trained on, recorded
+    for dataset, channels in (("small", 1), ("padded", 3)):
+        [record] = (results / "models" / dataset).glob("mlp-*/seed0/train.json")
+        spec = json.loads(record.read_text())["spec"]
+        images, _ = load_split(results / "data" / dataset, dataset, "train")
+        trained_on = images[spec["validation_size"]:].astype(np.float64)
+        trained_on = trained_on / 255 if images.dtype == np.uint8 else trained_on
+        np.testing.assert_allclose(spec["architecture"]["standardize"]["mean"],
+                                   trained_on.reshape(-1, channels).mean(axis=0), rtol=1e-6)
     html = (results / "report" / "report.html").read_text()
     assert "small" in html and "padded" in html

@@ -159,3 +159,29 @@ def test_a_file_that_is_not_a_package_is_rejected(tmp_path):
     (tmp_path / "fake.deb").write_bytes(b"PK\x03\x04 not an ar archive")
     with pytest.raises(PackageError, match="no ar header"):
         unpack_deb(tmp_path / "fake.deb", tmp_path / "out")
+
+
+def test_per_channel_standardization_takes_each_channels_statistics_from_the_training_images_only():
+    """standardize: per_channel: each channel's mean and deviation over the images after the
+    validation split (not the held-out ones, not the test set), recorded in the spec; the given
+    form stays as it was."""
+    from prunelab.data.loading import features, with_training_statistics
+
+    rng = np.random.default_rng(3)
+    images = rng.integers(0, 256, (30, 4, 4, 3), dtype=np.uint8)
+    images[:10] = 255  # the validation images: left out of the statistics
+    spec = {"architecture": {"type": "resnet", "standardize": "per_channel"}, "validation_size": 10,
+            "train_size": 15}
+    with pytest.raises(ValueError, match="per_channel has no statistics yet"):
+        features(spec["architecture"], images)
+    resolved = with_training_statistics(spec, images)
+    trained_on = images[10:25].astype(np.float64) / 255
+    np.testing.assert_allclose(resolved["architecture"]["standardize"]["mean"], trained_on.mean(axis=(0, 1, 2)))
+    np.testing.assert_allclose(resolved["architecture"]["standardize"]["std"], trained_on.std(axis=(0, 1, 2)))
+    x = features(resolved["architecture"], images[10:25])
+    np.testing.assert_allclose(x.mean(axis=(0, 1, 2)), 0, atol=1e-5)
+    np.testing.assert_allclose(x.std(axis=(0, 1, 2)), 1, atol=1e-4)
+    grayscale = with_training_statistics({**spec, "train_size": None}, images[..., 0])["architecture"]
+    assert len(grayscale["standardize"]["mean"]) == 1 and features(grayscale, images[..., 0]).shape == (30, 4, 4, 1)
+    given = {"architecture": {"type": "dense", "standardize": {"mean": 0.1307, "std": 0.3081}}}
+    assert with_training_statistics(given, images) is given

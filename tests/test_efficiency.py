@@ -6,7 +6,8 @@ import pytest
 from prunelab.measuring import export
 from prunelab.measuring.compaction import compact
 from prunelab.measuring.efficiency import dense_flops, efficiency_stats, flops
-from prunelab.measuring.latency import RUNTIMES, latency_rows, measurably_different, sparse_form, time_call
+from prunelab.measuring.latency import (MIN_REPEATS, RUNTIMES, latency_rows, measurably_different, sparse_form,
+                                       time_call)
 from prunelab.data.loading import features
 from prunelab.methods.pruning import prune
 from prunelab.methods.registry import BUILT_IN
@@ -140,6 +141,10 @@ def test_timings_report_median_and_spread_and_differences_only_beyond_it():
 
     timing = time_call(lambda: time.sleep(next(calls) / 1000), repeats=4, warmup=1)
     assert timing["repeats"] == 4 and 2 <= timing["median_ms"] <= 4 and timing["q1_ms"] < timing["q3_ms"]
+    # calls slower than the budget: the configured repeats cut to the fewest that give quartiles
+    slow_calls = time_call(lambda: time.sleep(0.03), repeats=10, budget_s=0.05)
+    assert slow_calls["repeats"] == MIN_REPEATS and slow_calls["median_ms"] >= 30
+    assert time_call(lambda: None, repeats=10)["repeats"] == 10
     fast, slow = {"q1_ms": 1.0, "q3_ms": 2.0}, {"q1_ms": 2.5, "q3_ms": 3.0}
     assert measurably_different(fast, slow) and not measurably_different(fast, {"q1_ms": 1.9, "q3_ms": 3.0})
 

@@ -159,7 +159,7 @@ def test_custom_methods_load_from_a_file_and_are_checked(tmp_path, monkeypatch):
                                       "def unknown(weights, k, seed, labels):\n    return weights\n")
     method = load_custom_method("keep_first", "mine.py:keep_first")
     assert method.name == "keep_first" and method.summary == "Keep the first half of every layer."
-    assert method.needs == () and method.data_free and method.source == "mine.py:keep_first"
+    assert method.needs == () and method.runs == "one_shot" and method.source == "mine.py:keep_first"
     network = two_layer()
     pruned, masks = prune(network, method, 0.5, [0, 1])
     assert masks[0].tolist() == [[True, True], [False, False]]
@@ -196,7 +196,7 @@ def test_a_method_asking_for_inputs_prunes_layer_by_layer_through_the_layers_alr
     from prunelab.models.network import layer_input
 
     method = load_custom_method("input_weighted", "tests/custom_method.py:input_weighted")
-    assert method.needs == ("inputs",) and method.layer_by_layer and not method.data_free
+    assert method.needs == ("inputs",) and method.layer_by_layer
     rng = np.random.default_rng(4)
     network = Network(TWO_LAYER | {"hidden": [6]}, [rng.normal(size=(8, 6)), rng.normal(size=(6, 10))])
     images = rng.random((20, 8)).astype(np.float32)

@@ -13,6 +13,8 @@ PRESETS = sorted((REPO / "presets").glob("*.yaml"))
 
 
 PAPERS = {  # the jobs of each paper preset beyond its trainings, prune jobs and summaries
+    "cifar10-resnet20": {"prune_at_init": 3 * 2 * 4, "lottery": 3 * 5, "finetune": 3 * 2},  # seeds x ...
+    "cifar10-vgg16": {"prune_at_init": 3 * 2 * 4, "finetune": 3 * 2},
     "frankle2019": {"lottery": 9, "lottery_reinit": 9},
     "han2015": {"finetune": 3 * 3 * 4},  # seeds x methods x fine-tuned k
     "han2015-faithful": {"finetune": 3 * 3 * 4},
@@ -23,7 +25,8 @@ PAPERS = {  # the jobs of each paper preset beyond its trainings, prune jobs and
 
 
 def test_the_presets_are_the_earlier_experiments_fine_tuning_the_papers_their_protocols_and_no_retraining():
-    assert [p.stem for p in PRESETS] == ["A", "B", "C", "D", "E", "fashion-resnet20", "finetune", "frankle2019",
+    assert [p.stem for p in PRESETS] == ["A", "B", "C", "D", "E", "cifar10-resnet20", "cifar10-vgg16",
+                                         "fashion-resnet20", "finetune", "frankle2019",
                                          "han2015-faithful",
                                          "han2015", "iterative", "posttraining-2of4", "posttraining",
                                          "snip2019-faithful", "snip2019", "zhu2017"]

@@ -10,7 +10,7 @@ sys.path.insert(0, PACKAGE_FOLDER)
 os.environ.update(PYTHONPATH=os.pathsep.join([PACKAGE_FOLDER, *filter(None, [os.environ.get("PYTHONPATH")])]))
 
 from prunelab.data.custom import CUSTOM_FILE
-from prunelab.data.datasets import DATASETS, SPLIT_FILES, dataset_digest
+from prunelab.data.datasets import BUILT_IN_DATASETS, DATASETS, SPLIT_FILES, dataset_digest
 from prunelab.methods.selection import is_unpruned
 from prunelab.plumbing.config import validate_config
 from prunelab.plumbing.paths import SCOPED, TRAINED_MODEL, format_number
@@ -27,13 +27,13 @@ PLAN = Plan(config)
 K_VALUES = [format_number(k) for k in config["pruning"]["k"]]
 SELECTION = config["pruning"]["layers"]
 TIMED = PLAN.timed_methods()
-# what the jobs that redo them (latency, histograms) read the training split for, if any
-TIMED_TRAINING_FILES = any(PLAN.methods[method].reads_training_images for method in TIMED)
 
 DATA = "results/data/{dataset}"
 PROVENANCE = f"{DATA}/provenance.json"
 MODEL = f"results/models/{TRAINED_MODEL}"
 PRUNED = f"results/pruned/{SCOPED}/{{method}}/k{{k}}.json"
+# the pruned model itself, stored against the trained one (prunelab.models.pruned_file)
+PRUNED_MODEL = f"results/pruned/{SCOPED}/{{method}}/k{{k}}.npz"
 LATENCY_ID = PLAN.latency_id()
 LATENCY_RECORD = f"results/latency/{SCOPED}/{LATENCY_ID}.json"
 FINETUNED = f"results/finetuned/{SCOPED}/{{method}}/k{{k}}/{{finetune_id}}"
@@ -82,7 +82,7 @@ SCRIPTS = Path(workflow.basedir) / "workflow" / "scripts"
 
 
 wildcard_constraints:
-    dataset="|".join([*DATASETS, *config["custom_datasets"]]),
+    dataset="|".join([*BUILT_IN_DATASETS, *config["custom_datasets"]]),
     train_id=r"[^/]+",
     seed=r"\d+",
     method=r"[a-z][a-z0-9_]*",
@@ -106,14 +106,13 @@ def method_code(script):
 
 
 def split_files(split):
-    """The files of one split of the dataset named by the wildcard: a built-in dataset's IDX files,
-    an own dataset's verified .npz (prunelab.data.custom). A dataset is its checksums (fixed in
-    prunelab.data.datasets, part of the code versions, or given in the config), so its files are
-    ancient: touching or re-fetching them reruns nothing."""
+    """The files of one split of the dataset named by the wildcard: an MNIST-format dataset's IDX
+    files, CIFAR-10's or an own dataset's verified .npz (prunelab.data.custom). A dataset is its
+    checksums (fixed in prunelab.data, part of the code versions, or given in the config), so its
+    files are ancient: touching or re-fetching them reruns nothing."""
 
     def files(wildcards):
-        own = wildcards.dataset in config["custom_datasets"]
-        names = [CUSTOM_FILE] if own else SPLIT_FILES[split]
+        names = SPLIT_FILES[split] if wildcards.dataset in DATASETS else [CUSTOM_FILE]
         folder = Path(DATA.format(dataset=wildcards.dataset))
         return [ancient(str(folder / name)) for name in names]
 
@@ -146,6 +145,13 @@ def prune_training_files(wildcards):
 
 def latency_paths():
     return [LATENCY_RECORD.format(**vars(model), scope=PLAN.scope) for model in PLAN.models] if TIMED else []
+
+
+def timed_models(wildcards):
+    """The pruned models of one trained model that its latency job and histograms look at again:
+    every timed method at every k, as their prune jobs wrote them."""
+    trained = dict(wildcards.items(), scope=PLAN.scope)
+    return [PRUNED_MODEL.format(**trained, method=method, k=k) for method in TIMED for k in K_VALUES]
 
 
 def pruned_paths():

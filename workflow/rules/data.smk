@@ -45,3 +45,26 @@ rule fetch_custom_data:
         entry=lambda wildcards: config["custom_datasets"][wildcards.dataset],
     script:
         "../scripts/fetch_custom_data.py"
+
+
+rule fetch_cifar10:
+    output:
+        data=f"{DATA}/{CUSTOM_FILE}",
+        provenance=f"{DATA}/provenance.json",
+    log:
+        f"{LOGS}/fetch_cifar10/{{dataset}}.log",
+    benchmark:
+        f"{BENCHMARKS}/fetch_cifar10/{{dataset}}.tsv"
+    # CIFAR-10's binary archive from the first source that delivers it with its SHA-256 (fixed
+    # in prunelab.data.cifar10, or a source's own), unpacked safely, placed as its dataset file.
+    wildcard_constraints:
+        dataset="cifar10",
+    conda:
+        FETCHING.conda
+    threads: FETCHING.threads
+    resources:
+        **FETCHING.resources,
+    params:
+        sources=config["data"]["sources"]["cifar10"],
+    script:
+        "../scripts/fetch_cifar10.py"

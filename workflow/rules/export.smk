@@ -7,8 +7,7 @@
 
 rule export_pruned:
     input:
-        train=prune_training_files,
-        data=ancient(PROVENANCE),
+        pruned=PRUNED_MODEL,
         weights=f"{MODEL}/weights.npz",
         record=f"{MODEL}/train.json",
     output:
@@ -24,11 +23,7 @@ rule export_pruned:
     resources:
         **NUMPY.resources,
     params:
-        code=method_code("export_model"),
-        method=method_of,
-        settings=settings_of,
-        k=lambda wildcards: float(wildcards.k),
-        selection=SELECTION,
+        code=code("export_model"),
     script:
         "../scripts/export_model.py"
 
@@ -44,9 +39,3 @@ use rule export_pruned as export_finetuned with:
         f"{LOGS}/export/{SCOPED}/{{method}}-k{{k}}-{{finetune_id}}.log",
     benchmark:
         f"{BENCHMARKS}/export/{SCOPED}/{{method}}-k{{k}}-{{finetune_id}}.tsv"
-    params:
-        code=code("export_model"),
-        method=None,  # the fine-tuned weights are already pruned
-        settings=None,
-        k=None,
-        selection=None,

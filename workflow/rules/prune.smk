@@ -6,7 +6,8 @@ rule prune:
         weights=f"{MODEL}/weights.npz",
         record=f"{MODEL}/train.json",
     output:
-        PRUNED,
+        metrics=PRUNED,
+        pruned=PRUNED_MODEL,
     log:
         f"{LOGS}/prune/{SCOPED}/{{method}}-k{{k}}.log",
     benchmark:
@@ -57,13 +58,13 @@ rule finetune:
 
 
 rule latency:
-    # Timings of every pruned model of one trained model (all methods and k, one warm
-    # process); kept apart from the prune jobs, whose results are exactly reproducible. The
-    # job claims every core Snakemake may use, so no other job runs beside it, whatever
-    # --cores says; it times one thread.
+    # Timings of every pruned model of one trained model (all methods and k, as their prune
+    # jobs wrote them, one warm process); kept apart from the prune jobs, whose results are
+    # exactly reproducible. The job claims every core Snakemake may use, so no other job runs
+    # beside it, whatever --cores says; it times one thread.
     input:
         split_files("test"),
-        train=split_files("train") if TIMED_TRAINING_FILES else [],
+        pruned=timed_models,
         data=ancient(PROVENANCE),
         weights=f"{MODEL}/weights.npz",
         record=f"{MODEL}/train.json",
@@ -79,11 +80,10 @@ rule latency:
     resources:
         **TIMING.resources,
     params:
-        methods=[PLAN.method_job(method) for method in TIMED],
+        methods=TIMED,
         k=[float(k) for k in K_VALUES],
-        selection=SELECTION,
         batch_sizes=config["efficiency"]["latency_batch_sizes"],
         repeats=config["efficiency"]["latency_repeats"],
-        code=code("latency", *TIMED),
+        code=code("latency"),
     script:
         "../scripts/latency.py"

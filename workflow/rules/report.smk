@@ -24,8 +24,7 @@ rule plot_sweep:
 
 rule plot_distributions:
     input:
-        train=split_files("train") if TIMED_TRAINING_FILES else [],
-        data=ancient(PROVENANCE),
+        pruned=timed_models,
         weights=f"{MODEL}/weights.npz",
         record=f"{MODEL}/train.json",
     output:
@@ -40,8 +39,9 @@ rule plot_distributions:
     resources:
         **PLOTTING.resources,
     params:
-        code=code("plot_distributions", *TIMED),
-        methods=[PLAN.method_job(method) for method in TIMED],
+        code=code("plot_distributions"),
+        # per method, whether it removes units (its histograms show unit norms, not |w|)
+        removes_units={method: PLAN.methods[method].removes_units for method in TIMED},
         k=[float(k) for k in K_VALUES],
         selection=SELECTION,
     script:

@@ -2,24 +2,17 @@
 
 from prunelab.measuring import export
 from prunelab.measuring.compaction import compact
-from pathlib import Path
-
-from prunelab.methods.pruning import prune
 from prunelab.models.backend import import_jax_keras
-from prunelab.methods.scope import pruned_layers
 from prunelab.models.network import Network
+from prunelab.models.pruned_file import load_pruned
 from prunelab.plumbing.fileio import read_json
-from prunelab.plumbing.jobs import redone_methods
 from prunelab.plumbing.runtime import script_logger
 
 log = script_logger(snakemake.log[0])
 trained = read_json(snakemake.input.record)
-network = Network.load(snakemake.input.weights, trained["spec"]["architecture"])
-if snakemake.params.method is not None:
-    entry = {"method": snakemake.params.method, "settings": snakemake.params.settings}
-    [(method, data)] = redone_methods([entry], trained, Path(snakemake.input.data).parent)
-    network, _ = prune(network, method, snakemake.params.k, pruned_layers(network, snakemake.params.selection),
-                       seed=trained["seed"], data=data)
+network = Network.load(snakemake.input.weights, trained["spec"]["architecture"])  # fine-tuned: already pruned
+if "pruned" in snakemake.input.keys():  # a prune job's model, stored against the trained one
+    network = load_pruned(snakemake.input.pruned, network)
 compacted = compact(network)
 size = export.save(compacted, snakemake.output.npz)
 log.info("wrote %s: %d bytes, layer widths %s", snakemake.output.npz, size, [k.shape[-1] for k in compacted.kernels])

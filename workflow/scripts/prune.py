@@ -5,4 +5,4 @@ from prunelab.plumbing.jobs import PruningJob
 
 job = PruningJob(snakemake)
 pruned, masks = prune(job.network, job.method, job.k, job.layers, seed=job.seed, data=job.pruning_data)
-job.save(job.record(k=job.k, pruned=pruned, masks=masks))
+job.save(job.record(k=job.k, pruned=pruned, masks=masks), network=pruned)

@@ -1,6 +1,7 @@
-"""The two datasets: their files, shapes and checksums.
+"""The built-in datasets: MNIST digits and Fashion-MNIST (their files, shapes and checksums)
+and CIFAR-10 (:mod:`prunelab.data.cifar10`).
 
-A dataset is identified by the SHA-256 of its four decompressed IDX files, not by
+An MNIST-format dataset is identified by the SHA-256 of its four decompressed IDX files, not by
 where it came from (:mod:`prunelab.data.sources` says where to look, :mod:`prunelab.data.fetch`
 verifies, :mod:`prunelab.data.loading` reads).
 """
@@ -51,6 +52,11 @@ DATASETS: dict[str, dict[str, IDXFile]] = {
         "t10k-labels-idx1-ubyte": "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
     }),
 }
+
+ARCHIVED = ("cifar10",)
+"""Built-in datasets placed from an archive as one dataset file (:mod:`prunelab.data.cifar10`)
+and read like an own dataset (:mod:`prunelab.data.custom`)."""
+BUILT_IN_DATASETS = (*DATASETS, *ARCHIVED)
 
 SPLIT_FILES = {
     "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),

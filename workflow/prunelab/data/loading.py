@@ -30,6 +30,9 @@ def read_verified(path: Path, dataset: str, spec: IDXFile) -> np.ndarray:
     return parse_idx(data, spec.shape, name=str(path))
 
 
+PER_CHANNEL = "per_channel"  # standardize by each channel's statistics over the training images
+
+
 def load_split(data_dir: str | os.PathLike, dataset: str, split: str) -> tuple[np.ndarray, np.ndarray]:
     """Images (n, height, width[, channels]) and labels (n,) of one split, checksum- and
     shape-checked: (n, 28, 28) uint8 for the built-in datasets, uint8 or float32 for an own one
@@ -46,18 +49,41 @@ def load_split(data_dir: str | os.PathLike, dataset: str, split: str) -> tuple[n
     return images, labels
 
 
+def scaled_pixels(images: np.ndarray) -> np.ndarray:
+    """uint8 images scaled to [0, 1] as float32, float32 images as they are."""
+    return images.astype(np.float32) / np.float32(255.0) if images.dtype == np.uint8 else images.astype(np.float32)
+
+
 def features(architecture: dict, images: np.ndarray) -> np.ndarray:
-    """The model's input: uint8 images scaled to [0, 1] as float32, float32 images as they are
-    (then standardized where the architecture says, as papers' code does: SNIP's), flat for dense
-    models, (N, height, width, channels) for every other (convolutional, residual, VGG) model:
-    a channel axis added to grayscale images."""
-    scaled = images.astype(np.float32) / np.float32(255.0) if images.dtype == np.uint8 else images.astype(np.float32)
+    """The model's input: :func:`scaled_pixels` (then standardized where the architecture says,
+    as papers' code does: SNIP's one mean and deviation, or one per channel, the CIFAR papers'),
+    flat for dense models, (N, height, width, channels) for every other (convolutional,
+    residual, VGG) model: a channel axis added to grayscale images."""
+    scaled = scaled_pixels(images)
     if "standardize" in architecture:
         statistics = architecture["standardize"]
-        scaled = (scaled - np.float32(statistics["mean"])) / np.float32(statistics["std"])
+        if statistics == PER_CHANNEL:
+            raise ValueError("standardize: per_channel has no statistics yet: the training job computes them "
+                             "(with_training_statistics) and its train.json records them")
+        scaled = (scaled - np.asarray(statistics["mean"], np.float32)) / np.asarray(statistics["std"], np.float32)
     if architecture["type"] == "dense":
         return scaled.reshape(len(images), -1)
     return scaled[..., np.newaxis] if scaled.ndim == 3 else scaled
+
+
+def with_training_statistics(spec: dict, images: np.ndarray) -> dict:
+    """``spec`` with ``standardize: per_channel`` replaced by its training images' statistics:
+    each channel's mean and (population) standard deviation of :func:`scaled_pixels` over the
+    images the model trains on (after the validation split), in float64, as the training job
+    records them; any other spec as it is."""
+    architecture = spec["architecture"]
+    if architecture.get("standardize") != PER_CHANNEL:
+        return spec
+    end = len(images) if spec["train_size"] is None else spec["validation_size"] + spec["train_size"]
+    pixels = scaled_pixels(images[spec["validation_size"]:end]).astype(np.float64)
+    pixels = pixels.reshape(-1, pixels.shape[-1] if pixels.ndim == 4 else 1)
+    statistics = {"mean": pixels.mean(axis=0).tolist(), "std": pixels.std(axis=0).tolist()}
+    return {**spec, "architecture": {**architecture, "standardize": statistics}}
 
 
 def split_train_validation(x: np.ndarray, labels: np.ndarray, validation_size: int,

@@ -5,7 +5,8 @@ Forms: the masked dense model (zeros still multiplied), a sparse model (CSR kern
 and the compacted model (dead units removed, dense). Runtimes: this package's numpy forward
 pass, and ONNX Runtime (:mod:`prunelab.measuring.onnx_export`), whose CPU kernels do not use zeros, so
 only the masked and compacted forms are run there. One thread each; every measurement is
-warmed up, then repeated, and recorded as median and interquartile range.
+warmed up by one untimed call, then repeated, and recorded as median and interquartile range
+with its number of repeats.
 """
 
 from __future__ import annotations
@@ -18,7 +19,12 @@ from .compaction import compact
 from ..models.network import Network, logits
 
 RUNTIMES = {"numpy": ("masked", "sparse", "compact"), "onnxruntime": ("masked", "compact")}
-WARMUP = 3
+WARMUP = 1  # untimed calls first: the first call at a batch size allocates its buffers
+# A measurement whose timed calls have taken this long stops at MIN_REPEATS instead of the
+# configured repeats: a CNN's sparse (CSR) form at batch 256 takes a quarter second a call, and
+# its 42 pruned models of a preset would otherwise take minutes to time.
+BUDGET_S = 0.5
+MIN_REPEATS = 4
 
 
 class SparseKernel:
@@ -30,13 +36,15 @@ class SparseKernel:
         import scipy.sparse  # only latency measurement needs it; prune jobs skip the import
 
         self.shape = kernel.shape
-        self.transposed = scipy.sparse.csr_matrix(kernel.reshape(-1, kernel.shape[-1]).T)
+        self.matrix = scipy.sparse.csr_array(kernel.reshape(-1, kernel.shape[-1]))
 
     def as_matrix(self) -> "SparseKernel":
         return self
 
     def __rmatmul__(self, x: np.ndarray) -> np.ndarray:
-        return np.asarray(self.transposed @ x.T).T
+        # scipy's dense-times-CSR, made C-ordered as the dense product's result is (what
+        # follows, pooling above all, is slow on a transposed array)
+        return np.ascontiguousarray(x @ self.matrix)
 
 
 def sparse_form(network: Network) -> Network:
@@ -44,17 +52,19 @@ def sparse_form(network: Network) -> Network:
     return network.with_weights([SparseKernel(k) for k in network.kernels], network.biases)
 
 
-def time_call(call, repeats: int, warmup: int = WARMUP) -> dict:
-    """Median and interquartile range (ms) of ``repeats`` timed calls after ``warmup`` untimed ones."""
+def time_call(call, repeats: int, warmup: int = WARMUP, budget_s: float = BUDGET_S) -> dict:
+    """Median and interquartile range (ms) of ``repeats`` timed calls after ``warmup`` untimed
+    ones, or of fewer (at least :data:`MIN_REPEATS`) once the timed calls took ``budget_s``;
+    ``repeats`` in the result is how many were timed."""
     for _ in range(warmup):
         call()
     times = []
-    for _ in range(repeats):
+    while len(times) < repeats and (len(times) < MIN_REPEATS or sum(times) < 1000 * budget_s):
         started = time.perf_counter()
         call()
         times.append(1000 * (time.perf_counter() - started))
     q1, median, q3 = np.percentile(times, [25, 50, 75])
-    return {"median_ms": float(median), "q1_ms": float(q1), "q3_ms": float(q3), "repeats": repeats}
+    return {"median_ms": float(median), "q1_ms": float(q1), "q3_ms": float(q3), "repeats": len(times)}
 
 
 def computation(runtime: str, form: str, model: Network) -> tuple | None:

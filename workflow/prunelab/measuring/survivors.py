@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
-
 import numpy as np
 
-from ..methods.method import Method
-from ..methods.pruning import PruningData, prune
 from ..methods.selection import unit_norms
 from ..models.network import Network
 
@@ -33,11 +29,10 @@ def _surviving(pruned: Network, layers: list[int], by_unit: bool) -> list[np.nda
     return scores
 
 
-def survivors(network: Network, layers: list[int], method: Method, ks: list[float], seed: int,
-              data: PruningData | Callable[[], PruningData] = PruningData()) -> Survivors:
-    """What survives ``method`` at each of ``ks`` (in the pruned model's own weights, which
-    some methods change), and in the trained model."""
-    by_unit = method.removes_units
+def survivors(network: Network, layers: list[int], pruned: dict[float, Network], by_unit: bool) -> Survivors:
+    """What survives in each of one method's ``pruned`` models of ``network`` (by k, in the
+    pruned model's own weights, which some methods change), and in ``network`` itself; unit
+    norms where the method removes units (``by_unit``), |w| otherwise."""
     sizes = [network.kernels[i].shape[-1] if by_unit else network.kernels[i].size for i in layers]
-    scores = {k: _surviving(prune(network, method, k, layers, seed, data)[0], layers, by_unit) for k in sorted(ks)}
+    scores = {k: _surviving(pruned[k], layers, by_unit) for k in sorted(pruned)}
     return Survivors(by_unit, sizes, _surviving(network, layers, by_unit), scores)

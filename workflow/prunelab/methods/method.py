@@ -122,12 +122,6 @@ class Method:
         return self.runs in ("at_init", "in_rounds", "from_scratch")
 
     @property
-    def data_free(self) -> bool:
-        """A one-shot method that prunes a trained model from its weights alone, at any k: what
-        latency, histograms and exports can redo."""
-        return self.runs == "one_shot" and not self.needs
-
-    @property
     def reads_training_images(self) -> bool:
         """Whether its needs are computed from training images (its jobs read the training split)."""
         return bool(set(self.needs) & TRAINING_IMAGE_NEEDS)

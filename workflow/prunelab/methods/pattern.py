@@ -57,18 +57,26 @@ def pattern_problems(config: dict) -> list[str]:
     n, m = pruning["n_of_m"]
     if n >= m:
         return [f"pruning.n_of_m: [{n}, {m}] keeps n of every m weights, so n must be smaller than m"]
-    problems = []
+    from ..plumbing.config import dataset_summary
+
+    undivided: dict[tuple, list[str]] = {}  # (model, layer, fan-in): the datasets it has that fan-in on
     for model in config["models"]:
         architecture = config["architectures"][model]
         if architecture["type"] == "custom":
             continue  # its layers are known once built: the prune job checks the pattern
-        shapes = kernel_shapes(architecture)
-        for index in layer_indices(layer_kinds(architecture), pruning["layers"], layer_names(architecture)):
-            fan_in = math.prod(shapes[index][:-1])
-            if fan_in % m:
-                problems.append(f"pruning.n_of_m: m = {m} does not divide the fan-in {fan_in} of layer {index} "
-                                f"of model {model!r}; choose an m that does, or other pruning.layers")
-    return problems
+        indices = layer_indices(layer_kinds(architecture), pruning["layers"], layer_names(architecture))
+        for dataset in config["datasets"]:
+            data = dataset_summary(config, dataset)
+            if data is None:
+                continue  # a download's images are known once fetched: the prune job checks the pattern
+            shapes = kernel_shapes(architecture, data.classes, data.model_input)
+            for index in indices:
+                fan_in = math.prod(shapes[index][:-1])
+                if fan_in % m:
+                    undivided.setdefault((model, index, fan_in), []).append(dataset)
+    return [f"pruning.n_of_m: m = {m} does not divide the fan-in {fan_in} of layer {index} of model {model!r} "
+            f"(on {', '.join(datasets)}); choose an m that does, or other pruning.layers"
+            for (model, index, fan_in), datasets in undivided.items()]
 
 
 def pattern_method(**details) -> dict:

@@ -137,17 +137,23 @@ class GraphNetwork:
             kept.append((group, alive))
         return kept
 
-    def save(self, path: str | os.PathLike) -> None:
+    def arrays(self) -> dict[str, np.ndarray]:
+        """Every array ('layer/variable'), and the graph as JSON, as its file holds them (:meth:`save`)."""
         arrays = {f"{name}/{variable}": value for name, variables in self.weights.items()
                   for variable, value in variables.items()}
         arrays[GRAPH_KEY] = np.array(self.graph.to_json())
-        save_arrays(path, arrays)
+        return arrays
+
+    def save(self, path: str | os.PathLike) -> None:
+        save_arrays(path, self.arrays())
 
     @classmethod
     def from_arrays(cls, arrays: dict, architecture: dict) -> "GraphNetwork":
-        graph = Graph.from_json(str(arrays.pop(GRAPH_KEY)))
+        graph = Graph.from_json(str(arrays[GRAPH_KEY]))
         weights: dict[str, dict] = {}
         for key, value in arrays.items():
+            if key == GRAPH_KEY:
+                continue
             name, variable = key.rsplit("/", 1)
             weights.setdefault(name, {})[variable] = value
         return cls(architecture, graph, weights)

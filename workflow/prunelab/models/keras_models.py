@@ -11,7 +11,7 @@ from ..plumbing.user_code import load_function
 from .graph import WEIGHT_NAMES, Graph
 from .graph_network import GRAPH_TYPES, RESNET_FILTERS, VGG_PLANS, GraphNetwork
 from .imported import load_imported
-from .network import Network
+from .network import Network, cnn_shape_problem
 from .protocol import decay_regularizer
 
 
@@ -59,9 +59,8 @@ def build_model(keras, architecture: dict, num_classes: int, regularizer_name: s
     if architecture["type"] in GRAPH_TYPES:
         return build_graph_model(keras, architecture, tuple(input_shape), num_classes, regularizer_name, strength,
                                  kernel_masks, bias_masks, weight_decay)
-    if architecture["type"] == "cnn" and tuple(input_shape[:2]) != IMAGE_SHAPE:
-        raise ValueError(f"the built-in cnn takes {IMAGE_SHAPE[0]}x{IMAGE_SHAPE[1]} images, not {tuple(input_shape)}; "
-                         "for other images use a resnet, vgg or your own model (custom_models)")
+    if architecture["type"] == "cnn" and (problem := cnn_shape_problem(input_shape)):
+        raise ValueError(problem)
     bias = architecture.get("bias", False)
     initializer = architecture.get("initializer", DEFAULT_INITIALIZER)
     policy = PRECISION_POLICIES[precision]

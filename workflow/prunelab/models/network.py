@@ -10,6 +10,7 @@ pruned model never needs TensorFlow.
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field, replace
 
@@ -64,22 +65,39 @@ class Network:
         """Every array the model holds: kernels, then biases."""
         return self.kernels + (self.biases or [])
 
-    def save(self, path: str | os.PathLike) -> None:
+    def arrays(self) -> dict[str, np.ndarray]:
+        """Every array, named as its file holds it (:meth:`save`)."""
         arrays = {f"W{i}": kernel for i, kernel in enumerate(self.kernels)}
         arrays.update({f"b{i}": bias for i, bias in enumerate(self.biases or [])})
-        save_arrays(path, arrays)
+        return arrays
+
+    def save(self, path: str | os.PathLike) -> None:
+        save_arrays(path, self.arrays())
 
     @classmethod
     def load(cls, path: str | os.PathLike, architecture: dict) -> "Network | GraphNetwork":
         """The model a training or pruning job wrote: a chain, or a graph model where the file
         holds its graph."""
-        arrays = load_arrays(path)
+        return cls.from_arrays(load_arrays(path), architecture)
+
+    @classmethod
+    def from_arrays(cls, arrays: dict[str, np.ndarray], architecture: dict) -> "Network | GraphNetwork":
+        """The model whose :meth:`arrays` (or a graph model's) these are."""
         if GRAPH_KEY in arrays:
             return GraphNetwork.from_arrays(arrays, architecture)
         count = sum(name.startswith("W") for name in arrays)
         kernels = [arrays[f"W{i}"] for i in range(count)]
         biases = [arrays[f"b{i}"] for i in range(count)] if "b0" in arrays else None
         return cls(architecture, kernels, biases)
+
+
+def cnn_shape_problem(image_shape: tuple[int, ...]) -> str | None:
+    """Why the built-in ``cnn`` cannot take images of ``image_shape`` (its geometry, the
+    flattened size its first dense layer takes, is that of 28x28 images), or ``None``."""
+    if tuple(image_shape[:2]) == IMAGE_SHAPE:
+        return None
+    return (f"the built-in cnn takes {IMAGE_SHAPE[0]}x{IMAGE_SHAPE[1]} images, not {tuple(image_shape)}; for "
+            "other images use a resnet, vgg or your own model (custom_models)")
 
 
 def conv_sizes(kernel_sizes: list[int], pools: list[bool], side: int = IMAGE_SIZE) -> list[tuple[int, int]]:
@@ -99,17 +117,18 @@ def pools_of(network: Network) -> list[bool]:
     return [network.is_conv(i) and i < len(pools) and bool(pools[i]) for i in range(network.num_layers)]
 
 
-def kernel_shapes(architecture: dict, num_classes: int = NUM_CLASSES) -> list[tuple[int, ...]]:
-    """The kernel shape of every weighted (prunable) layer of an architecture, on 28x28 images."""
+def kernel_shapes(architecture: dict, num_classes: int = NUM_CLASSES,
+                  input_shape: tuple[int, int, int] = (*IMAGE_SHAPE, 1)) -> list[tuple[int, ...]]:
+    """The kernel shape of every weighted (prunable) layer of an architecture on images of
+    ``input_shape`` (height, width, channels; a cnn's are 28x28) and ``num_classes`` classes."""
     if architecture["type"] in GRAPH_TYPES:
-        return graph_kernel_shapes(architecture, 1, num_classes)
+        return graph_kernel_shapes(architecture, input_shape[-1], num_classes)
     filters = architecture.get("conv", [])
     kernel = architecture.get("kernel_size", 0)
     sizes = conv_sizes([kernel] * len(filters), architecture.get("pool", []))
-    channels = [1, *filters]
+    channels = [input_shape[-1], *filters]
     shapes = [(kernel, kernel, channels[i], f) for i, f in enumerate(filters)]
-    side = sizes[-1][1] if sizes else IMAGE_SIZE
-    fan_in = side * side * channels[-1]
+    fan_in = sizes[-1][1] ** 2 * channels[-1] if sizes else math.prod(input_shape)
     for width in [*architecture["hidden"], num_classes]:
         shapes.append((fan_in, width))
         fan_in = width
@@ -144,10 +163,12 @@ def conv2d_valid(x: np.ndarray, kernel) -> np.ndarray:
 
 
 def max_pool_2x2(x: np.ndarray) -> np.ndarray:
-    """Keras MaxPooling2D() defaults: 2x2 windows, stride 2, odd edges dropped."""
-    n, h, w, c = x.shape
-    x = x[:, : h - h % 2, : w - w % 2]
-    return x.reshape(n, h // 2, 2, w // 2, 2, c).max(axis=(2, 4))
+    """Keras MaxPooling2D() defaults: 2x2 windows, stride 2, odd edges dropped. The elementwise
+    maximum of the four corners' strided views: the same values as a reduction over the windows,
+    several times faster (numpy reduces over non-adjacent axes slowly)."""
+    h, w = x.shape[1] - x.shape[1] % 2, x.shape[2] - x.shape[2] % 2
+    top = np.maximum(x[:, 0:h:2, 0:w:2], x[:, 0:h:2, 1:w:2])
+    return np.maximum(top, np.maximum(x[:, 1:h:2, 0:w:2], x[:, 1:h:2, 1:w:2]), out=top)
 
 
 def _layer_output(network: Network, index: int, x: np.ndarray) -> np.ndarray:

@@ -13,11 +13,12 @@ import jsonschema
 import yaml
 
 from ..data.custom import Summary, summary
-from ..data.datasets import DATASETS, IMAGE_SHAPE, NUM_CLASSES, SPLIT_SIZES
+from ..data import cifar10
+from ..data.datasets import BUILT_IN_DATASETS, DATASETS, IMAGE_SHAPE, NUM_CLASSES, SPLIT_SIZES
 from ..methods.scope import layer_indices, layer_kinds, layer_names
 from ..models.augmentation import augmented
 from ..models.graph_network import GRAPH_TYPES
-from ..models.network import conv_sizes
+from ..models.network import cnn_shape_problem, conv_sizes
 from ..models.protocol import problems as protocol_problems
 from .user_code import file_digest, user_file
 
@@ -70,10 +71,18 @@ def _describe(error: jsonschema.ValidationError) -> str:
     if error.validator == "oneOf" and key.startswith("custom_models."):
         return (f"{key}: {error.instance!r} is neither a build function \"file.py:build\" nor a model trained "
                 "elsewhere {file: model.keras, dataset: <one of datasets>} (optionally with standardize)")
-    if error.validator == "oneOf" and isinstance(error.instance, dict):
+    if error.validator == "oneOf" and key.startswith("data.sources.cifar10"):
+        return (f"{key}: {error.instance!r} is not a valid source of CIFAR-10's archive; use one of "
+                "{kind: url, base: https://...}, {kind: directory, path: ...} (either with sha256: <hex>)")
+    if error.validator == "oneOf" and key.startswith("data.sources."):
         return (f"{key}: {error.instance!r} is not a valid source; use one of "
                 "{kind: url, base: https://...}, {kind: directory, path: ...}, "
                 "{kind: debian, package: ...}, {kind: pypi, requirement: ...}")
+    if error.validator == "oneOf":  # what is wrong within the form of its type, else which forms there are
+        within = [e for e in error.context if e.validator not in ("type", "const", "enum")]
+        if within:
+            return _describe(jsonschema.exceptions.best_match(within))
+        return f"{key}: {error.instance!r} is not allowed; allowed: {_allowed(error.schema)}"
     return f"{key}: {error.message}"
 
 
@@ -186,6 +195,8 @@ def dataset_summary(config: dict, dataset: str) -> Summary | None:
     before any job: a built-in's, an own dataset's by file (``None`` for a download)."""
     if dataset in DATASETS:
         return Summary(SPLIT_SIZES["train"], IMAGE_SHAPE, NUM_CLASSES)
+    if dataset == "cifar10":
+        return cifar10.SUMMARY
     return summary(config["custom_datasets"][dataset])
 
 
@@ -212,7 +223,7 @@ def _custom_dataset_problems(config: dict) -> list[str]:
     """An own dataset named like a built-in one, or whose file is not there."""
     problems = []
     for name, entry in config["custom_datasets"].items():
-        if name in DATASETS:
+        if name in BUILT_IN_DATASETS:
             problems.append(f"custom_datasets.{name}: the name of a built-in dataset; choose another")
         elif "file" in entry:
             try:
@@ -268,9 +279,8 @@ def _semantic_problems(config: dict) -> list[str]:
         if data is not None and used > data.train_images:
             problems.append(f"training: validation_size + train_size = {used} exceeds the {data.train_images} "
                             f"training images of dataset {dataset}")
-        if data is not None and cnns and data.image_shape[:2] != IMAGE_SHAPE:
-            problems.append(f"models: the built-in cnn ({cnns[0]}) takes {IMAGE_SHAPE[0]}x{IMAGE_SHAPE[1]} images, and "
-                            f"dataset {dataset}'s are {data.image_shape}; use a resnet, vgg or your own model")
+        if data is not None and cnns and (problem := cnn_shape_problem(data.image_shape)):
+            problems.append(f"models: {cnns[0]}, on dataset {dataset}: {problem}")
     return problems
 
 
@@ -310,7 +320,7 @@ def _with_config_names(schema: dict, config: dict) -> dict:
     items["enum"] = list(dict.fromkeys(names))
     own = config.get("custom_datasets", {})
     schema["properties"]["datasets"]["items"]["enum"] = list(dict.fromkeys(
-        [*DATASETS, *(own if isinstance(own, dict) else [])]))
+        [*BUILT_IN_DATASETS, *(own if isinstance(own, dict) else [])]))
     return schema
 
 
@@ -330,6 +340,8 @@ def _allowed(schema: dict) -> str:
     """What a key accepts, in words, from its schema."""
     if "enum" in schema:
         return " or ".join(f"`{value}`" for value in schema["enum"])
+    if "const" in schema:
+        return f"`{schema['const']}`"
     if "oneOf" in schema:
         return "; or ".join(_allowed(option) for option in schema["oneOf"])
     if "$ref" in schema:

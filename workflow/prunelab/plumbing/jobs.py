@@ -8,7 +8,6 @@ Scripts pass Snakemake's ``snakemake`` object; this module reads only its ``inpu
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 from typing import Callable
 
@@ -19,6 +18,7 @@ from ..methods.method import Method, Trained
 from ..methods.pruning import PruningData, load_method
 from ..methods.scope import pruned_layers
 from ..models.network import Network
+from ..models.pruned_file import save_pruned
 from ..results.records import pruning_record
 from .fileio import atomic_output, load_arrays, read_json, save_arrays, write_json
 from .runtime import script_logger
@@ -72,12 +72,15 @@ class PruningJob:
     def save(self, record: dict, network: Network | None = None, history: list[dict] | None = None,
              masks: list | None = None) -> None:
         """Write what the rule declares: ``metrics`` (or the only output) and, where declared,
-        ``weights``, ``masks`` (True = kept) and ``history``."""
+        ``weights``, ``pruned`` (the model stored against the trained one:
+        :mod:`prunelab.models.pruned_file`), ``masks`` (True = kept) and ``history``."""
         import pandas as pd
 
         output = self.snakemake.output
-        if network is not None:
+        if "weights" in output.keys():
             network.save(output.weights)
+        if "pruned" in output.keys():
+            save_pruned(output.pruned, network, self.network)
         if masks is not None and "masks" in output.keys():
             save_arrays(output.masks, {f"M{i}": m for i, m in enumerate(masks) if m is not None})
         if history is not None:
@@ -104,22 +107,6 @@ def pruning_data(method: Method, settings: dict, spec: dict, seed: int,
         if method.calibrated:
             calibration = calibration_images(images, spec, settings["calibration_images"])
     return PruningData(x=x, labels=y, calibration=calibration, settings=settings)
-
-
-def redone_methods(entries: list[dict], trained: dict, data_dir: str | Path
-                   ) -> list[tuple[Method, Callable[[], PruningData]]]:
-    """The methods a job redoes on a trained model (latency, histograms, export), from
-    :meth:`prunelab.plumbing.plan.Plan.method_job`, each with its data (computed only when
-    needed; the training split read once)."""
-    @functools.cache
-    def training_split():
-        return load_split(data_dir, trained["dataset"], "train")
-
-    def redone(entry):
-        method = load_method(entry["method"])
-        return method, lambda: pruning_data(method, entry["settings"], trained["spec"], trained["seed"], training_split)
-
-    return [redone(entry) for entry in entries]
 
 
 def load_masks(path, num_layers: int) -> list[np.ndarray | None]:

@@ -166,13 +166,9 @@ class Plan:
 
     def timed_methods(self) -> list[str]:
         """The configured one-shot methods on the configured k grid (not an N:M pattern's one k):
-        those whose pruned models a latency job (or a histogram, or an export) redoes, with the
-        data their needs are computed from."""
+        those whose pruned models (as their prune jobs wrote them) a latency job times and the
+        weight histograms show."""
         return [name for name, method in self.methods.items() if not method.trains and method.k_values is None]
-
-    def method_job(self, name: str) -> dict:
-        """What a job that redoes the method ``name`` is given: how to load it and its settings."""
-        return {"method": self.method_spec(name), "settings": self.settings[name]}
 
     def latency_id(self) -> str:
         """Name of a trained model's latency record, e.g. 'weight_unit-k12-1a2b3c4d': the methods
