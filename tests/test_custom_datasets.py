@@ -184,3 +184,27 @@ def test_own_datasets_run_end_to_end_with_their_own_shapes_and_classes(own_datas
                                    trained_on.reshape(-1, channels).mean(axis=0), rtol=1e-6)
     html = (results / "report" / "report.html").read_text()
     assert "small" in html and "padded" in html
+
+
+def test_settings_counted_in_optimizer_steps_take_each_datasets_own_training_images(tmp_path):
+    """Gradual pruning's schedule and the lottery's rewind step count optimizer steps: from the
+    dataset's own training images (CIFAR-10: 50,000), not MNIST's 60,000; datasets of different
+    sizes need one training.train_size for one schedule."""
+    from prunelab.plumbing.config import ConfigError, validate_config
+    from prunelab.plumbing.plan import Plan
+
+    config = validate_config({"datasets": ["cifar10"], "models": ["dense"], "training": {"validation_size": 5000},
+                              "pruning": {"methods": ["gradual"], "gradual": {"epochs": 2}},
+                              "finetune": {"batch_size": 100}})
+    assert Plan(config).settings["gradual"]["total_steps"] == 2 * 450  # 45,000 images in batches of 100
+    with pytest.raises(ConfigError, match="pruning.gradual: its schedule counts optimizer steps, and the datasets "
+                                          "train on different numbers of images per epoch \\(digits: 55,000, "
+                                          "cifar10: 45,000\\); set training.train_size"):
+        validate_config({"datasets": ["digits", "cifar10"], "models": ["dense"], "training": {"validation_size": 5000},
+                         "pruning": {"methods": ["gradual"]}})
+    validate_config({"datasets": ["digits", "cifar10"], "models": ["dense"],
+                     "training": {"validation_size": 5000, "train_size": 1000}, "pruning": {"methods": ["gradual"]}})
+    # 20 epochs of 40,000 images (after the default 10,000 validation images) in batches of 128
+    with pytest.raises(ConfigError, match="rewind: step 100000 is beyond the training's 6260 steps"):
+        validate_config({"datasets": ["cifar10"], "models": ["dense"], "training": {"epochs": 20},
+                         "pruning": {"methods": ["lottery"], "lottery": {"rewind": 100000}}})

@@ -36,12 +36,15 @@ def schedule_settings(config: dict) -> dict:
     """Everything a gradual pruning job's result depends on besides the trained model and k:
     its schedule (end_step resolved: by default the first step of the last epoch, or the last
     step of a single epoch) and fine-tuning's learning rate and batch size."""
-    from ..models.training import steps_per_epoch
-
     from ..models.protocol import changed_protocol
+    from ..models.training import steps_per_epoch
+    from ..plumbing.config import epoch_images
 
     gradual, finetune = config["pruning"]["gradual"], config["finetune"]
-    per_epoch = steps_per_epoch(config["training"], finetune["batch_size"])
+    images, why = epoch_images(config)
+    if images is None:  # a config the check refuses (schedule_problems)
+        raise ValueError(f"pruning.gradual: {why}")
+    per_epoch = steps_per_epoch(images, finetune["batch_size"])
     end_step = gradual["end_step"]
     if end_step is None:
         end_step = (gradual["epochs"] - 1) * per_epoch if gradual["epochs"] > 1 else per_epoch - 1
@@ -62,6 +65,12 @@ def result(config: dict) -> str:
 
 
 def schedule_problems(config: dict) -> list[str]:
+    from ..plumbing.config import epoch_images
+
+    _, why = epoch_images(config)
+    if why:
+        return [f"pruning.gradual: its schedule counts optimizer steps, and {why}; set training.train_size to "
+                "give every dataset one, or run them in separate configs"]
     settings = schedule_settings(config)
     if settings["begin_step"] <= settings["end_step"] < settings["total_steps"]:
         return []
@@ -79,10 +88,10 @@ def gradual_prune(images: np.ndarray, labels: np.ndarray, *, spec: dict, seed: i
     from ..models.backend import import_keras, recompile, synchronize
     from ..models.keras_models import prunable_layers
     from ..models.masked_training import check_masks_held
-    from ..models.training import fit, steps_per_epoch
+    from ..models.training import fit
 
     keras = import_keras(spec)
-    per_epoch = steps_per_epoch(spec, settings["batch_size"])
+    per_epoch = settings["total_steps"] // settings["epochs"]  # counted for the config's datasets
     schedule = gradual_schedule(k, total_steps=per_epoch * settings["epochs"],
                                 initial_sparsity=settings["initial_sparsity"], begin_step=settings["begin_step"],
                                 end_step=settings["end_step"], frequency=settings["frequency"],

@@ -77,9 +77,14 @@ def this_round(wildcards: dict, config: dict) -> dict:
 
 def rewind_problems(config: dict) -> list[str]:
     from ..models.training import steps_per_epoch
+    from ..plumbing.config import dataset_summary
 
     training, rewind = config["training"], config["pruning"]["lottery"]["rewind"]
-    total_steps = training["epochs"] * steps_per_epoch(training, training["batch_size"])
+    summaries = [dataset_summary(config, dataset) for dataset in config["datasets"]]
+    known = [data.train_images - training["validation_size"] for data in summaries if data is not None]
+    if not known:
+        return []  # downloads: their sizes are known once fetched
+    total_steps = training["epochs"] * steps_per_epoch(training["train_size"] or min(known), training["batch_size"])
     if rewind <= total_steps:
         return []
     return [f"pruning.lottery.rewind: step {rewind} is beyond the training's {total_steps} steps"]

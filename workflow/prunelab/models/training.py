@@ -12,7 +12,6 @@ import time
 
 import numpy as np
 
-from ..data.datasets import SPLIT_SIZES
 from ..data.loading import features, split_train_validation
 from .augmentation import augmented, epoch_batches
 from .backend import import_keras, synchronize
@@ -29,9 +28,8 @@ class DivergedError(RuntimeError):
     """Training produced a non-finite loss; no weights are written."""
 
 
-def steps_per_epoch(training: dict, batch_size: int) -> int:
-    """Optimizer steps per epoch: the training images after the validation hold-out, in batches."""
-    images = training["train_size"] or SPLIT_SIZES["train"] - training["validation_size"]
+def steps_per_epoch(images: int, batch_size: int) -> int:
+    """Optimizer steps per epoch of ``images`` training images (after the validation hold-out)."""
     return math.ceil(images / batch_size)
 
 

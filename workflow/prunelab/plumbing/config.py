@@ -200,6 +200,26 @@ def dataset_summary(config: dict, dataset: str) -> Summary | None:
     return summary(config["custom_datasets"][dataset])
 
 
+def epoch_images(config: dict) -> tuple[int | None, str | None]:
+    """How many training images an epoch takes on every dataset of the config — training.train_size,
+    or each dataset's training images after the validation split — for settings counted in
+    optimizer steps; ``None`` and why where the datasets have no one count (they differ, or a
+    download's is known only once fetched)."""
+    training = config["training"]
+    if training["train_size"]:
+        return training["train_size"], None
+    counts = {}
+    for dataset in config["datasets"]:
+        data = dataset_summary(config, dataset)
+        if data is None:
+            return None, f"dataset {dataset} is a download, whose images are known only once fetched"
+        counts[dataset] = data.train_images - training["validation_size"]
+    if len(set(counts.values())) > 1:
+        return None, ("the datasets train on different numbers of images per epoch ("
+                      + ", ".join(f"{dataset}: {count:,}" for dataset, count in counts.items()) + ")")
+    return next(iter(counts.values())), None
+
+
 def _imported_problems(config: dict, entry: dict) -> list[str]:
     """Why a model trained elsewhere cannot be this config's model of its dataset: a dataset not
     in ``datasets``, a file that is no Keras model of supported layers, an input or output that
