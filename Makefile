@@ -63,7 +63,7 @@ benchmark-latency: setup  ## a CNN's latency job over the posttraining preset's 
 benchmark-augment: setup  ## training.augment's cost per epoch: the draws alone and a cnn epoch with and without (minutes)
 	python benchmarks/augment.py
 
-benchmark-custom-data: setup  ## fetching and reading a CIFAR-10-sized own dataset, verified (a minute)
+benchmark-custom-data: setup  ## fetching and reading a CIFAR-10-sized own dataset and CIFAR-10 archive, verified (minutes)
 	python benchmarks/custom_data.py
 
 docs: setup  ## docs/configuration.md, every key of the config, from the schema

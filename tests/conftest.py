@@ -140,36 +140,17 @@ def loopback(folder):
         server.server_close()
 
 
-def cifar10_archive(path, splits):
-    """A ``cifar-10-binary.tar.gz`` in CIFAR-10's binary layout, from ``splits`` ({'train':
-    (images (N, 32, 32, 3) uint8, labels), 'test': ...}; the training images cut into the five
-    batches): one label byte, then the red, green and blue 32x32 planes, per record."""
-    import io
-    import tarfile
-
-    import numpy as np
-    from prunelab.data.cifar10 import BATCHES
-
-    with tarfile.open(path, "w:gz") as tar:
-        for split, names in BATCHES.items():
-            images, labels = splits[split]
-            for name, chunk in zip(names, np.array_split(np.arange(len(images)), len(names))):
-                planes = images[chunk].transpose(0, 3, 1, 2).reshape(len(chunk), -1)
-                data = np.concatenate([labels[chunk].astype(np.uint8)[:, None], planes], axis=1).tobytes()
-                member = tarfile.TarInfo(f"cifar-10-batches-bin/{name}")
-                member.size = len(data)
-                tar.addfile(member, io.BytesIO(data))
-
-
 @pytest.fixture(scope="session")
 def cifar10_smoke(resnet_smoke, tmp_path_factory):
-    """Both CIFAR-10 presets run (tests/smoke-cifar10.yaml on top of each) in one folder on an
+    """Both CIFAR-10 presets run (tests/smoke-cifar10.yaml on top of each; VGG-16's one-shot
+    methods only) in one folder on an
     archive in CIFAR-10's layout served on a loopback HTTP server: Fashion-MNIST's first 400
     training and 100 test images (as the ResNet run fetched them) zero-padded to 32x32 and
     repeated over 3 channels; the test passes the archive's checksum as the source's."""
     import hashlib
 
     import numpy as np
+    from prunelab.data.cifar10 import write_archive
     from prunelab.data.loading import load_split
 
     workdir, served = tmp_path_factory.mktemp("cifar10-smoke"), tmp_path_factory.mktemp("cifar10-served")
@@ -181,13 +162,15 @@ def cifar10_smoke(resnet_smoke, tmp_path_factory):
 
     splits = {split: padded(*load_split(data, "fashion", split), count)
               for split, count in (("train", 400), ("test", 100))}
-    cifar10_archive(served / "cifar-10-binary.tar.gz", splits)
+    write_archive(served / "cifar-10-binary.tar.gz", splits)
     digest = hashlib.sha256((served / "cifar-10-binary.tar.gz").read_bytes()).hexdigest()
     with loopback(served) as base:
         sources = extra_config(workdir, f"data: {{sources: {{cifar10: [{{kind: url, base: '{base}/', "
                                         f"sha256: {digest}}}]}}}}\n")
-        for preset in ("cifar10-resnet20", "cifar10-vgg16"):
-            run_to_completion(workdir, REPO / "presets" / f"{preset}.yaml", CIFAR10_SMOKE, sources)
+        run_to_completion(workdir, REPO / "presets" / "cifar10-resnet20.yaml", CIFAR10_SMOKE, sources)
+        one_shot = extra_config(served, "pruning: {methods: [weight, global_weight, random, unit]}\n"
+                                        "finetune: {epochs: [0]}\n")
+        run_to_completion(workdir, REPO / "presets" / "cifar10-vgg16.yaml", CIFAR10_SMOKE, sources, one_shot)
     return workdir
 
 

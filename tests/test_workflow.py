@@ -116,8 +116,9 @@ def test_adding_one_k_schedules_only_the_new_prune_jobs_and_what_summarizes_them
         "aggregate": 1, "plot_sweep": 2, "report": 1, "all": 1,
         "plot_distributions": 4, "latency": 4,  # these measure or show every k of each trained model
     }
-    new = planned_outputs(result.stdout, "prune")
-    assert len(new) == 8 and all(path.endswith("/k0.7.json") for path in new)
+    new = [output.split(", ") for output in planned_outputs(result.stdout, "prune")]  # record, pruned model
+    assert len(new) == 8 and all(record.endswith("/k0.7.json") and pruned == record.replace(".json", ".npz")
+                                 for record, pruned in new)
     # the new k grid is timed into new latency records, beside (not over) the old ones
     timed = planned_outputs(result.stdout, "latency")
     assert len(timed) == 4 and not any((smoke / path).exists() for path in timed)

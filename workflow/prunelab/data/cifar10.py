@@ -15,6 +15,7 @@ folder's ``dataset.npz`` — read, verified on every read, like an own dataset
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import tarfile
 import tempfile
@@ -122,3 +123,20 @@ def read_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
         raise ArchiveError(f"{path.name}: label {labels.max()} outside CIFAR-10's 0..{CLASSES - 1}")
     images = records[:, 1:].reshape(-1, CHANNELS, SIDE, SIDE).transpose(0, 2, 3, 1)
     return np.ascontiguousarray(images), labels
+
+
+def write_archive(path: str | os.PathLike, splits: dict[str, tuple[np.ndarray, np.ndarray]],
+                  compresslevel: int = 9) -> None:
+    """A ``cifar-10-binary.tar.gz`` in CIFAR-10's layout (what :func:`read_archive` reads) from
+    ``splits``: {'train': (images (N, 32, 32, 3) uint8, labels), 'test': ...}, the training
+    images cut into the five batches; for tests and benchmarks where the real archive cannot be
+    fetched."""
+    with tarfile.open(path, "w:gz", compresslevel=compresslevel) as tar:
+        for split, names in BATCHES.items():
+            images, labels = splits[split]
+            for name, chunk in zip(names, np.array_split(np.arange(len(images)), len(names))):
+                planes = images[chunk].transpose(0, 3, 1, 2).reshape(len(chunk), -1)
+                data = np.concatenate([labels[chunk].astype(np.uint8)[:, None], planes], axis=1).tobytes()
+                member = tarfile.TarInfo(f"cifar-10-batches-bin/{name}")
+                member.size = len(data)
+                tar.addfile(member, io.BytesIO(data))
