@@ -18,7 +18,7 @@ $(STAMP): requirements.txt
 run: setup  ## the main job: the default sweep (config.yaml)
 	snakemake --cores 4 $(ARGS)
 
-test: setup browser slurm  ## the whole test suite (offline, about 20 minutes on 2 cores)
+test: setup browser slurm  ## the whole test suite (offline, about 27 minutes on 2 cores)
 	python -m pytest $(ARGS)
 
 unit: setup  ## the fast loop: every test that neither trains nor runs the workflow (seconds)

@@ -300,7 +300,8 @@ def test_gradual_pruning_reaches_exactly_k_and_holds_pruned_weights_at_zero(tens
     spec = {**SPEC, "architecture": {**DENSE, "bias": True}, "epochs": 1}
     trained, _ = train_model(images, labels, spec, seed=0, log=log)
     settings = {"epochs": 3, "learning_rate": 0.003, "batch_size": 32, "initial_sparsity": 0.0, "begin_step": 0,
-                "end_step": 15, "frequency": 4, "power": 3}  # 10 steps per epoch: updates at 0, 4, 8, 12, 15
+                "end_step": 15, "total_steps": 3 * 10, "frequency": 4,
+                "power": 3}  # 10 steps per epoch: updates at 0, 4, 8, 12, 15
     with caplog.at_level(logging.INFO):
         network, masks, history = gradual_prune(images, labels, spec=spec, seed=0, log=log, network=trained, k=0.8,
                                                 layers=[0, 1], settings=settings)
