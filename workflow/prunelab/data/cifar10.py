@@ -27,7 +27,6 @@ from .custom import CHUNK, CUSTOM_FILE, Summary, check_arrays
 
 ARCHIVE = "cifar-10-binary.tar.gz"
 SHA256 = "c4a38c50a1bc5f3a1c5537f2155ab9d68f9f25eb1ed8d9ddda3db29a59bca1dd"
-ARCHIVE_BYTES = 170_052_171
 BATCHES = {"train": [f"data_batch_{i}.bin" for i in range(1, 6)], "test": ["test_batch.bin"]}
 SIDE, CHANNELS, CLASSES = 32, 3, 10
 RECORD = 1 + SIDE * SIDE * CHANNELS
