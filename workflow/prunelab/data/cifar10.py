@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .custom import CHUNK, CUSTOM_FILE, Summary, check_arrays
+from .custom import CUSTOM_FILE, Summary, check_arrays, copy_hashed
 
 ARCHIVE = "cifar-10-binary.tar.gz"
 SHA256 = "c4a38c50a1bc5f3a1c5537f2155ab9d68f9f25eb1ed8d9ddda3db29a59bca1dd"
@@ -80,14 +80,10 @@ def _download(kind: str, where: str, target: Path, sha256: str, url_timeout: flo
         stream = urllib.request.urlopen(where, timeout=url_timeout)  # noqa: S310 (a configured source)
     else:
         stream = open(where, "rb")
-    digest, size = hashlib.sha256(), 0
     with stream, open(target, "wb") as out:
-        while chunk := stream.read(CHUNK):
-            digest.update(chunk)
-            size += len(chunk)
-            out.write(chunk)
-    if digest.hexdigest() != sha256:
-        raise ArchiveError(f"SHA-256 {digest.hexdigest()} ({size} bytes), not the expected {sha256}"
+        digest, size = copy_hashed(stream, out)
+    if digest != sha256:
+        raise ArchiveError(f"SHA-256 {digest} ({size} bytes), not the expected {sha256}"
                            + (" (CIFAR-10's)" if sha256 == SHA256 else ""))
     return size
 

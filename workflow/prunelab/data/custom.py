@@ -46,14 +46,10 @@ def fetch_custom(name: str, entry: dict, out_dir: str | os.PathLike, url_timeout
     source = source_of(entry)
     descriptor, staging = tempfile.mkstemp(prefix=".fetch-", suffix=".npz", dir=out_dir)
     try:
-        digest, size = hashlib.sha256(), 0
         with _open(entry, url_timeout) as stream, os.fdopen(descriptor, "wb") as out:
-            while chunk := stream.read(CHUNK):
-                digest.update(chunk)
-                size += len(chunk)
-                out.write(chunk)
-        if digest.hexdigest() != entry["sha256"]:
-            raise DatasetFileError(f"{source}: SHA-256 {digest.hexdigest()} ({size} bytes), not the expected "
+            digest, size = copy_hashed(stream, out)
+        if digest != entry["sha256"]:
+            raise DatasetFileError(f"{source}: SHA-256 {digest} ({size} bytes), not the expected "
                                    f"{entry['sha256']} of custom_datasets.{name}.sha256")
         info = check_arrays(Path(staging).read_bytes(), source)
         os.replace(staging, out_dir / CUSTOM_FILE)
@@ -61,6 +57,16 @@ def fetch_custom(name: str, entry: dict, out_dir: str | os.PathLike, url_timeout
         Path(staging).unlink(missing_ok=True)
     return {"dataset": name, "source": source, "failed_sources": [],
             "files": {CUSTOM_FILE: {"sha256": entry["sha256"], "bytes": size}}, **info}
+
+
+def copy_hashed(stream, out) -> tuple[str, int]:
+    """Copy ``stream`` to ``out`` in chunks; the SHA-256 (hex) and the size of what was copied."""
+    digest, size = hashlib.sha256(), 0
+    while chunk := stream.read(CHUNK):
+        digest.update(chunk)
+        size += len(chunk)
+        out.write(chunk)
+    return digest.hexdigest(), size
 
 
 def _open(entry: dict, url_timeout: float):
