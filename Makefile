@@ -7,7 +7,7 @@ export PATH := $(BIN):$(PATH)
 # The one way the package is found (the Snakefile does the same for what it runs).
 export PYTHONPATH := $(abspath workflow)
 
-.PHONY: setup browser slurm run test unit report lint benchmark benchmark-posttraining benchmark-dot-rate benchmark-graph benchmark-augment benchmark-custom-data benchmark-latency config docs
+.PHONY: setup browser slurm run readme-picture test unit report lint benchmark benchmark-posttraining benchmark-dot-rate benchmark-graph benchmark-augment benchmark-custom-data benchmark-latency config docs
 setup: $(STAMP)
 
 $(STAMP): requirements.txt
@@ -17,6 +17,10 @@ $(STAMP): requirements.txt
 
 run: setup  ## the main job: the default sweep (config.yaml)
 	snakemake --cores 4 $(ARGS)
+
+readme-picture: setup browser  ## the README's picture from the default run's report (the sweep brought up to date first)
+	snakemake --cores 4
+	python -m prunelab.results.readme_picture results/report/report.html docs/images/report.png README.md
 
 test: setup browser slurm  ## the whole test suite (offline, about 27 minutes on 2 cores)
 	python -m pytest $(ARGS)

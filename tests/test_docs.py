@@ -34,3 +34,16 @@ def test_the_readme_is_short_and_leads_to_every_page_of_the_docs():
     readme = (REPO / "README.md").read_text()
     assert len(readme.splitlines()) <= 200
     assert all(f"docs/{page.name}" in readme for page in (REPO / "docs").glob("*.md"))
+
+
+def test_the_readme_picture_caption_is_replaced_not_added():
+    """make readme-picture rewrites the one caption line under the README's picture."""
+    from prunelab.results.readme_picture import with_caption
+
+    readme = (REPO / "README.md").read_text()
+    text = "*The default run's report (`make run`, config.yaml) of 2026-12-02, commit abc1234.*"
+    updated = with_caption(readme, text)
+    assert updated.count(text) == 1 and updated.count("*The default run's report") == 1
+    assert updated.replace(text, "") == readme.replace(re.search(r"^\*The default run's report.*$", readme, re.M)[0], "")
+    with pytest.raises(SystemExit, match="no caption line"):
+        with_caption(readme.replace("*The default run's report", "The report"), text)

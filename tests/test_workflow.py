@@ -238,7 +238,7 @@ ARTIFACTS = REPO / "test-artifacts"
 
 
 def test_report_renders_in_headless_chromium_with_every_figure(smoke, tmp_path):
-    from browser import render
+    from prunelab.results.browser import render
 
     page = render(smoke / "results" / "report" / "report.html", ARTIFACTS / "report.png", tmp_path / "profile")
     assert not page["errors"], page["errors"]
@@ -257,7 +257,7 @@ def test_the_report_answers_in_two_tables_and_fits_1280_pixels(smoke, tmp_path):
     """The summary matrix (methods x models) and the savings table, not bullet lists, and no
     horizontal scrollbar at a 1280-pixel window."""
     import pandas as pd
-    from browser import render
+    from prunelab.results.browser import render
     from prunelab.results.findings import savings_table
 
     report = smoke / "results" / "report" / "report.html"
@@ -273,8 +273,20 @@ def test_the_report_answers_in_two_tables_and_fits_1280_pixels(smoke, tmp_path):
     assert not page["scrolls_sideways"]
 
 
+def test_readme_picture_is_the_summary_above_the_methods_compared_figure(smoke):
+    """make readme-picture's part after the run, on the smoke run's report: the summary and the
+    first comparison figure stacked, taller than either alone, at most the window's width."""
+    from PIL import Image
+    from prunelab.results.readme_picture import WIDTH, picture
+
+    width, height = picture(smoke / "results" / "report" / "report.html", ARTIFACTS / "readme-picture.png")
+    assert 600 < width <= WIDTH and height > 700
+    image = Image.open(ARTIFACTS / "readme-picture.png").convert("L")
+    assert image.getextrema()[0] < 100  # text and lines, not a blank page
+
+
 def test_snakemake_report_renders_in_headless_chromium(smoke, tmp_path):
-    from browser import render
+    from prunelab.results.browser import render
 
     report = smoke / "results" / "report" / "snakemake-report.html"
     if not report.exists():
