@@ -142,8 +142,8 @@ def loopback(folder):
 
 @pytest.fixture(scope="session")
 def cifar10_smoke(resnet_smoke, tmp_path_factory):
-    """Both CIFAR-10 presets run (tests/smoke-cifar10.yaml on top of each; VGG-16's one-shot
-    methods only) in one folder on an
+    """Both CIFAR-10 presets run (tests/smoke-cifar10.yaml on top of each: their methods but
+    SNIP and SynFlow; VGG-16's one-shot methods only) in one folder on an
     archive in CIFAR-10's layout served on a loopback HTTP server: Fashion-MNIST's first 400
     training and 100 test images (as the ResNet run fetched them) zero-padded to 32x32 and
     repeated over 3 channels; the test passes the archive's checksum as the source's."""

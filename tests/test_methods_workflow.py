@@ -151,7 +151,7 @@ pruning:
 
 def test_every_way_of_training_runs_on_keras_jax_backend_with_its_own_ids(jax_smoke, methods_smoke):
     metrics = pd.read_csv(jax_smoke / "results" / "jax" / "metrics.csv")
-    assert set(metrics["method"]) == {"weight", "snip", "synflow", "gradual", "lottery", "lottery_reinit", "scratch"}
+    assert set(metrics["method"]) == {"weight", "snip", "gradual", "lottery", "lottery_reinit", "scratch"}
     assert metrics.notna().all().all() and (metrics.loc[metrics["k"] == 0, "accuracy"] > 0.6).all()
     assert (metrics["finetune_epochs"] == 2).any()  # fine-tuning trained on JAX too
     (model,) = (jax_smoke / "results" / "models" / "digits").iterdir()
