@@ -275,7 +275,7 @@ def test_the_report_answers_in_two_tables_and_fits_1280_pixels(smoke, tmp_path):
 
 def test_readme_picture_is_the_summary_above_the_methods_compared_figure(smoke):
     """make readme-picture's part after the run, on the smoke run's report: the summary and the
-    first comparison figure stacked, taller than either alone, at most the window's width."""
+    first comparison figure stacked in one picture, at most the window's width, not blank."""
     from PIL import Image
     from prunelab.results.readme_picture import WIDTH, picture
 
