@@ -3,7 +3,7 @@
     PYTHONPATH=workflow python benchmarks/plain_script.py DATA_DIR OUT.json [--config config.yaml]
 
 Trains the six models of the default config in turn (Keras ``fit``, TensorFlow's default
-threading, the epoch of lowest validation loss kept), then for each method and k sets the
+threading, the epoch ``training.keep`` names kept), then for each method and k sets the
 pruned weights and runs ``evaluate`` on the 10,000 test images: what the workflow does, in
 one process and without Snakemake. Writes the accuracies and the seconds it took, so
 ``benchmarks/run.py`` can compare it with the workflow in the same run. Data comes from the
@@ -74,12 +74,17 @@ def main() -> None:
                 + [keras.layers.Dense(10, activation="softmax", use_bias=architecture["bias"])])
             model.compile(optimizer=keras.optimizers.Adam(training["learning_rate"]),
                           loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-            best = {"loss": np.inf, "weights": None}
+            best = {"score": -np.inf, "weights": None}
 
             class KeepBest(keras.callbacks.Callback):
+                """The epoch of highest validation accuracy (the earlier on a tie), of lowest
+                validation loss, or the last, as ``training.keep`` says."""
+
                 def on_epoch_end(self, epoch, logs=None):
-                    if logs["val_loss"] < best["loss"]:
-                        best.update(loss=logs["val_loss"], weights=self.model.get_weights())
+                    score = {"val_accuracy": logs["val_accuracy"], "val_loss": -logs["val_loss"],
+                             "last": epoch}[training["keep"]]
+                    if score > best["score"]:
+                        best.update(score=score, weights=self.model.get_weights())
 
             model.fit(x[validation:], labels[validation:], validation_data=(x[:validation], labels[:validation]),
                       epochs=training["epochs"], batch_size=training["batch_size"], verbose=0,

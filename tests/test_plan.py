@@ -6,6 +6,8 @@ from prunelab.plumbing.plan import Plan, finetune_ids, trained_models, training_
 from prunelab.results.plotting import model_label
 
 DENSE = {"type": "dense", "hidden": [1000, 1000, 500, 200], "bias": False}
+BEFORE_KEEP = {"keep": "val_loss"}
+"""What training kept before ``training.keep`` existed: models kept so keep the ids they had."""
 
 
 @pytest.mark.parametrize("value, text", [(0, "0"), (0.25, "0.25"), (0.995, "0.995"), (1e-5, "0.00001"),
@@ -29,7 +31,7 @@ def test_changing_one_lambda_changes_only_that_regularizers_id():
 @pytest.mark.parametrize("change", [
     {"training": {"learning_rate": 0.01}}, {"training": {"threads": 2}}, {"training": {"train_size": 100}},
     {"training": {"precision": "bfloat16", "onednn": True}}, {"training": {"backend": "jax"}},
-    {"training": {"keep": "val_accuracy"}}, {"training": {"keep": "last"}},
+    {"training": {"keep": "val_loss"}}, {"training": {"keep": "last"}},
     {"architectures": {"dense": {"type": "dense", "hidden": [10], "bias": False}}},
     {"architectures": {"dense": {**DENSE, "initializer": "lecun_normal"}}},
     {"architectures": {"dense": {**DENSE, "standardize": {"mean": 0.1307, "std": 0.3081}}}},
@@ -40,15 +42,29 @@ def test_every_training_setting_changes_every_id(change):
 
 
 def test_tensorflow_training_ids_are_those_made_before_the_backend_option():
-    default = training_specs(validate_config({}))
-    assert default == training_specs(validate_config({"training": {"backend": "tensorflow"}}))
+    default = training_specs(validate_config({"training": BEFORE_KEEP}))
+    assert default == training_specs(validate_config({"training": {**BEFORE_KEEP, "backend": "tensorflow"}}))
     assert "dense-none-e20-271fffeb" in default and all("backend" not in spec for spec in default.values())
-    jax = training_specs(validate_config({"training": {"backend": "jax"}}))
+    jax = training_specs(validate_config({"training": {**BEFORE_KEEP, "backend": "jax"}}))
     assert set(jax).isdisjoint(default) and all(spec["backend"] == "jax" for spec in jax.values())
 
 
+def test_the_default_keeps_the_highest_validation_accuracy_and_val_loss_models_keep_their_ids():
+    default = training_specs(validate_config({}))
+    assert "dense-none-e20-58f14f66" in default and all(spec["keep"] == "val_accuracy" for spec in default.values())
+    before = training_specs(validate_config({"training": BEFORE_KEEP}))
+    assert "dense-none-e20-271fffeb" in before and all("keep" not in spec for spec in before.values())
+
+
+def test_keep_is_not_in_the_id_without_a_validation_split():
+    """Without held-out images the last epoch is kept whatever ``keep`` says: one id for all."""
+    ids = [set(training_specs(validate_config({"training": {"validation_size": 0, "keep": keep}})))
+           for keep in ("val_loss", "val_accuracy", "last")]
+    assert ids[0] == ids[1] == ids[2]
+
+
 def test_float32_training_ids_are_those_made_before_the_precision_option():
-    specs = training_specs(validate_config({"training": {"precision": "float32"}}))
+    specs = training_specs(validate_config({"training": {**BEFORE_KEEP, "precision": "float32"}}))
     assert "dense-none-e20-271fffeb" in specs and all("precision" not in spec for spec in specs.values())
     bfloat16 = training_specs(validate_config({"training": {"precision": "bfloat16", "onednn": True}}))
     assert all(spec["precision"] == "bfloat16" for spec in bfloat16.values())

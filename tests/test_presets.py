@@ -25,7 +25,7 @@ PAPERS = {  # the jobs of each paper preset beyond its trainings, prune jobs and
 
 
 def test_the_presets_are_the_earlier_experiments_fine_tuning_the_papers_their_protocols_and_no_retraining():
-    assert [p.stem for p in PRESETS] == ["A", "B", "C-seeds", "C", "D", "E", "cifar10-resnet20", "cifar10-vgg16",
+    assert [p.stem for p in PRESETS] == ["A", "B", "C-regularized", "C-seeds", "C", "D", "E", "cifar10-resnet20", "cifar10-vgg16",
                                          "fashion-resnet20", "finetune", "frankle2019",
                                          "han2015-faithful",
                                          "han2015", "iterative", "posttraining-2of4", "posttraining",

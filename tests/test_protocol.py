@@ -86,10 +86,11 @@ def test_protocols_other_than_adam_at_a_constant_rate_enter_the_ids_and_the_defa
     from prunelab.plumbing.config import validate_config
     from prunelab.plumbing.plan import finetune_ids, training_specs
 
-    default = training_specs(validate_config({}))
+    default = training_specs(validate_config({"training": {"keep": "val_loss"}}))
     assert "dense-none-e20-271fffeb" in default and all("optimizer" not in s for s in default.values())
-    assert default == training_specs(validate_config({"training": {"optimizer": "adam", "schedule": "constant"}}))
-    sgd = training_specs(validate_config({"training": {"optimizer": "sgd", "momentum": 0.9}}))
+    adam = {"keep": "val_loss", "optimizer": "adam", "schedule": "constant"}
+    assert default == training_specs(validate_config({"training": adam}))
+    sgd = training_specs(validate_config({"training": {"keep": "val_loss", "optimizer": "sgd", "momentum": 0.9}}))
     assert set(sgd).isdisjoint(default) and all(s["momentum"] == 0.9 for s in sgd.values())
     ids = finetune_ids(validate_config({"finetune": {"epochs": [0, 3], "optimizer": "sgd"}}))
     assert list(ids) == ["ft3-lr0.0001-b128-" + list(ids)[0].rsplit("-", 1)[1]]

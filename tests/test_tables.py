@@ -170,3 +170,14 @@ def test_the_savings_table_has_one_row_per_harmless_method_with_measured_speed_a
 def test_a_sweep_without_k_0_has_no_baseline_and_no_findings():
     summary = summarize(pd.DataFrame([record("weight", 0.5, 0.9), record("weight", 0.9, 0.5)]))
     assert largest_safe_k(summary, 0.01).empty and findings(summary, 0.01, ORDER) == []
+
+
+def test_a_published_figure_that_names_a_regularizer_is_compared_with_that_regularizers_models_only():
+    from prunelab.results.findings import published_beside_ours
+
+    frame = metrics_frame([record("weight", 0.0, 0.95, regularizer="none"), record("weight", 0.0, 0.90, regularizer="l1"),
+                           record("weight", 0.0, 0.92, seed=1, regularizer="l1")])
+    entry = {"label": "L1 unpruned", "dataset": "digits", "method": "weight", "k": 0, "published": "0.9459", "source": "C"}
+    table = published_beside_ours(frame, [{**entry, "regularizer": "l1"}, {**entry, "regularizer": "l2"}, entry])
+    assert list(table["ours (test accuracy)"]) == ["0.9100 ± 0.0141", "not run", "0.9233 ± 0.0252"]
+    assert list(table["seeds"]) == [2, 0, 3]

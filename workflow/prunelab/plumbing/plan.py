@@ -32,10 +32,12 @@ at that value a setting stays out of the spec (and its id), so those results kee
 
 def training_spec(config: dict, model: str, regularizer: str) -> dict:
     """Every setting that affects the trained weights (dataset and seed are wildcards), but
-    those of :data:`LATER_DEFAULTS` at their old value."""
+    those of :data:`LATER_DEFAULTS` at their old value, and ``keep`` without a validation split
+    (the last epoch is kept whatever it says)."""
     strength = 0.0 if regularizer == "none" else float(config["regularization_strength"][regularizer])
     training = {key: value for key, value in config["training"].items()
-                if not (key in LATER_DEFAULTS and value == LATER_DEFAULTS[key])}
+                if not (key in LATER_DEFAULTS and value == LATER_DEFAULTS[key])
+                and not (key == "keep" and config["training"]["validation_size"] == 0)}
     return {
         "model": model,
         "architecture": config["architectures"][model],

@@ -138,14 +138,16 @@ def method_findings(summary: pd.DataFrame, methods: dict) -> list[str]:
 
 def published_beside_ours(metrics: pd.DataFrame, published: list[dict]) -> pd.DataFrame:
     """A table of the published figures a preset aims at, each beside our mean ± std over seeds
-    for the same dataset, method, k and fine-tuning epochs."""
+    for the same dataset, method, k and fine-tuning epochs (and model and regularizer, where the
+    entry names them)."""
     rows = []
     for entry in published:
         match = metrics[(metrics["dataset"] == entry["dataset"]) & (metrics["method"] == entry["method"])
                         & ((metrics["k"] - entry["k"]).abs() < 1e-9)
                         & (metrics["finetune_epochs"] == entry.get("finetune_epochs", 0))]
-        if entry.get("model"):
-            match = match[match["model"] == entry["model"]]
+        for key in ("model", "regularizer"):
+            if entry.get(key):
+                match = match[match[key] == entry[key]]
         ours = match["accuracy"]
         rows.append({"result": entry["label"], "published": entry["published"],
                      "ours (test accuracy)": (f"{ours.mean():.4f}" + (f" ± {ours.std():.4f}" if len(ours) > 1 else "")
