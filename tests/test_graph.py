@@ -211,6 +211,11 @@ def test_unit_pruned_resnet_compacts_to_a_smaller_keras_model(tensorflow, tmp_pa
     expected = run(graph, pruned, x, logits=False)
     exported = model_of_graph(keras, graph, small)
     assert exported.count_params() == parameter_count(small)
+    def initializers(keras_model):
+        return [{key: value for key, value in layer.get_config().items() if key.endswith("_initializer")}
+                for layer in keras_model.layers]
+
+    assert initializers(exported) == initializers(model)  # the layers' own, though built with zeros
     np.testing.assert_allclose(exported.predict(x, verbose=0), expected, rtol=1e-4, atol=1e-6)
     np.testing.assert_allclose(run(graph, small, x, logits=False), expected, rtol=1e-4, atol=1e-6)
     path = tmp_path / "small.keras"
