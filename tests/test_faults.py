@@ -36,8 +36,10 @@ def test_a_run_from_scratch_with_1_core_gives_the_same_metrics_as_with_4(smoke, 
 
 def heed_ctrl_c():
     """SIGINT handled as a terminal's Ctrl-C is: a test run started in the background (`cmd &`,
-    nohup) inherits it ignored, and so would the run it interrupts, which would then finish."""
+    nohup) inherits it ignored, one started by a supervisor may inherit it blocked (CI did), and
+    the run it interrupts would inherit the same and finish. Both survive exec, so undo both."""
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 def start_training_until_first_epoch(smoke, tmp_path):
@@ -81,7 +83,7 @@ def test_a_training_job_killed_mid_run_leaves_nothing_complete_and_reruns(smoke,
 def test_an_interrupted_run_leaves_nothing_complete_and_reruns(smoke, tmp_path):
     workdir, extra, process = start_training_until_first_epoch(smoke, tmp_path)
     os.killpg(process.pid, signal.SIGINT)  # Ctrl-C
-    process.wait(timeout=120)
+    assert process.wait(timeout=120) != 0, "the run finished: the interruption never reached it"
     assert_nothing_looks_complete_then_rerun(workdir, extra)
 
 
