@@ -5,6 +5,7 @@ import re
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from conftest import REPO, SMOKE, extra_config, planned_jobs, planned_outputs, snakemake
 
@@ -122,6 +123,18 @@ def test_adding_one_k_schedules_only_the_new_prune_jobs_and_what_summarizes_them
     # the new k grid is timed into new latency records, beside (not over) the old ones
     timed = planned_outputs(result.stdout, "latency")
     assert len(timed) == 4 and not any((smoke / path).exists() for path in timed)
+
+
+@pytest.mark.parametrize("export, methods", [("true", {"weight", "unit"}), ("[unit]", {"unit"})])
+def test_efficiency_export_plans_the_pruned_and_fine_tuned_models_of_its_methods(tmp_path, export, methods):
+    extra = extra_config(tmp_path, f"efficiency: {{export: {export}}}\n")
+    result = snakemake(tmp_path / "work", "--dry-run", configfiles=(SMOKE, extra))
+    assert result.returncode == 0, result.stderr[-3000:]
+    jobs = planned_jobs(result.stdout)
+    # 4 trained models; per method, 3 k pruned and k = 0.9 fine-tuned at 2 rounds
+    assert (jobs["export_pruned"], jobs["export_finetuned"]) == (4 * len(methods) * 3, 4 * len(methods) * 2)
+    exported = planned_outputs(result.stdout, "export_pruned") + planned_outputs(result.stdout, "export_finetuned")
+    assert {output.split("/all_but_output/")[1].split("/")[0] for output in exported} == methods
 
 
 def test_changing_one_lambda_retrains_only_those_models(smoke, tmp_path):

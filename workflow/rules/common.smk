@@ -163,14 +163,14 @@ def finetuned_paths():
 
 
 def exported_paths():
-    """Every pruned and fine-tuned model of the config, when efficiency.export asks for them
-    (one-shot methods that prune from the weights alone)."""
-    if not config["efficiency"]["export"]:
-        return []
-    return [f"{EXPORTED}.npz".format(**target) for target in PLAN.pruned_targets() if target["method"] in TIMED] + [
+    """Every pruned and fine-tuned model of the methods efficiency.export asks for (true: every
+    one-shot method on the k grid)."""
+    chosen = config["efficiency"]["export"]
+    exported = TIMED if chosen is True else chosen or []
+    return [f"{EXPORTED}.npz".format(**target) for target in PLAN.pruned_targets() if target["method"] in exported] + [
         f"{EXPORTED}/{{finetune_id}}.npz".format(**target)
         for target in PLAN.finetuned_targets()
-        if target["method"] in TIMED
+        if target["method"] in exported
     ]
 
 

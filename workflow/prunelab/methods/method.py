@@ -116,6 +116,12 @@ class Method:
         return self.runs != "one_shot"
 
     @property
+    def on_the_k_grid(self) -> bool:
+        """Whether it prunes the trained model once per configured k (one-shot, not an N:M
+        pattern's own k): its pruned models are the ones timed, plotted and exported."""
+        return not self.trains and self.k_values is None
+
+    @property
     def from_initialization(self) -> bool:
         """Whether it trains from the model's initialization (pruning at initialization, lottery
         tickets, training from scratch), which a model trained elsewhere does not bring."""

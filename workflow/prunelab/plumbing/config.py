@@ -153,6 +153,11 @@ def _method_problems(config: dict) -> list[str]:
                             f"({config['architectures'][graph_models[0]]['type']}): {method.chain_only}")
         if method.check is not None:
             problems += [problem for problem in method.check(config) if problem not in problems]
+    export, on_the_grid = config["efficiency"]["export"], [method.name for method in methods if method.on_the_k_grid]
+    if isinstance(export, list) and not set(export) <= set(on_the_grid):
+        extra = sorted(set(export) - set(on_the_grid))
+        problems.append(f"efficiency.export: {extra} not among the one-shot methods of pruning.methods on its k grid "
+                        f"({', '.join(on_the_grid) or 'none'})")
     training, images = config["training"], pruning["calibration"]["images"]
     left = training["train_size"] or SPLIT_SIZES["train"] - training["validation_size"]
     if any(method.calibrated for method in methods) and images > left:

@@ -170,7 +170,7 @@ class Plan:
         """The configured one-shot methods on the configured k grid (not an N:M pattern's one k):
         those whose pruned models (as their prune jobs wrote them) a latency job times and the
         weight histograms show."""
-        return [name for name, method in self.methods.items() if not method.trains and method.k_values is None]
+        return [name for name, method in self.methods.items() if method.on_the_k_grid]
 
     def latency_id(self) -> str:
         """Name of a trained model's latency record, e.g. 'weight_unit-k12-1a2b3c4d': the methods
