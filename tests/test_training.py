@@ -372,6 +372,33 @@ def test_jax_training_is_bit_identical_across_processes_and_leaves_tensorflow_ou
     assert runs[0] == runs[1] and not runs[0]["tensorflow"] and runs[0]["accuracy"] > 0.5
 
 
+BACKEND_IMPORT = """
+import sys
+from prunelab.models.backend import import_jax_keras, import_tensorflow
+keras = import_jax_keras(1) if sys.argv[1] == "jax" else import_tensorflow(1, False).keras
+unused = sorted(name for name in ("jax", "matplotlib") if name in sys.modules)
+import matplotlib.pyplot, jax  # still there for whatever needs them afterwards
+print(keras.backend.backend(), *unused)
+"""
+
+
+@pytest.mark.slow  # two fresh processes importing a backend
+@pytest.mark.parametrize("backend", ["tensorflow", "jax"])
+def test_importing_a_backend_leaves_out_what_it_does_not_use(backend):
+    """TensorFlow and Keras import JAX (TFLite) and matplotlib (image galleries) when installed: a
+    second or two of every training job, left out while the backend imports."""
+    import os
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
+    env = {**os.environ, "PYTHONPATH": str(REPO / "workflow")}
+    result = subprocess.run([sys.executable, "-c", BACKEND_IMPORT, backend], capture_output=True, text=True, env=env)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.split() == (["tensorflow"] if backend == "tensorflow" else ["jax", "jax"])
+
+
 CLAIM = """
 import json, os, sys, time
 from pathlib import Path

@@ -9,6 +9,7 @@ part of the configuration and of every result's provenance.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 
@@ -18,6 +19,24 @@ BACKENDS = ("tensorflow", "jax")
 DEFAULT_BACKEND = "tensorflow"
 
 _PINNED: dict = {}
+# Packages that TensorFlow and Keras import whenever they are installed, for features no job here
+# uses: JAX for TFLite's converter, matplotlib for Keras's image-gallery plots. Importing them
+# took 1.5-2 s of a TensorFlow job's 6 s import; they are marked missing while the backend is
+# imported (both libraries then leave those features off) and import normally afterwards.
+UNUSED_BY_THE_BACKENDS = ("jax", "matplotlib")
+
+
+@contextlib.contextmanager
+def _hidden(names):
+    """``names`` count as not installed inside the block, unless already imported."""
+    hidden = [name for name in names if name not in sys.modules]
+    sys.modules.update(dict.fromkeys(hidden))
+    try:
+        yield
+    finally:
+        for name in hidden:
+            if name in sys.modules and sys.modules[name] is None:
+                del sys.modules[name]
 
 
 def import_tensorflow(threads: int, onednn: bool):
@@ -34,7 +53,8 @@ def import_tensorflow(threads: int, onednn: bool):
     pin_threads(threads)
     os.environ["TF_ENABLE_ONEDNN_OPTS"] = "1" if onednn else "0"
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import tensorflow as tf
+    with _hidden(UNUSED_BY_THE_BACKENDS):
+        import tensorflow as tf
 
     tf.config.threading.set_intra_op_parallelism_threads(threads)
     tf.config.threading.set_inter_op_parallelism_threads(1)
@@ -65,7 +85,8 @@ def import_jax_keras(threads: int):
     # TensorFlow stays out: Keras would import it (seconds, and a second thread pool) only to
     # seed it too; marked missing, it counts as not installed
     sys.modules.setdefault("tensorflow", None)
-    import keras
+    with _hidden([name for name in UNUSED_BY_THE_BACKENDS if name != "jax"]):
+        import keras
 
     _PINNED.update(settings)
     return keras
