@@ -22,7 +22,7 @@ readme-picture: setup browser  ## the README's picture from the default run's re
 	snakemake --cores 4
 	python -m prunelab.results.readme_picture results/report/report.html docs/images/report.png README.md
 
-test: setup browser slurm  ## the whole test suite (offline, about 40 minutes on 2 cores)
+test: setup browser slurm  ## the whole test suite (offline, about 38 minutes on 2 cores)
 	python -m pytest $(ARGS)
 
 unit: setup  ## the fast loop: every test that neither trains nor runs the workflow (seconds)
