@@ -117,3 +117,26 @@ def test_the_cifar10_presets_run_end_to_end_on_a_loopback_archive(cifar10_smoke)
         assert trained["spec"]["augment"] == {"crop": 4, "flip": True} and trained["kept_epoch"] == 2
         html = (results / preset / "report" / "report.html").read_text()
         assert "He et al. 2016" in html if preset.endswith("resnet20") else "Li et al. 2017" in html
+
+
+@pytest.mark.slow
+def test_a_validation_split_leaving_no_training_images_fails_the_first_training_job_and_writes_nothing(tmp_path):
+    """A download's image count is known only once fetched: its first training job refuses a
+    validation split that leaves fewer than one batch, naming the key, the dataset and its count."""
+    from conftest import extra_config, snakemake
+
+    splits = {"train": tuple(np.concatenate([part] * 4) for part in made_splits()["train"]),
+              "test": made_splits()["test"]}
+    _, digest = archive_with_digest(tmp_path, splits)  # 100 training images
+    config = extra_config(tmp_path, f"datasets: [cifar10]\nmodels: [small]\narchitectures: {{small: {{type: dense, "
+                                    f"hidden: [8]}}}}\nregularizers: [none]\nseeds: [0]\n"
+                                    f"data: {{sources: {{cifar10: [{{kind: directory, path: '{tmp_path}', "
+                                    f"sha256: {digest}}}]}}}}\ntraining: {{epochs: 1, validation_size: 100}}\n"
+                                    f"pruning: {{methods: [weight], k: [0]}}\n")
+    result = snakemake(tmp_path / "work", "--cores", "1", configfiles=(config,))
+    assert result.returncode != 0
+    logs = "".join(path.read_text() for path in (tmp_path / "work" / "results" / "logs" / "train").rglob("*.log"))
+    expected = ("training.validation_size: 100 of the 100 training images of dataset cifar10 leaves 0 to train on, "
+                "fewer than one batch (training.batch_size 128)")
+    assert expected in result.stderr + logs
+    assert not list((tmp_path / "work" / "results").glob("models/**/*.*"))

@@ -28,6 +28,14 @@ def test_shipped_configs_are_valid_and_default_matches_schema_defaults():
     validate_config(merge_config(load("config.yaml"), load("tests/smoke.yaml")))
 
 
+def test_built_in_architectures_stay_defined_beside_a_configs_own():
+    config = validate_config({"models": ["dense", "r8"], "architectures": {"r8": {"type": "resnet", "depth": 8}}})
+    assert config["architectures"]["dense"]["hidden"] == [1000, 1000, 500, 200]
+    assert config["architectures"]["cnn"]["conv"] == [32, 64, 64] and config["architectures"]["r8"]["depth"] == 8
+    replaced = validate_config({"architectures": {"dense": {"type": "dense", "hidden": [64]}}})
+    assert replaced["architectures"]["dense"]["hidden"] == [64] and "cnn" in replaced["architectures"]
+
+
 @pytest.mark.parametrize("config, expected", [
     ({"datasets": ["digits", "cifar"]}, "datasets[1]: 'cifar' is not allowed; allowed values: digits, fashion"),
     ({"pruning": {"methods": ["magic"]}}, "pruning.methods[0]: 'magic' is not allowed; allowed values: weight, unit"),
@@ -89,6 +97,8 @@ def test_shipped_configs_are_valid_and_default_matches_schema_defaults():
     ({"architectures": {"dense": {"type": "dense", "hidden": [8], "standardize": {"mean": 0.13}}}},
      "architectures.dense.standardize: 'std' is a required property"),
     ({"training": {"validation_size": 50000, "train_size": 20000}}, "exceeds the 60000 training images"),
+    ({"training": {"validation_size": 59950}}, "training.validation_size: 59950 of the 60000 training images of "
+     "dataset digits leaves 50 to train on, fewer than one batch (training.batch_size 128)"),
     ({"data": {"sources": {"digits": [{"kind": "ftp", "base": "x"}]}}}, "is not a valid source"),
     ({"finetune": {"rounds": [0]}}, "finetune.rounds[0]: 0 is less than the minimum of 1"),
     ({"training": {"precision": "float16"}}, "training.precision: 'float16' is not allowed; allowed values: float32, "

@@ -99,12 +99,15 @@ def test_a_wrong_checksum_says_expected_and_found_and_places_nothing(tmp_path):
     assert list((tmp_path / "out").iterdir()) == []
 
 
-def test_object_arrays_are_refused_without_running_pickle(tmp_path):
+@pytest.mark.parametrize("name", ["y_train", "x_test"])
+def test_object_arrays_are_refused_by_name_without_running_pickle(tmp_path, name):
     path = tmp_path / "pickled.npz"
-    np.savez(path, **arrays(y_train=np.array([{"label": 1}] * 40, dtype=object)))
+    np.savez(path, **arrays(**{name: np.array([{"label": 1}] * 40, dtype=object)}))
     sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
-    with pytest.raises(DatasetFileError, match="object arrays need pickle, which is never used"):
+    with pytest.raises(DatasetFileError, match=f"{name} is an object array .*object arrays need pickle, which is "
+                                               "never used"):
         fetch_custom("own", {"file": str(path), "sha256": sha256}, tmp_path / "out")
+    assert list((tmp_path / "out").iterdir()) == []
 
 
 def test_an_own_dataset_is_configured_by_name_and_checked_before_any_job(tmp_path):

@@ -7,7 +7,7 @@ import pandas as pd
 
 from prunelab.measuring.export import save_keras
 from prunelab.plumbing.fileio import atomic_output, read_json, write_json
-from prunelab.data.loading import load_split, with_training_statistics
+from prunelab.data.loading import load_split, training_split_problem, with_training_statistics
 from prunelab.plumbing.runtime import environment_record, script_logger
 from prunelab.models.protocol import protocol
 from prunelab.models.training import train_model
@@ -18,6 +18,8 @@ log.info("training %s seed %d on %s: %s", snakemake.wildcards.train_id, seed, da
 
 started = time.perf_counter()
 images, labels = load_split(Path(snakemake.input.data).parent, dataset, "train")
+if problem := training_split_problem(spec, len(images), dataset):  # a download's count, known only now
+    raise ValueError(problem)
 spec = with_training_statistics(spec, images)  # recorded below, so every later job standardizes alike
 network, history = train_model(images, labels, spec, seed, log)
 seconds = time.perf_counter() - started

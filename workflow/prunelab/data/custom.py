@@ -87,14 +87,18 @@ def _arrays(data: bytes, where: str) -> dict[str, np.ndarray]:
             if missing:
                 raise DatasetFileError(f"{where}: no array {missing[0]!r}; an own dataset holds "
                                        f"{', '.join(ARRAYS)} (found: {', '.join(archive.files) or 'none'})")
-            return {name: archive[name] for name in ARRAYS}
-    except ValueError as error:
-        if isinstance(error, DatasetFileError):
-            raise
-        raise DatasetFileError(f"{where}: {error} (object arrays need pickle, which is never used; "
-                               "save plain numeric arrays)") from error
+            return {name: _array(archive, name, where) for name in ARRAYS}
     except (OSError, EOFError) as error:  # not a zip of .npy files
         raise DatasetFileError(f"{where}: not a numpy .npz file ({error})") from error
+
+
+def _array(archive, name: str, where: str) -> np.ndarray:
+    """One array of an .npz, read without pickle: an object array is refused, named."""
+    try:
+        return archive[name]
+    except ValueError as error:
+        raise DatasetFileError(f"{where}: {name} is an object array ({error}); object arrays need pickle, which is "
+                               "never used: save plain numeric arrays") from error
 
 
 def check_arrays(data: bytes, where: str) -> dict:

@@ -86,6 +86,21 @@ def with_training_statistics(spec: dict, images: np.ndarray) -> dict:
     return {**spec, "architecture": {**architecture, "standardize": statistics}}
 
 
+def training_split_problem(training: dict, train_images: int, dataset: str) -> str | None:
+    """Why ``training`` (the config's or a spec's settings) cannot train on a dataset of
+    ``train_images`` training images: its validation split and ``train_size`` ask for more images
+    than there are, or leave fewer than one batch to train on. ``None`` if it can."""
+    validation, train_size, batch = training["validation_size"], training["train_size"], training["batch_size"]
+    if train_size is not None and validation + train_size > train_images:
+        return (f"training: validation_size + train_size = {validation + train_size} exceeds the {train_images} "
+                f"training images of dataset {dataset}")
+    left = train_images - validation
+    if train_size is None and left < batch:
+        return (f"training.validation_size: {validation} of the {train_images} training images of dataset "
+                f"{dataset} leaves {max(left, 0)} to train on, fewer than one batch (training.batch_size {batch})")
+    return None
+
+
 def split_train_validation(x: np.ndarray, labels: np.ndarray, validation_size: int,
                            train_size: int | None):
     """The split every training uses: the first ``validation_size`` images validate, the next ones train."""

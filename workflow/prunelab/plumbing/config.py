@@ -14,6 +14,7 @@ import yaml
 
 from ..data.custom import Summary, summary
 from ..data import cifar10
+from ..data.loading import training_split_problem
 from ..data.datasets import BUILT_IN_DATASETS, DATASETS, IMAGE_SHAPE, NUM_CLASSES, SPLIT_SIZES
 from ..methods.scope import layer_indices, layer_kinds, layer_names
 from ..models.augmentation import augmented
@@ -297,13 +298,11 @@ def _semantic_problems(config: dict) -> list[str]:
     elif training["precision"] == "bfloat16" and not training["onednn"]:
         problems.append("training.precision: bfloat16 needs training.onednn: true (without oneDNN, TensorFlow's "
                         "bfloat16 kernels are slower than float32)")
-    used = training["validation_size"] + (training["train_size"] or 1)
     cnns = [model for model in config["models"] if config["architectures"][model]["type"] == "cnn"]
     for dataset in config["datasets"]:
-        data = dataset_summary(config, dataset)
-        if data is not None and used > data.train_images:
-            problems.append(f"training: validation_size + train_size = {used} exceeds the {data.train_images} "
-                            f"training images of dataset {dataset}")
+        data = dataset_summary(config, dataset)  # a download's count is checked by its first training job
+        if data is not None and (problem := training_split_problem(training, data.train_images, dataset)):
+            problems.append(problem)
         if data is not None and cnns and (problem := cnn_shape_problem(data.image_shape)):
             problems.append(f"models: {cnns[0]}, on dataset {dataset}: {problem}")
     return problems
@@ -349,9 +348,19 @@ def _with_config_names(schema: dict, config: dict) -> dict:
     return schema
 
 
+def _keep_built_in_architectures(config: dict, schema: dict) -> None:
+    """The built-in architectures (the schema's default ``architectures``) stay defined when a
+    config adds its own: ``architectures: {r8: ...}`` with ``models: [dense, r8]`` means the
+    built-in dense; an entry of a built-in's name replaces it."""
+    own = config.get("architectures")
+    if isinstance(own, dict):
+        config["architectures"] = {**copy.deepcopy(schema["properties"]["architectures"]["default"]), **own}
+
+
 def validate_config(config: dict, schema: dict | None = None) -> dict:
     """Fill defaults into ``config`` in place and return it; raise :class:`ConfigError` if invalid."""
     schema = _with_config_names(load_schema() if schema is None else schema, config)
+    _keep_built_in_architectures(config, schema)
     errors = sorted(DefaultingValidator(schema).iter_errors(config), key=lambda e: list(map(str, e.absolute_path)))
     problems = list(dict.fromkeys(_describe(e) for e in errors))  # a problem once, however many rules see it
     if not problems:
