@@ -22,8 +22,10 @@ readme-picture: setup browser  ## the README's picture from the default run's re
 	snakemake --cores 4
 	python -m prunelab.results.readme_picture results/report/report.html docs/images/report.png README.md
 
+# Tests run on every core (pytest-xdist): those of one workflow run's fixtures together on one
+# worker (tests/conftest.py), so no run is made twice.
 test: setup browser slurm  ## the whole test suite (offline, about 38 minutes on 2 cores)
-	python -m pytest $(ARGS)
+	python -m pytest --numprocesses auto --dist loadgroup $(ARGS)
 
 unit: setup  ## the fast loop: every test that neither trains nor runs the workflow (seconds)
 	python -m pytest -m "not integration and not slow and not needs_root" $(ARGS)

@@ -1,5 +1,6 @@
 import contextlib
 import functools
+import hashlib
 import http.server
 import re
 import subprocess
@@ -20,19 +21,31 @@ def tensorflow():
     return import_tensorflow(1, False)
 
 
-WORKFLOW_RUNS = {"smoke", "cnn_smoke", "methods_smoke", "jax_smoke", "resnet_smoke", "imported_smoke",
-                 "own_dataset_smoke", "cifar10_smoke"}
+# The fixtures that run the workflow, each in the family of fixtures that builds on its run: the
+# tests of one family go to one pytest-xdist worker (`make test` runs two), so no run is made twice.
+WORKFLOW_RUNS = {"smoke": "smoke", "cnn_smoke": "cnn", "methods_smoke": "methods", "jax_smoke": "methods",
+                 "resnet_smoke": "resnet", "imported_smoke": "resnet", "own_dataset_smoke": "resnet",
+                 "cifar10_smoke": "resnet"}
+
+# The jobs each fixture's workflow runs plan from an empty folder (snakemake -n), at most:
+# tests/test_budget.py fails when a change makes a fixture plan more, so the suite's growth is seen.
+JOB_BUDGETS = {"smoke": 59, "cnn_smoke": 27, "methods_smoke": 55, "jax_smoke": 19, "resnet_smoke": 41,
+               "imported_smoke": 20, "own_dataset_smoke": 43, "cifar10_smoke": 28}
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(items):
     """Marks from what a test uses: TensorFlow training is slow, a finished workflow run is an
-    integration test (``make unit`` runs the rest in seconds)."""
+    integration test (``make unit`` runs the rest in seconds), grouped by its fixtures' family."""
     for item in items:
         fixtures = set(getattr(item, "fixturenames", ()))
         if "tensorflow" in fixtures:
             item.add_marker(pytest.mark.slow)
-        if fixtures & WORKFLOW_RUNS:
+        families = {WORKFLOW_RUNS[name] for name in fixtures & set(WORKFLOW_RUNS)}
+        if families:
+            assert len(families) == 1, f"{item.nodeid} uses the runs of several families: {families}"
             item.add_marker(pytest.mark.integration)
+            item.add_marker(pytest.mark.xdist_group(families.pop()))
 
 
 SMOKE = REPO / "tests" / "smoke.yaml"
@@ -64,8 +77,8 @@ def planned_outputs(output: str, rule: str) -> list[str]:
     return re.findall(rf"^(?:local)?rule {rule}:\n(?:    .*\n)*?    output: (.+)$", output, re.M)
 
 
-def run_to_completion(workdir, *configfiles, cores=4):
-    result = snakemake(workdir, "--cores", str(cores), configfiles=configfiles)
+def run_to_completion(workdir, *configfiles, cores=4, targets=()):
+    result = snakemake(workdir, "--cores", str(cores), *targets, configfiles=configfiles)
     assert result.returncode == 0, result.stderr[-5000:]
     return workdir
 
@@ -88,8 +101,8 @@ ONE_SMOKE_MODEL = {"dataset": "digits", "regularizer": "none"}
 ONE_SMOKE_MODEL_CONFIG = "datasets: [digits]\nregularizers: [none]\n"
 
 
-def extra_config(directory, text):
-    path = directory / "extra.yaml"
+def extra_config(directory, text, name="extra.yaml"):
+    path = directory / name
     path.write_text(text)
     return path
 
@@ -147,8 +160,6 @@ def cifar10_smoke(resnet_smoke, tmp_path_factory):
     archive in CIFAR-10's layout served on a loopback HTTP server: Fashion-MNIST's first 400
     training and 100 test images (as the ResNet run fetched them) zero-padded to 32x32 and
     repeated over 3 channels; the test passes the archive's checksum as the source's."""
-    import hashlib
-
     import numpy as np
     from prunelab.data.cifar10 import write_archive
     from prunelab.data.loading import load_split
@@ -165,13 +176,20 @@ def cifar10_smoke(resnet_smoke, tmp_path_factory):
     write_archive(served / "cifar-10-binary.tar.gz", splits)
     digest = hashlib.sha256((served / "cifar-10-binary.tar.gz").read_bytes()).hexdigest()
     with loopback(served) as base:
-        sources = extra_config(workdir, f"data: {{sources: {{cifar10: [{{kind: url, base: '{base}/', "
-                                        f"sha256: {digest}}}]}}}}\n")
-        run_to_completion(workdir, REPO / "presets" / "cifar10-resnet20.yaml", CIFAR10_SMOKE, sources)
-        one_shot = extra_config(served, "pruning: {methods: [weight, global_weight, random, unit]}\n"
-                                        "finetune: {epochs: [0]}\n")
-        run_to_completion(workdir, REPO / "presets" / "cifar10-vgg16.yaml", CIFAR10_SMOKE, sources, one_shot)
+        for configfiles in cifar10_runs(workdir, base, digest):
+            run_to_completion(workdir, *configfiles)
     return workdir
+
+
+def cifar10_runs(workdir, base, digest):
+    """The CIFAR-10 fixture's two runs in one folder (their config files), on the archive of
+    SHA-256 ``digest`` served at ``base``."""
+    sources = extra_config(workdir, f"data: {{sources: {{cifar10: [{{kind: url, base: '{base}/', "
+                                    f"sha256: {digest}}}]}}}}\n")
+    one_shot = extra_config(workdir, "pruning: {methods: [weight, global_weight, random, unit]}\n"
+                                     "finetune: {epochs: [0]}\n", "one-shot.yaml")
+    return [(REPO / "presets" / "cifar10-resnet20.yaml", CIFAR10_SMOKE, sources),
+            (REPO / "presets" / "cifar10-vgg16.yaml", CIFAR10_SMOKE, sources, one_shot)]
 
 
 @pytest.fixture(scope="session")
@@ -180,15 +198,20 @@ def own_dataset_smoke(resnet_smoke, tmp_path_factory):
     ``small``, its first 6,000 training and 2,000 test images as an .npz served on a loopback HTTP
     server; ``padded``, those of its first 5 classes zero-padded to 32x32, repeated over 3
     channels, float32, by file; run through the workflow (tests/smoke-own-dataset.yaml)."""
-    import hashlib
-
-    import numpy as np
     from prunelab.data.loading import load_split
 
     workdir, served = tmp_path_factory.mktemp("own-dataset-smoke"), tmp_path_factory.mktemp("served")
     data = resnet_smoke / "results" / "data" / "fashion"
-    (x_train, y_train), (x_test, y_test) = (load_split(data, "fashion", split) for split in ("train", "test"))
-    (x_train, y_train), (x_test, y_test) = (x_train[:6000], y_train[:6000]), (x_test[:2000], y_test[:2000])
+    write_own_datasets(workdir, served, *(load_split(data, "fashion", split) for split in ("train", "test")))
+    with loopback(served) as base:
+        return run_to_completion(workdir, *own_dataset_run(workdir, served, base))
+
+
+def write_own_datasets(workdir, served, train, test):
+    """The own-dataset fixture's files from Fashion-MNIST's ``train`` and ``test`` (images, labels)."""
+    import numpy as np
+
+    (x_train, y_train), (x_test, y_test) = (train[0][:6000], train[1][:6000]), (test[0][:2000], test[1][:2000])
     np.savez_compressed(served / "fashion-small.npz", x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
 
     def padded(images, labels):
@@ -198,12 +221,16 @@ def own_dataset_smoke(resnet_smoke, tmp_path_factory):
 
     (px_train, py_train), (px_test, py_test) = padded(x_train, y_train), padded(x_test, y_test)
     np.savez_compressed(workdir / "padded.npz", x_train=px_train, y_train=py_train, x_test=px_test, y_test=py_test)
+
+
+def own_dataset_run(workdir, served, base):
+    """The own-dataset fixture's config files: ``small`` by URL (``served`` at ``base``), ``padded``
+    by file in ``workdir``."""
     digest = {name: hashlib.sha256(path.read_bytes()).hexdigest()
               for name, path in (("small", served / "fashion-small.npz"), ("padded", workdir / "padded.npz"))}
-    with loopback(served) as base:
-        entries = (f"custom_datasets:\n  small: {{url: '{base}/fashion-small.npz', sha256: {digest['small']}}}\n"
-                   f"  padded: {{file: padded.npz, sha256: {digest['padded']}}}\n")
-        return run_to_completion(workdir, OWN_DATASET_SMOKE, extra_config(workdir, entries))
+    entries = (f"custom_datasets:\n  small: {{url: '{base}/fashion-small.npz', sha256: {digest['small']}}}\n"
+               f"  padded: {{file: padded.npz, sha256: {digest['padded']}}}\n")
+    return OWN_DATASET_SMOKE, extra_config(workdir, entries)
 
 
 @pytest.fixture(scope="session")

@@ -116,12 +116,12 @@ def test_an_own_dataset_is_configured_by_name_and_checked_before_any_job(tmp_pat
     path, sha256 = saved(tmp_path)
     config = validate_config({"datasets": ["own", "digits"], "custom_datasets": {"own": {"file": str(path),
                                                                                          "sha256": sha256}},
-                              "training": {"validation_size": 10}})
+                              "training": {"validation_size": 10, "batch_size": 8}})
     assert config["datasets"] == ["own", "digits"]
     refused = {
         "custom_datasets.fashion: the name of a built-in dataset": {"fashion": {"file": str(path), "sha256": sha256}},
         "custom_datasets.own.file: no file": {"own": {"file": str(tmp_path / "gone.npz"), "sha256": sha256}},
-        "training: validation_size + train_size = 10001 exceeds the 40 training images of dataset own":
+        "training.validation_size: 10000 of the 40 training images of dataset own leaves 0 to train on":
             {"own": {"file": str(path), "sha256": sha256}},
     }
     for message, entries in refused.items():
@@ -133,12 +133,12 @@ def test_an_own_dataset_is_configured_by_name_and_checked_before_any_job(tmp_pat
                                   x_test=np.zeros((20, 32, 32, 3), np.uint8))
     with pytest.raises(ConfigError, match=re.escape("models: cnn, on dataset colour: the built-in cnn takes 28x28 "
                                                     "images, not (32, 32, 3)")):
-        validate_config({"datasets": ["colour"], "models": ["cnn"], "training": {"validation_size": 10},
+        validate_config({"datasets": ["colour"], "models": ["cnn"], "training": {"validation_size": 10, "batch_size": 8},
                          "custom_datasets": {"colour": {"file": str(colour), "sha256": colour_sha256}}})
     # an N:M pattern checked against the fan-ins each dataset's images give (32x32x3: 3072 inputs, 27 per 3x3 window)
     def n_of_m_problems(model, m):
         with pytest.raises(ConfigError) as refused:
-            validate_config({"datasets": ["colour", "digits"], "models": [model], "training": {"validation_size": 10},
+            validate_config({"datasets": ["colour", "digits"], "models": [model], "training": {"validation_size": 10, "batch_size": 8},
                              **({"architectures": {model: {"type": "resnet", "depth": 8}}} if model == "resnet8" else {}),
                              "pruning": {"methods": ["n_of_m"], "n_of_m": [2, m]},
                              "custom_datasets": {"colour": {"file": str(colour), "sha256": colour_sha256}}})

@@ -65,13 +65,15 @@ def test_preset_c_is_the_default_config():
 
 
 def test_the_resnet_preset_plans_every_method_family_on_one_trained_resnet(tmp_path):
-    """fashion-resnet20: one training; 5 one-shot methods at 3 k and the 2 at initialization at
-    k = 0 (the trained model); SNIP and SynFlow trained at 2 k; unit alone fine-tuned, at 2 k."""
+    """fashion-resnet20: one training; 5 one-shot methods at 2 k above 0, and k = 0 (the trained
+    model: every method's, the 2 at initialization's too) evaluated once; SNIP and SynFlow
+    trained at 2 k; unit alone fine-tuned, at 2 k."""
     result = snakemake(tmp_path, "--dry-run", configfiles=(REPO / "presets" / "fashion-resnet20.yaml",))
     assert result.returncode == 0, result.stderr[-3000:]
     jobs = planned_jobs(result.stdout)
-    assert {rule: jobs.get(rule, 0) for rule in ("train", "prune", "prune_at_init", "finetune", "latency")} == {
-        "train": 1, "prune": 5 * 3 + 2, "prune_at_init": 2 * 2, "finetune": 2, "latency": 1}
+    rules = ("train", "prune", "evaluate_unpruned", "prune_at_init", "finetune", "latency")
+    assert {rule: jobs.get(rule, 0) for rule in rules} == {
+        "train": 1, "prune": 5 * 2, "evaluate_unpruned": 1, "prune_at_init": 2 * 2, "finetune": 2, "latency": 1}
 
 
 GENERIC = [p for p in PRESETS if p.stem not in PAPERS and p.stem != "fashion-resnet20"]
@@ -86,7 +88,9 @@ def test_preset_is_valid_and_plans_the_expected_jobs(preset, tmp_path):
     jobs = planned_jobs(result.stdout)
     assert jobs["fetch_data"] == len(config["datasets"])
     assert jobs["train"] == trainings
-    assert jobs["prune"] == trainings * len(config["pruning"]["methods"]) * len(config["pruning"]["k"])
+    pruned_k = [k for k in config["pruning"]["k"] if k > 0]  # k = 0: each trained model evaluated once
+    assert jobs["prune"] == trainings * len(config["pruning"]["methods"]) * len(pruned_k)
+    assert jobs.get("evaluate_unpruned", 0) == (trainings if 0 in config["pruning"]["k"] else 0)
     finetunes = (len([e for e in config["finetune"]["epochs"] if e]) * len(config["finetune"]["rounds"])
                  * len(config["finetune"]["k"] or []))
     assert jobs.get("finetune", 0) == trainings * len(config["pruning"]["methods"]) * finetunes

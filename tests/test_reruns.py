@@ -80,8 +80,8 @@ def test_an_edit_to_evaluation_code_reruns_pruning_and_summaries_but_no_training
     edit("measuring/evaluation.py", "def log_softmax(", "def unused_helper():\n    return 1\n\n\ndef log_softmax(")
     jobs = dry_run(*moved)
     assert "train" not in jobs and "fetch_data" not in jobs and "plot_training" not in jobs
-    assert jobs["prune"] == 2 * 2 * 2 * 3 and jobs["finetune"] == 2 * 2 * 2 * 2
-    assert set(jobs) - {"prune", "finetune", "latency"} <= SUMMARIES | {"plot_distributions"}
+    assert jobs["prune"] == 2 * 2 * 2 * 2 and jobs["evaluate_unpruned"] == 4 and jobs["finetune"] == 2 * 2 * 2 * 2
+    assert set(jobs) - {"prune", "evaluate_unpruned", "finetune", "latency"} <= SUMMARIES | {"plot_distributions"}
 
 
 def test_an_edit_to_plotting_reruns_figures_and_the_report_only(moved, edit):
@@ -93,7 +93,8 @@ def test_an_edit_to_plotting_reruns_figures_and_the_report_only(moved, edit):
 def test_an_edit_to_training_code_retrains(moved, edit):
     edit("models/training.py", "def train_model(", "def unused_helper():\n    return 1\n\n\ndef train_model(")
     jobs = dry_run(*moved)
-    assert jobs["train"] == 2 * 2 and jobs["prune"] == 2 * 2 * 2 * 3 and "fetch_data" not in jobs
+    assert jobs["train"] == 2 * 2 and jobs["prune"] == 2 * 2 * 2 * 2 and jobs["evaluate_unpruned"] == 4
+    assert "fetch_data" not in jobs
 
 
 def test_an_edit_to_code_the_fetch_shares_with_training_retrains_in_one_run_and_refetches_nothing(moved, edit):
@@ -101,7 +102,7 @@ def test_an_edit_to_code_the_fetch_shares_with_training_retrains_in_one_run_and_
     # checksums, so it stays, and the trainings are not left for a second run
     edit("plumbing/runtime.py", "def script_logger(", "def unused_helper():\n    return 1\n\n\ndef script_logger(")
     jobs = dry_run(*moved)
-    assert "fetch_data" not in jobs and jobs["train"] == 2 * 2 and jobs["prune"] == 2 * 2 * 2 * 3
+    assert "fetch_data" not in jobs and jobs["train"] == 2 * 2 and jobs["prune"] == 2 * 2 * 2 * 2
 
 
 def test_an_edit_to_a_methods_scoring_reruns_nothing_where_it_is_not_configured(moved, edit):
@@ -118,8 +119,9 @@ def test_an_edit_to_one_method_reruns_its_results_and_what_summarizes_them(moved
          "return [smallest_units_mask(kernel, k) for kernel in weights]")
     listing = dry_run_listing(*moved)
     jobs = planned_jobs(listing)
-    # unit's own results alone: 4 models x 3 k pruned, 4 models x 2 fine-tunings at k = 0.9
-    assert {rule: jobs.pop(rule) for rule in ("prune", "finetune")} == {"prune": 4 * 3, "finetune": 4 * 2}
+    # unit's own results alone: 4 models x 2 k above 0 pruned (k = 0 is no method's), 4 models x 2
+    # fine-tunings at k = 0.9
+    assert {rule: jobs.pop(rule) for rule in ("prune", "finetune")} == {"prune": 4 * 2, "finetune": 4 * 2}
     assert all("/unit/" in path for rule in ("prune", "finetune") for path in planned_outputs(listing, rule))
     assert set(jobs) <= SUMMARIES | {"latency", "plot_distributions"}
 

@@ -131,10 +131,13 @@ def test_efficiency_export_plans_the_pruned_and_fine_tuned_models_of_its_methods
     result = snakemake(tmp_path / "work", "--dry-run", configfiles=(SMOKE, extra))
     assert result.returncode == 0, result.stderr[-3000:]
     jobs = planned_jobs(result.stdout)
-    # 4 trained models; per method, 3 k pruned and k = 0.9 fine-tuned at 2 rounds
-    assert (jobs["export_pruned"], jobs["export_finetuned"]) == (4 * len(methods) * 3, 4 * len(methods) * 2)
+    # 4 trained models; per method, 2 k above 0 pruned and k = 0.9 fine-tuned at 2 rounds; k = 0, the
+    # trained model, once for every method
+    assert (jobs["export_pruned"], jobs["export_finetuned"]) == (4 * len(methods) * 2, 4 * len(methods) * 2)
     exported = planned_outputs(result.stdout, "export_pruned") + planned_outputs(result.stdout, "export_finetuned")
     assert {output.split("/all_but_output/")[1].split("/")[0] for output in exported} == methods
+    unpruned = planned_outputs(result.stdout, "export_unpruned")
+    assert jobs["export_unpruned"] == len(unpruned) == 4 and all("/all_but_output/k0.npz" in o for o in unpruned)
 
 
 def test_changing_one_lambda_retrains_only_those_models(smoke, tmp_path):
@@ -143,7 +146,8 @@ def test_changing_one_lambda_retrains_only_those_models(smoke, tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     jobs = planned_jobs(result.stdout)
     assert jobs["train"] == 2 and "fetch_data" not in jobs
-    assert jobs["prune"] == 2 * 2 * 3 and jobs["finetune"] == 2 * 2 * 2
+    # per retrained model: both methods at k = 0.5 and 0.9, the unpruned model once, fine-tuning at 0.9
+    assert jobs["prune"] == 2 * 2 * 2 and jobs["evaluate_unpruned"] == 2 and jobs["finetune"] == 2 * 2 * 2
     retrained = planned_outputs(result.stdout, "train")
     assert len(retrained) == 2 and all("/dense-l2_0.02-e2-" in line for line in retrained)
 

@@ -3,6 +3,7 @@ prunelab) on Fashion-MNIST's IDX files, saved with ``model.save``. Prints the sa
 test accuracy and loss as JSON, for the test that prunes it through the workflow to compare.
 
     python tests/train_elsewhere.py results/data/fashion model.keras
+    python tests/train_elsewhere.py --untrained model.keras
 """
 
 import json
@@ -23,10 +24,8 @@ def split(directory: Path, prefix: str) -> tuple[np.ndarray, np.ndarray]:
     return images, idx(directory / f"{prefix}-labels-idx1-ubyte", 8)
 
 
-def main(data: str, output: str) -> None:
-    keras.utils.set_random_seed(7)
-    (x_train, y_train), (x_test, y_test) = split(Path(data), "train"), split(Path(data), "t10k")
-    model = keras.Sequential([
+def build() -> keras.Model:
+    return keras.Sequential([
         keras.Input((28, 28, 1)),
         keras.layers.Conv2D(8, 3, padding="same", use_bias=False, name="conv"),
         keras.layers.BatchNormalization(name="conv_bn"),
@@ -38,6 +37,12 @@ def main(data: str, output: str) -> None:
         keras.layers.Dropout(0.2),
         keras.layers.Dense(10, activation="softmax", name="classes"),
     ])
+
+
+def main(data: str, output: str) -> None:
+    keras.utils.set_random_seed(7)
+    (x_train, y_train), (x_test, y_test) = split(Path(data), "train"), split(Path(data), "t10k")
+    model = build()
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     model.fit(x_train[10_000:16_000], y_train[10_000:16_000], batch_size=64, epochs=2, verbose=0)
     model.save(output)
@@ -46,4 +51,7 @@ def main(data: str, output: str) -> None:
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:])
+    if sys.argv[1] == "--untrained":  # the same model untrained, for a dry run of the workflow
+        build().save(sys.argv[2])
+    else:
+        main(*sys.argv[1:])

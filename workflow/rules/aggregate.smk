@@ -1,6 +1,7 @@
 rule aggregate:
     input:
         pruned=pruned_paths(),
+        unpruned=unpruned_paths(),
         finetuned=finetuned_paths(),
         trained=PLAN.trained_results(),
         latency=latency_paths(),
@@ -29,5 +30,6 @@ rule aggregate:
         code=code("aggregate"),
         table_pattern=lambda wildcards: TABLE,
         order=list(PLAN.presentation()),
+        unpruned_methods=PLAN.unpruned_methods(),
     script:
         "../scripts/aggregate.py"

@@ -34,10 +34,13 @@ MODEL = f"results/models/{TRAINED_MODEL}"
 PRUNED = f"results/pruned/{SCOPED}/{{method}}/k{{k}}.json"
 # the pruned model itself, stored against the trained one (prunelab.models.pruned_file)
 PRUNED_MODEL = f"results/pruned/{SCOPED}/{{method}}/k{{k}}.npz"
+# the trained model evaluated as is: every method's k = 0 row (the aggregate names each method)
+UNPRUNED = f"results/pruned/{SCOPED}/k0.json"
 LATENCY_ID = PLAN.latency_id()
 LATENCY_RECORD = f"results/latency/{SCOPED}/{LATENCY_ID}.json"
 FINETUNED = f"results/finetuned/{SCOPED}/{{method}}/k{{k}}/{{finetune_id}}"
 EXPORTED = f"results/exported/{SCOPED}/{{method}}/k{{k}}"
+UNPRUNED_EXPORTED = f"results/exported/{SCOPED}/k0"
 # Summaries of this config (its name keeps several side by side); per-job results are shared.
 SUMMARY = f"results/{config['name']}".rstrip("/")
 METRICS = f"{SUMMARY}/metrics.csv"
@@ -144,18 +147,28 @@ def prune_training_files(wildcards):
 
 
 def latency_paths():
-    return [LATENCY_RECORD.format(**vars(model), scope=PLAN.scope) for model in PLAN.models] if TIMED else []
+    """Each trained model's latency record, unless nothing is timed (no one-shot method on the k
+    grid, or efficiency.latency_batch_sizes empty)."""
+    timed = TIMED and config["efficiency"]["latency_batch_sizes"]
+    return [LATENCY_RECORD.format(**vars(model), scope=PLAN.scope) for model in PLAN.models] if timed else []
 
 
 def timed_models(wildcards):
     """The pruned models of one trained model that its latency job and histograms look at again:
-    every timed method at every k, as their prune jobs wrote them."""
+    every timed method at every k above 0, as their prune jobs wrote them (k = 0 is the trained
+    model itself)."""
     trained = dict(wildcards.items(), scope=PLAN.scope)
-    return [PRUNED_MODEL.format(**trained, method=method, k=k) for method in TIMED for k in K_VALUES]
+    pruned_k = [k for k in K_VALUES if not is_unpruned(float(k))]
+    return [PRUNED_MODEL.format(**trained, method=method, k=k) for method in TIMED for k in pruned_k]
 
 
 def pruned_paths():
-    return [PRUNED.format(**target) for target in PLAN.pruned_targets()]
+    return [PRUNED.format(**target) for target in PLAN.prune_targets()]
+
+
+def unpruned_paths():
+    """The one evaluation of each trained model at k = 0, if any method has a k = 0 row."""
+    return PLAN.per_model(UNPRUNED) if PLAN.unpruned_methods() else []
 
 
 def finetuned_paths():
@@ -164,14 +177,19 @@ def finetuned_paths():
 
 def exported_paths():
     """Every pruned and fine-tuned model of the methods efficiency.export asks for (true: every
-    one-shot method on the k grid)."""
+    one-shot method on the k grid); their k = 0, the trained model, once."""
     chosen = config["efficiency"]["export"]
     exported = TIMED if chosen is True else chosen or []
-    return [f"{EXPORTED}.npz".format(**target) for target in PLAN.pruned_targets() if target["method"] in exported] + [
-        f"{EXPORTED}/{{finetune_id}}.npz".format(**target)
-        for target in PLAN.finetuned_targets()
-        if target["method"] in exported
-    ]
+    unpruned = PLAN.per_model(f"{UNPRUNED_EXPORTED}.npz") if exported and "0" in K_VALUES else []
+    return (
+        unpruned
+        + [f"{EXPORTED}.npz".format(**target) for target in PLAN.prune_targets() if target["method"] in exported]
+        + [
+            f"{EXPORTED}/{{finetune_id}}.npz".format(**target)
+            for target in PLAN.finetuned_targets()
+            if target["method"] in exported
+        ]
+    )
 
 
 def table_paths():

@@ -26,6 +26,32 @@ rule prune:
         "../scripts/prune.py"
 
 
+# The trained model evaluated as is, once: every method's k = 0 row (a method's prune job at
+# k = 0 would compute the same record, method by method).
+rule evaluate_unpruned:
+    input:
+        split_files("test"),
+        data=ancient(PROVENANCE),
+        weights=f"{MODEL}/weights.npz",
+        record=f"{MODEL}/train.json",
+    output:
+        metrics=UNPRUNED,
+    log:
+        f"{LOGS}/evaluate_unpruned/{SCOPED}.log",
+    benchmark:
+        f"{BENCHMARKS}/evaluate_unpruned/{SCOPED}.tsv"
+    conda:
+        NUMPY.conda
+    threads: NUMPY.threads
+    resources:
+        **NUMPY.resources,
+    params:
+        selection=SELECTION,
+        code=code("evaluate_unpruned"),
+    script:
+        "../scripts/evaluate_unpruned.py"
+
+
 rule finetune:
     input:
         split_files("train"),

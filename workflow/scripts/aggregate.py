@@ -2,11 +2,13 @@
 
 from prunelab.plumbing.fileio import atomic_output, read_json, write_text
 from prunelab.plumbing.runtime import script_logger
-from prunelab.results.tables import latency_frame, metrics_frame, summarize, table_document
+from prunelab.results.tables import latency_frame, method_rows, metrics_frame, summarize, table_document
 
 log = script_logger(snakemake.log[0])
-records = [*snakemake.input.pruned, *snakemake.input.finetuned, *snakemake.input.trained]
-metrics = metrics_frame([read_json(path) for path in records])
+records = [read_json(path) for path in [*snakemake.input.pruned, *snakemake.input.finetuned, *snakemake.input.trained]]
+records += [row for path in snakemake.input.unpruned
+            for row in method_rows(read_json(path), snakemake.params.unpruned_methods)]
+metrics = metrics_frame(records)
 latency = latency_frame([row for path in snakemake.input.latency for row in read_json(path)["rows"]])
 for frame, path in ((metrics, snakemake.output.metrics), (latency, snakemake.output.latency)):
     with atomic_output(path, "w") as handle:

@@ -22,10 +22,14 @@ batch_sizes, repeats = snakemake.params.batch_sizes, snakemake.params.repeats
 images, _ = load_split(Path(snakemake.input.data).parent, trained["dataset"], "test")
 x = features(architecture, images[: max(batch_sizes, default=1)])
 rows, measured = [], {}  # dense forms of equal shapes are timed once (prunelab.measuring.latency)
-pruned_models = iter(snakemake.input.pruned)  # every method at every k, in that order (the rule's)
+pruned_models = iter(snakemake.input.pruned)  # every method at every k above 0, in that order (the rule's)
+unpruned = None  # k = 0, the trained model itself: timed once for every method's row
 for method in snakemake.params.methods:
     for k in snakemake.params.k:
-        timed = latency_rows(load_pruned(next(pruned_models), network), x, batch_sizes, repeats, measured)
+        if k > 0:
+            timed = latency_rows(load_pruned(next(pruned_models), network), x, batch_sizes, repeats, measured)
+        else:
+            timed = unpruned = unpruned or latency_rows(network, x, batch_sizes, repeats, measured)
         rows += [{**identity(trained, snakemake.wildcards.scope, method, k), **row} for row in timed]
         log.info("%s k=%s: %s", method, k, ", ".join(f"{r['runtime']} {r['form']} b{r['batch_size']} "
                                                      f"{r['median_ms']:.3f} ms" for r in timed))

@@ -12,9 +12,9 @@ log = script_logger(snakemake.log[0])
 trained = read_json(snakemake.input.record)
 network = Network.load(snakemake.input.weights, trained["spec"]["architecture"])
 layers = pruned_layers(network, snakemake.params.selection)
-pruned_models = iter(snakemake.input.pruned)  # every method at every k, in that order (the rule's)
-left = {method: survivors(network, layers, {k: load_pruned(next(pruned_models), network) for k in snakemake.params.k},
-                          by_unit)
+pruned_models = iter(snakemake.input.pruned)  # every method at every k above 0, in that order (the rule's)
+left = {method: survivors(network, layers, {k: load_pruned(next(pruned_models), network) if k > 0 else network
+                                            for k in snakemake.params.k}, by_unit)
         for method, by_unit in snakemake.params.removes_units.items()}
 save_figure(distributions(left, layers, title=model_label(snakemake.output[0])), snakemake.output[0])
 log.info("wrote %s", snakemake.output[0])

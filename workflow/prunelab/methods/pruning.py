@@ -103,6 +103,14 @@ def _prune_layers(network: Network, method: Method, k: float | Fraction, layers:
     return apply_masks(changed, masks, unit_level=method.removes_units), masks
 
 
+def unpruned(network: Network, layers: list[int]) -> tuple[Network, list[np.ndarray | None]]:
+    """k = 0, whatever the method: the network itself, with a keep-everything mask on ``layers``."""
+    masks: list[np.ndarray | None] = [None] * network.num_layers
+    for index in layers:
+        masks[index] = np.ones(network.kernels[index].shape, dtype=bool)
+    return apply_masks(network, masks), masks
+
+
 def prune(network: Network, method: Method, k: float | Fraction, layers: list[int], seed: int = 0,
           data: PruningData | Callable[[], PruningData] = PruningData()) -> tuple[Network, list[np.ndarray | None]]:
     """Apply ``method`` at fraction ``k`` to the kernels of ``layers``.
@@ -113,17 +121,15 @@ def prune(network: Network, method: Method, k: float | Fraction, layers: list[in
     units they remove. A method that asks for calibration inputs prunes one layer at a time,
     in order, so each layer's inputs pass through the layers pruned before it.
     """
-    masks: list[np.ndarray | None] = [None] * network.num_layers
     if is_unpruned(k):
-        for index in layers:
-            masks[index] = np.ones(network.kernels[index].shape, dtype=bool)
-        return apply_masks(network, masks), masks
+        return unpruned(network, layers)
     if method.masks is None:
         raise ValueError(f"method {method.name!r} ({method.runs}) has no mask function; it runs as its own job")
     if callable(data):
         data = data()
     if not method.layer_by_layer:
         return _prune_layers(network, method, k, layers, seed, data)
+    masks: list[np.ndarray | None] = [None] * network.num_layers
     for index in layers:
         network, layer_masks = _prune_layers(network, method, k, [index], seed, data)
         masks[index] = layer_masks[index]

@@ -34,8 +34,10 @@ class PruningJob:
         self.spec, self.seed, self.dataset = self.trained["spec"], self.trained["seed"], self.trained["dataset"]
         self.network = Network.load(snakemake.input.weights, self.spec["architecture"])
         self.layers = pruned_layers(self.network, snakemake.params.selection)
-        self.settings = dict(snakemake.params.settings or {})
-        self.method = load_method(snakemake.params.method)
+        # the unpruned model's evaluation runs no method (every method's k = 0 is that model)
+        runs_a_method = "method" in snakemake.params.keys()
+        self.method = load_method(snakemake.params.method) if runs_a_method else None
+        self.settings = dict(snakemake.params.settings or {}) if runs_a_method else {}
         self.data_dir = Path(snakemake.input.data).parent
 
     @property
@@ -60,7 +62,7 @@ class PruningJob:
         """The metrics row of ``pruned`` on the test set, with ``details`` (settings, schedule...)
         kept in the job's JSON record beside it."""
         images, labels = self.split("test")
-        method = self.method.name
+        method = self.method.name if self.method else None
         record = pruning_record(trained=self.trained, scope=self.wildcards.scope, method=method, k=k,
                                 network=self.network, pruned=pruned, masks=masks,
                                 x=features(self.spec["architecture"], images), labels=labels, finetune=finetune)

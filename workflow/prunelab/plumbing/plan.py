@@ -15,6 +15,7 @@ from typing import Callable
 from ..methods.pruning import method_spec
 from ..methods.registry import code_files, configured_methods, method_order, method_settings
 from ..methods.scope import scope_name
+from ..methods.selection import is_unpruned
 from ..models.augmentation import NO_AUGMENTATION
 from ..models.backend import DEFAULT_BACKEND
 from ..models.keras_models import DEFAULT_PRECISION
@@ -141,6 +142,17 @@ class Plan:
         return [dict(vars(model), scope=self.scope, method=name, k=format_number(k))
                 for model in self.models for name, method in self.methods.items()
                 for k in method.one_shot_k(self.config["pruning"]["k"], self.config)]
+
+    def prune_targets(self) -> list[dict]:
+        """Wildcards of every prune job: the pruned targets above k = 0 (every method's k = 0 row is
+        the trained model itself, evaluated once: :meth:`unpruned_methods`)."""
+        return [target for target in self.pruned_targets() if not is_unpruned(float(target["k"]))]
+
+    def unpruned_methods(self) -> list[str]:
+        """The methods whose k = 0 row is the trained model evaluated as is: one evaluation per
+        trained model serves them all."""
+        return [name for name, method in self.methods.items()
+                if any(is_unpruned(k) for k in method.one_shot_k(self.config["pruning"]["k"], self.config))]
 
     def finetuned_targets(self) -> list[dict]:
         """Wildcards of every fine-tuned model of the config (one-shot methods only)."""

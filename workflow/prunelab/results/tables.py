@@ -27,6 +27,12 @@ def one_shot(methods: dict, method: str) -> bool:
     return methods.get(method, {}).get("runs", "one_shot") == "one_shot"
 
 
+def method_rows(unpruned: dict, methods: list[str]) -> list[dict]:
+    """The record of a trained model evaluated as is, as the k = 0 row of each of ``methods``
+    (k = 0 is the trained model itself, whatever the method)."""
+    return [{**unpruned, "method": method} for method in methods]
+
+
 def metrics_frame(records: list[dict]) -> pd.DataFrame:
     """One row per pruned model, in a stable order (so reruns give identical bytes)."""
     frame = pd.DataFrame.from_records(records)
