@@ -33,8 +33,7 @@ JOB_BUDGETS = {"smoke": 59, "cnn_smoke": 27, "methods_smoke": 55, "jax_smoke": 1
                "imported_smoke": 20, "own_dataset_smoke": 43, "cifar10_smoke": 28}
 
 
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
-def pytest_collection_modifyitems(items):
+def pytest_collection_modifyitems(config, items):
     """Marks from what a test uses: TensorFlow training is slow, a finished workflow run is an
     integration test (``make unit`` runs the rest in seconds), grouped by its fixtures' family."""
     for item in items:
@@ -45,7 +44,16 @@ def pytest_collection_modifyitems(items):
         if families:
             assert len(families) == 1, f"{item.nodeid} uses the runs of several families: {families}"
             item.add_marker(pytest.mark.integration)
-            item.add_marker(pytest.mark.xdist_group(families.pop()))
+            keep_on_one_worker(config, item, families.pop())
+
+
+def keep_on_one_worker(config, item, group):
+    """Send the test to its group's worker under ``--dist loadgroup``. pytest-xdist (3.8) does so by
+    appending '@group' to the item's ``_nodeid``, which pytest 9 no longer reads (a node's id is its
+    ``_id``), so that its groups are silently ignored: the suffix is added here, the same way."""
+    item.add_marker(pytest.mark.xdist_group(group))
+    if getattr(config.option, "loadgroup", False):  # set in pytest-xdist's workers
+        item._id = type(item._id).parse(f"{item.nodeid}@{group}")
 
 
 SMOKE = REPO / "tests" / "smoke.yaml"
