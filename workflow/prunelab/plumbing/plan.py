@@ -137,8 +137,9 @@ class Plan:
                 for target in targets]
 
     def pruned_targets(self) -> list[dict]:
-        """Wildcards of every prune job: one-shot methods at their k, and k = 0 (the trained model
-        itself) of the methods that train, unless their k = 0 trains too."""
+        """Wildcards of every one-shot result row: one-shot methods at their k, and k = 0 (the
+        trained model itself) of the methods that train, unless their k = 0 trains too. Prune jobs
+        make those above k = 0 (:meth:`prune_targets`)."""
         return [dict(vars(model), scope=self.scope, method=name, k=format_number(k))
                 for model in self.models for name, method in self.methods.items()
                 for k in method.one_shot_k(self.config["pruning"]["k"], self.config)]
