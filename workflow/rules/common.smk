@@ -25,6 +25,8 @@ pin_threads(1)
 
 PLAN = Plan(config)
 K_VALUES = [format_number(k) for k in config["pruning"]["k"]]
+# the k that prune jobs make (k = 0 is the trained model itself: evaluate_unpruned)
+PRUNED_K = [k for k in K_VALUES if not is_unpruned(float(k))]
 SELECTION = config["pruning"]["layers"]
 TIMED = PLAN.timed_methods()
 
@@ -158,8 +160,7 @@ def timed_models(wildcards):
     every timed method at every k above 0, as their prune jobs wrote them (k = 0 is the trained
     model itself)."""
     trained = dict(wildcards.items(), scope=PLAN.scope)
-    pruned_k = [k for k in K_VALUES if not is_unpruned(float(k))]
-    return [PRUNED_MODEL.format(**trained, method=method, k=k) for method in TIMED for k in pruned_k]
+    return [PRUNED_MODEL.format(**trained, method=method, k=k) for method in TIMED for k in PRUNED_K]
 
 
 def pruned_paths():
@@ -180,7 +181,7 @@ def exported_paths():
     one-shot method on the k grid); their k = 0, the trained model, once."""
     chosen = config["efficiency"]["export"]
     exported = TIMED if chosen is True else chosen or []
-    unpruned = PLAN.per_model(f"{UNPRUNED_EXPORTED}.npz") if exported and "0" in K_VALUES else []
+    unpruned = PLAN.per_model(f"{UNPRUNED_EXPORTED}.npz") if exported and PRUNED_K != K_VALUES else []
     return (
         unpruned
         + [f"{EXPORTED}.npz".format(**target) for target in PLAN.prune_targets() if target["method"] in exported]
