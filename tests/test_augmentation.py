@@ -73,35 +73,39 @@ import numpy as np
 from prunelab.models.training import fit
 from prunelab.plumbing.config import validate_config
 
-backend, augment = sys.argv[1], {"crop": 2, "flip": True} if sys.argv[2] == "on" else {}
-config = validate_config({"training": {"backend": backend, "augment": augment, "validation_size": 64},
-                          "models": ["cnn"], "architectures": {"cnn": {"type": "cnn", "conv": [4], "kernel_size": 3,
-                                                                       "pool": [True], "hidden": [8]}}})
-from prunelab.plumbing.plan import training_specs
-[spec] = training_specs({**config, "regularizers": ["none"]}).values()
-rng = np.random.default_rng(0)
-images, labels = rng.integers(0, 256, size=(320, 28, 28), dtype=np.uint8), rng.integers(0, 10, 320)
-network, history = fit(images, labels, spec=spec, seed=0, log=logging.getLogger(), epochs=2, learning_rate=0.01,
-                       batch_size=50)
 from prunelab.data.loading import features
 from prunelab.measuring.evaluation import classification_metrics, predict
-validation = classification_metrics(predict(network, features(spec["architecture"], images[:64])), labels[:64])
-kept = [row for row in history if row["best"]][-1]
-print(hashlib.sha256(b"".join(k.tobytes() for k in network.kernels)).hexdigest(), kept["val_loss"], validation["loss"])
+from prunelab.plumbing.plan import training_specs
+
+backend = sys.argv[1]
+rng = np.random.default_rng(0)
+images, labels = rng.integers(0, 256, size=(320, 28, 28), dtype=np.uint8), rng.integers(0, 10, 320)
+for augment in sys.argv[2:]:  # one training after the other in this process
+    augment = {"crop": 2, "flip": True} if augment == "on" else {}
+    config = validate_config({"training": {"backend": backend, "augment": augment, "validation_size": 64},
+                              "models": ["cnn"], "architectures": {"cnn": {"type": "cnn", "conv": [4], "kernel_size": 3,
+                                                                           "pool": [True], "hidden": [8]}}})
+    [spec] = training_specs({**config, "regularizers": ["none"]}).values()
+    network, history = fit(images, labels, spec=spec, seed=0, log=logging.getLogger(), epochs=2, learning_rate=0.01,
+                           batch_size=50)
+    validation = classification_metrics(predict(network, features(spec["architecture"], images[:64])), labels[:64])
+    kept = [row for row in history if row["best"]][-1]
+    print(hashlib.sha256(b"".join(k.tobytes() for k in network.kernels)).hexdigest(), kept["val_loss"],
+          validation["loss"])
 """
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("backend", ["tensorflow", "jax"])
 def test_augmented_training_is_reproducible_and_validates_on_unaugmented_images(backend):
-    """Two runs give the same weights; augmentation changes them; the kept epoch's validation loss
-    in the history is the loss of the kept weights on the validation images as they are."""
-    def train(augment):
-        result = subprocess.run([sys.executable, "-c", TRAIN, backend, augment], capture_output=True, text=True,
+    """Two runs in two processes give the same weights; augmentation changes them; the kept epoch's
+    validation loss in the history is the loss of the kept weights on the validation images as they are."""
+    def train(*augment):
+        result = subprocess.run([sys.executable, "-c", TRAIN, backend, *augment], capture_output=True, text=True,
                                 cwd=REPO, check=True, env={**os.environ, "PYTHONPATH": str(REPO / "workflow")})
-        digest, logged, measured = result.stdout.split()
-        return digest, float(logged), float(measured)
+        return [(digest, float(logged), float(measured))
+                for digest, logged, measured in (line.split() for line in result.stdout.splitlines())]
 
-    first, again, plain = train("on"), train("on"), train("off")
+    [first], [again, plain] = train("on"), train("on", "off")
     assert first[0] == again[0] and first[0] != plain[0]
     assert first[1] == pytest.approx(first[2], rel=1e-4)

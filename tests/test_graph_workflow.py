@@ -63,40 +63,58 @@ def test_a_resnet_is_timed_in_numpy_and_onnx_runtime(resnet_smoke):
     assert (latency["median_ms"] > 0).all()
 
 
+@pytest.fixture(scope="module")
+def resnet_models_in_plain_keras(resnet_smoke, tmp_path_factory):
+    return _load_in_plain_keras(resnet_smoke, ("resnet8", "mine"), tmp_path_factory.mktemp("plain-keras"))
+
+
 @pytest.mark.parametrize("model", ["resnet8", "mine"])
-def test_trained_and_exported_models_load_in_plain_keras(resnet_smoke, tmp_path, model):
+def test_trained_and_exported_models_load_in_plain_keras(resnet_models_in_plain_keras, model):
     """model.keras beside the trained weights, and the exported unit-pruned model, load with
     keras.saving.load_model in a Python without prunelab and predict what the workflow measured."""
-    trained, exported = _load_in_plain_keras(resnet_smoke, model, tmp_path)
+    trained, exported = resnet_models_in_plain_keras[model]
     # the saved config and HDF5 layout weigh more beside a tiny model
     assert exported.stat().st_size < trained.stat().st_size * (0.5 if model == "resnet8" else 0.7)
 
 
-def _load_in_plain_keras(workdir, model, tmp_path):
-    """Load the trained and the exported unit-pruned (k = 0.5) ``model.keras`` of a run in plain
-    Keras (no prunelab, on JAX) and compare their predictions with the workflow's own engine."""
-    [trained] = (workdir / "results" / "models").glob(f"fashion/{model}-*/seed0/model.keras")
-    [exported] = (workdir / "results" / "exported").glob(f"fashion/{model}-*/seed0/*/unit/k0.5.keras")
+# Loads each (model file, inputs) pair named on its command line and saves the predictions.
+PLAIN_KERAS = """import sys, numpy as np, keras
+for model, inputs, predictions in zip(*[iter(sys.argv[1:])] * 3):
+    np.save(predictions, keras.saving.load_model(model).predict(np.load(inputs), verbose=0))
+"""
+
+
+def _load_in_plain_keras(workdir, models, folder):
+    """Load the trained and the exported unit-pruned (k = 0.5) ``model.keras`` of each of a run's
+    ``models`` in plain Keras (no prunelab, on JAX; one process for all, as Keras's import is most
+    of the time) and compare their predictions with the workflow's own engine; returns each
+    model's two files."""
     from prunelab.data.loading import features, load_split
     from prunelab.measuring.export import load
     from prunelab.models.network import Network, logits
     from prunelab.plumbing.fileio import read_json
 
-    record = read_json(trained.parent / "train.json")
-    images, labels = load_split(workdir / "results" / "data" / "fashion", "fashion", "test")
-    x = features(record["spec"]["architecture"], images[:200])
-    np.save(tmp_path / "x.npy", x)
-    script = ("import sys, numpy as np, keras; m = keras.saving.load_model(sys.argv[1]); "
-              "np.save(sys.argv[2], m.predict(np.load(sys.argv[3]), verbose=0))")
-    for path, network in ((trained, Network.load(trained.parent / "weights.npz", record["spec"]["architecture"])),
-                          (exported, load(exported.with_suffix(".npz")))):
-        subprocess.run([sys.executable, "-c", script, str(path), str(tmp_path / "p.npy"), str(tmp_path / "x.npy")],
-                       check=True, capture_output=True, env={"PATH": "/usr/bin:/bin", "KERAS_BACKEND": "jax"})
-        expected = logits(network, x)
-        probabilities = np.exp(expected - expected.max(1, keepdims=True))
+    images, _ = load_split(workdir / "results" / "data" / "fashion", "fashion", "test")
+    files, expected, arguments = {}, [], []
+    for model in models:
+        [trained] = (workdir / "results" / "models").glob(f"fashion/{model}-*/seed0/model.keras")
+        [exported] = (workdir / "results" / "exported").glob(f"fashion/{model}-*/seed0/*/unit/k0.5.keras")
+        record = read_json(trained.parent / "train.json")
+        x = features(record["spec"]["architecture"], images[:200])
+        np.save(folder / f"{model}-x.npy", x)
+        for form, path, network in (
+                ("trained", trained, Network.load(trained.parent / "weights.npz", record["spec"]["architecture"])),
+                ("exported", exported, load(exported.with_suffix(".npz")))):
+            arguments += [str(path), str(folder / f"{model}-x.npy"), str(folder / f"{model}-{form}.npy")]
+            expected.append((arguments[-1], logits(network, x)))
+        files[model] = trained, exported
+    subprocess.run([sys.executable, "-c", PLAIN_KERAS, *arguments], check=True, capture_output=True,
+                   env={"PATH": "/usr/bin:/bin", "KERAS_BACKEND": "jax"})
+    for predictions, logit in expected:
+        probabilities = np.exp(logit - logit.max(1, keepdims=True))
         probabilities /= probabilities.sum(1, keepdims=True)
-        np.testing.assert_allclose(np.load(tmp_path / "p.npy"), probabilities, rtol=1e-3, atol=1e-5)
-    return trained, exported
+        np.testing.assert_allclose(np.load(predictions), probabilities, rtol=1e-3, atol=1e-5, err_msg=predictions)
+    return files
 
 
 def test_a_model_trained_elsewhere_is_pruned_as_it_was_saved(imported_smoke, tmp_path):
@@ -126,7 +144,7 @@ def test_a_model_trained_elsewhere_is_pruned_as_it_was_saved(imported_smoke, tmp
     assert finetuned["accuracy"].iloc[0] > half.loc["unit", "accuracy"]
     gradual = table[(table["method"] == "gradual") & (table["k"] == 0.5)]
     assert gradual["sparsity"].round(3).iloc[0] == 0.5
-    _load_in_plain_keras(imported_smoke, "theirs", tmp_path)
+    _load_in_plain_keras(imported_smoke, ("theirs",), tmp_path)
 
 
 def test_the_report_shows_the_resnet(resnet_smoke):
