@@ -95,7 +95,7 @@ def test_cifar10_is_a_dataset_the_config_knows_before_it_is_fetched():
 def test_the_cifar10_presets_run_end_to_end_on_a_loopback_archive(cifar10_smoke):
     """ResNet-20 and VGG-16 with the presets' protocol (SGD on a step schedule, crop + flip, the
     last epoch kept) on 32x32x3 images fetched as CIFAR-10's archive: ResNet-20's preset's methods
-    but those at initialization, and VGG-16's one-shot ones, give rows, evaluated on the archive's
+    but those at initialization, and VGG-16 by weight and unit, give rows, evaluated on the archive's
     100 test images, reported beside the published figures."""
     import json
 
@@ -107,7 +107,7 @@ def test_the_cifar10_presets_run_end_to_end_on_a_loopback_archive(cifar10_smoke)
     assert fetched["images"] == {"train": 400, "test": 100} and fetched["archive"]["bytes"] > 0
     expected = {"cifar10-resnet20": ({"weight", "global_weight", "random", "unit", "lottery"},
                                      {"unit"}),
-                "cifar10-vgg16": ({"weight", "global_weight", "random", "unit"}, set())}
+                "cifar10-vgg16": ({"weight", "unit"}, set())}
     for preset, (methods, finetuned) in expected.items():
         table = pd.read_csv(results / preset / "metrics.csv")
         assert set(table["method"]) == methods and (table["total"] == 100).all()

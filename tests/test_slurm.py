@@ -36,10 +36,8 @@ def test_smoke_config_through_slurm_gives_the_local_metrics(smoke, slurm_cluster
     planned = planned_jobs(snakemake(workdir, "--dry-run", metrics, configfiles=configfiles).stdout)
     result = snakemake(workdir, metrics, "--workflow-profile", str(REPO / "profiles" / "slurm"),
                        # this test cluster keeps no accounting database, so sacct cannot answer;
-                       # finished jobs stay visible to squeue (MinJobAge=600). The plugin checks again
-                       # this many seconds after a check that saw a job finish, else 10 s later than
-                       # last time: 6 s is about a short job's time through sbatch (2 s cost 14 s a step)
-                       "--slurm-status-command", "squeue", "--slurm-init-seconds-before-status-checks", "6",
+                       # finished jobs stay visible to squeue (MinJobAge=600)
+                       "--slurm-status-command", "squeue", "--slurm-init-seconds-before-status-checks", "2",
                        configfiles=configfiles)
     assert result.returncode == 0, result.stderr[-5000:]
     submitted = result.stderr.count("has been submitted with SLURM jobid")
