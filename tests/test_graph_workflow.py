@@ -100,13 +100,14 @@ def _load_in_plain_keras(workdir, models, folder):
         [trained] = (workdir / "results" / "models").glob(f"fashion/{model}-*/seed0/model.keras")
         [exported] = (workdir / "results" / "exported").glob(f"fashion/{model}-*/seed0/*/unit/k0.5.keras")
         record = read_json(trained.parent / "train.json")
-        x = features(record["spec"]["architecture"], images[:200])
-        np.save(folder / f"{model}-x.npy", x)
+        x, inputs = features(record["spec"]["architecture"], images[:200]), folder / f"{model}-x.npy"
+        np.save(inputs, x)
         for form, path, network in (
                 ("trained", trained, Network.load(trained.parent / "weights.npz", record["spec"]["architecture"])),
                 ("exported", exported, load(exported.with_suffix(".npz")))):
-            arguments += [str(path), str(folder / f"{model}-x.npy"), str(folder / f"{model}-{form}.npy")]
-            expected.append((arguments[-1], logits(network, x)))
+            predictions = folder / f"{model}-{form}.npy"
+            arguments += [str(path), str(inputs), str(predictions)]
+            expected.append((predictions, logits(network, x)))
         files[model] = trained, exported
     subprocess.run([sys.executable, "-c", PLAIN_KERAS, *arguments], check=True, capture_output=True,
                    env={"PATH": "/usr/bin:/bin", "KERAS_BACKEND": "jax"})
