@@ -13,7 +13,7 @@ import contextlib
 import os
 import sys
 
-from ..plumbing.runtime import claim_cpus, pin_threads
+from ..plumbing.runtime import claim_cpus, cpus_seen_at_start, pin_threads
 
 BACKENDS = ("tensorflow", "jax")
 DEFAULT_BACKEND = "tensorflow"
@@ -71,7 +71,9 @@ def xla_flags(threads: int) -> str:
 def import_jax_keras(threads: int):
     """Import Keras on its JAX backend with ``threads`` CPU threads; returns the keras module.
     XLA's flags bound its Eigen pool only, so the process is also bound to ``threads`` free CPUs
-    (``claim_cpus``) before JAX starts its threads, which inherit the binding. On a machine with
+    (``claim_cpus``) before JAX starts its threads, which inherit the binding; where too few are
+    free, XLA still starts seeing ``threads`` of them, so its results do not follow how busy the
+    machine was (``cpus_seen_at_start``). On a machine with
     a GPU and JAX's CUDA build installed, JAX runs the steps there."""
     settings = {"backend": "jax", "threads": threads}
     if "keras" in sys.modules:
@@ -86,8 +88,11 @@ def import_jax_keras(threads: int):
     # TensorFlow stays out: Keras would import it (seconds, and a second thread pool) only to
     # seed it too; marked missing, it counts as not installed
     sys.modules.setdefault("tensorflow", None)
-    with _hidden(UNUSED_BY["jax"]):
+    with _hidden(UNUSED_BY["jax"]), cpus_seen_at_start(threads):
+        import jax
         import keras
+
+        jax.devices()  # XLA's CPU client starts here, seeing ``threads`` CPUs however many are free
 
     _PINNED.update(settings)
     return keras

@@ -3,6 +3,7 @@ the environment that can change results across machines."""
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import platform
@@ -34,8 +35,9 @@ def claim_cpus(count: int, directory: Path | None = None) -> set[int] | None:
     concurrent jobs of any workflow on the machine take different CPUs. Returns the CPUs bound,
     or None where the process stays free to use all of them: ``count`` covers every CPU, or too
     few are free (jobs' threads add up to more than the machine's CPUs, as with ``--cores 4`` on
-    two, when binding one job to a shared CPU would only slow it down). Affinity does not change
-    results (the same weights bound or not, measured: docs/performance.md)."""
+    two, when binding one job to a shared CPU would only slow it down). Whether bound or not, the
+    library must start seeing ``count`` CPUs (``cpus_seen_at_start``): XLA splits a convolution's
+    sums by them, so a CNN's weights would follow how many CPUs were free."""
     available = sorted(os.sched_getaffinity(0))
     if count >= len(available):
         return None
@@ -62,6 +64,24 @@ def claim_cpus(count: int, directory: Path | None = None) -> set[int] | None:
     _HELD_CPUS.update(claimed)
     os.sched_setaffinity(0, set(claimed))
     return set(claimed)
+
+
+@contextlib.contextmanager
+def cpus_seen_at_start(count: int):
+    """Inside the block the process may use only ``count`` of its CPUs; afterwards every thread,
+    those started inside included, may use all of them again. For a library that sizes its thread
+    pools by the CPUs it may use when it starts, and splits its work, sums included, by that
+    size: XLA's CPU client, started inside, then computes the same bits whether the job was
+    bound to free CPUs or shares every CPU (a JAX CNN's weights differed between the two,
+    measured: docs/performance.md)."""
+    allowed = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, set(sorted(allowed)[:count]))
+    try:
+        yield
+    finally:
+        for thread in os.listdir("/proc/self/task"):
+            with contextlib.suppress(OSError):  # a thread that has ended since
+                os.sched_setaffinity(int(thread), allowed)
 
 
 def environment_record(packages: tuple[str, ...] = ("numpy",)) -> dict:
