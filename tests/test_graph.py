@@ -8,7 +8,8 @@ import sys
 import numpy as np
 import pytest
 
-from prunelab.measuring.channel_compaction import channel_keep, compact, masked, parameter_count
+from prunelab.measuring.channel_compaction import compact, masked, parameter_count
+from prunelab.methods.unit import channel_keep
 from prunelab.models.dependency import Group, dependency_groups
 from prunelab.models.graph import Graph, Node, UnsupportedModel, run
 

@@ -1,10 +1,7 @@
 """Structured pruning of a graph by dependency groups, and the genuinely smaller model it gives.
 
-A group's channels are scored together: channel c's score is the sum over the group's
-trainable producers of the L2 norm of their filter c (the group's summed L2 norm, as DepGraph's
-default importance), and the ``round(k * channels)`` lowest go from every member at the same
-positions; at least one channel of each group stays, so no layer is left without outputs.
-
+Which channels of each group stay is a method's choice (``unit`` scores them:
+:mod:`prunelab.methods.unit`); they go from every member of the group at the same positions.
 In the *masked* model a removed channel is zeroed in every producer (kernel column and bias)
 and in its batch norms (γ and β), so it carries exactly zero everywhere: batch norm's shift is
 zeroed with the channel, not folded into the next layer's bias (a folded constant would meet
@@ -15,28 +12,12 @@ smaller model computes what the masked one does, up to float summation order.
 
 from __future__ import annotations
 
-from fractions import Fraction
-
 import numpy as np
 
-from ..methods.selection import smallest_score_mask, unit_norms
 from ..models.dependency import Group, input_rows, pruned_groups
 from ..models.graph import Graph, batch_norm
 
 BATCH_NORM_CHANNEL = ("gamma", "beta", "moving_mean", "moving_variance")
-
-
-def channel_keep(graph: Graph, weights: dict, k: float | Fraction) -> list[tuple[Group, np.ndarray]]:
-    """For every group pruning can shrink, which channels stay at fraction ``k`` (ties by
-    position): channel c is scored by Σ over the group's trainable producers of ‖filter c‖₂."""
-    kept = []
-    for group, producers in pruned_groups(graph):
-        scores = sum(unit_norms(weights[name]["kernel"]) for name in producers)
-        keep = smallest_score_mask(scores, k)
-        if not keep.any():
-            keep[np.argmax(scores)] = True
-        kept.append((group, keep))
-    return kept
 
 
 def channel_arrays(group: Group, weights: dict) -> list[tuple[str, str]]:

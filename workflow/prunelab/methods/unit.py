@@ -1,13 +1,34 @@
 """``unit``: whole neurons or conv filters of smallest L2 norm, per layer (structured pruning
 that compaction turns into a smaller dense network); in a graph model (ResNet, VGG), channels by
-dependency group."""
+dependency group. The score is this method's own, here: an edit to it reruns unit's results
+and nothing trained (tests/test_reruns.py)."""
+
+from __future__ import annotations
+
+from fractions import Fraction
 
 import numpy as np
 
-from ..measuring.channel_compaction import channel_keep
+from ..models.dependency import Group, pruned_groups
+from ..models.graph import Graph
 from ..models.graph_network import GraphNetwork
 from .method import Method
-from .selection import smallest_units_mask
+from .selection import smallest_score_mask, smallest_units_mask, unit_norms
+
+
+def channel_keep(graph: Graph, weights: dict, k: float | Fraction) -> list[tuple[Group, np.ndarray]]:
+    """For every group pruning can shrink, which channels stay at fraction ``k`` (ties by
+    position): channel c is scored by Σ over the group's trainable producers of ‖filter c‖₂ (the
+    group's summed L2 norm, DepGraph's default importance); at least one channel of each group
+    stays, so no layer is left without outputs."""
+    kept = []
+    for group, producers in pruned_groups(graph):
+        scores = sum(unit_norms(weights[name]["kernel"]) for name in producers)
+        keep = smallest_score_mask(scores, k)
+        if not keep.any():
+            keep[np.argmax(scores)] = True
+        kept.append((group, keep))
+    return kept
 
 
 def unit_masks(weights: list[np.ndarray], k: float, seed: int = 0, *, network, layers: list[int]

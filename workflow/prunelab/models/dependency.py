@@ -136,7 +136,7 @@ def pruned_groups(graph: Graph) -> list[tuple[Group, list[str]]]:
     (an option-A shortcut) goes with them but is never scored."""
     trainable = set(graph.prunable())
     found = []
-    for group in dependency_groups(graph):
+    for group in graph.groups:
         producers = [name for name in group.producers if name in trainable]
         if group.prunable and producers:
             found.append((group, producers))

@@ -88,6 +88,14 @@ class Graph:
         """Each layer's output shape for one input (:func:`output_shapes`), computed once."""
         return output_shapes(self)
 
+    @functools.cached_property
+    def groups(self) -> tuple:
+        """Which channels move together (:func:`prunelab.models.dependency.dependency_groups`),
+        computed once per graph: a unit prune, its compaction and its counts all read them."""
+        from .dependency import dependency_groups  # which reads graphs: imported when first asked
+
+        return tuple(dependency_groups(self))
+
     def prunable(self) -> list[str]:
         """The trainable Dense and Conv2D layers in the model's order: the layers ``pruning.layers``
         counts. A frozen layer (a fixed shortcut projection) is never pruned."""
