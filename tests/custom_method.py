@@ -46,3 +46,17 @@ def input_weighted(weights, k, seed, inputs):
     removed = np.argsort(score, axis=0, kind="stable")[: int(round(k * score.shape[0]))]
     np.put_along_axis(keep, removed, False, axis=0)
     return [keep.reshape(kernel.shape)]
+
+
+def network_slimming(weights, k, seed, groups):
+    """Per channel group, the channels of smallest batch-norm scale |γ| (Liu et al. 2017, network slimming)."""
+    kept = []
+    for group in groups:
+        if not group.normalizers:  # no batch norm scores these channels: all stay
+            kept.append(np.ones(group.channels, dtype=bool))
+            continue
+        scores = sum(np.abs(norm["gamma"]) for norm in group.normalizers)
+        keep = _remove_smallest(scores, k)
+        keep[np.argmax(scores)] = True  # at least one channel of each group stays
+        kept.append(keep)
+    return kept

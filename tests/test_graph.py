@@ -9,9 +9,19 @@ import numpy as np
 import pytest
 
 from prunelab.measuring.channel_compaction import compact, masked, parameter_count
-from prunelab.methods.unit import channel_keep
-from prunelab.models.dependency import Group, dependency_groups
+from prunelab.methods.unit import unit_channels
+from prunelab.models.channel_groups import channel_groups
+from prunelab.models.dependency import Group, dependency_groups, pruned_groups
 from prunelab.models.graph import Graph, Node, UnsupportedModel, run
+from prunelab.models.graph_network import GraphNetwork
+
+
+def unit_kept(graph, weights, k):
+    """(group, kept channels) of every prunable group as unit chooses them with every layer pruned:
+    its answer to the groups the workflow offers it (prunelab.models.channel_groups)."""
+    network = GraphNetwork({"type": "custom"}, graph, weights)
+    kept = unit_channels(network.kernels, k, groups=channel_groups(network, list(range(network.num_layers))))
+    return [(group, keep) for (group, _), keep in zip(pruned_groups(graph), kept, strict=True)]
 
 
 def _randomized(keras, model, seed=0):
@@ -182,7 +192,7 @@ def test_flattened_channels_are_removed_at_their_positions():
                "d1": {"kernel": rng.normal(size=(12, 5)).astype(np.float32), "bias": np.zeros(5, np.float32)},
                "d2": {"kernel": rng.normal(size=(5, 4)).astype(np.float32), "bias": np.zeros(4, np.float32)}}
     weights["c1"]["kernel"][..., 1] *= 0.01  # the weakest filter
-    kept = channel_keep(graph, weights, 1 / 3)
+    kept = unit_kept(graph, weights, 1 / 3)
     assert [group.producers for group, _ in kept] == [("c1",), ("d1",)]
     assert kept[0][1].tolist() == [True, False, True]
     small = compact(graph, masked(weights, kept), kept)
@@ -203,7 +213,7 @@ def test_unit_pruned_resnet_compacts_to_a_smaller_keras_model(tensorflow, tmp_pa
     architecture = {"type": "resnet", "depth": 14, "shortcut": shortcut}
     model = _randomized(keras, build_resnet(keras, architecture, (16, 16, 3), 10))
     graph, weights = graph_of(model)
-    kept = channel_keep(graph, weights, 0.5)
+    kept = unit_kept(graph, weights, 0.5)
     assert [int(keep.sum()) for _, keep in kept] == [8, 8, 8, 16, 16, 16, 32, 32, 32]
     pruned = masked(weights, kept)
     small = compact(graph, pruned, kept)
@@ -476,3 +486,40 @@ def test_a_model_file_changed_after_planning_is_refused(tmp_path):
     path.write_bytes(b"trained weights")
     with pytest.raises(ImportedModelError, match="the file changed; run the workflow again"):
         load_imported(None, {"type": "imported", "file": str(path), "sha256": "0" * 64, "dataset": "fashion"})
+
+
+def test_a_researchers_channel_method_prunes_every_group_by_its_batch_norms(tensorflow):
+    """Network slimming (tests/custom_method.py, a few lines asking for ``groups``): per group of a
+    ResNet-8, the channels of smallest summed |γ| of its batch norms go from every producer, with
+    their batch norms; the compacted model predicts what the masked one does. A wrong answer is
+    refused by the method's name."""
+    keras = tensorflow.keras
+    from prunelab.measuring.channel_compaction import compact_silent
+    from prunelab.methods.custom import custom_method, load_custom_method
+    from prunelab.methods.pruning import prune
+    from prunelab.models.keras_models import build_resnet, graph_of
+
+    architecture = {"type": "resnet", "depth": 8}
+    graph, weights = graph_of(_randomized(keras, build_resnet(keras, architecture, (16, 16, 3), 10)))
+    network = GraphNetwork(architecture, graph, weights)
+    layers = list(range(network.num_layers - 1))  # all but the output layer
+    method = load_custom_method("network_slimming", "tests/custom_method.py:network_slimming")
+    assert method.needs == ("groups",) and method.removes_units
+    pruned, masks = prune(network, method, 0.5, layers)
+    groups = [(group, producers) for group, producers in pruned_groups(graph) if "output" not in producers]
+    assert len(groups) == 6
+    for group, producers in groups:
+        gamma = sum(np.abs(weights[name]["gamma"]) for name in group.normalizers)
+        removed = np.sort(np.argsort(gamma, kind="stable")[:group.channels // 2])
+        for name in producers:
+            kernel = pruned.weights[name]["kernel"]
+            assert np.flatnonzero(~kernel.reshape(-1, kernel.shape[-1]).any(axis=0)).tolist() == removed.tolist()
+        for name in group.normalizers:
+            assert not pruned.weights[name]["gamma"][removed].any() and not pruned.weights[name]["beta"][removed].any()
+    small = compact_silent(graph, pruned.weights)
+    assert parameter_count(small) < 0.4 * parameter_count(weights)
+    x = np.random.default_rng(7).uniform(size=(16, 16, 16, 3)).astype(np.float32)
+    np.testing.assert_allclose(run(graph, small, x), run(graph, pruned.weights, x), rtol=1e-4, atol=1e-5)
+    wrong = custom_method("wrong", lambda weights, k, seed, groups: [np.ones(3, dtype=bool)] * len(groups))
+    with pytest.raises(ValueError, match=r"method 'wrong': group 0's answer must be a boolean array of shape \(16,\)"):
+        prune(network, wrong, 0.5, layers)

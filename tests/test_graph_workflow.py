@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-METHODS = {"weight", "global_weight", "random", "unit", "snip", "synflow", "sparsegpt", "wanda"}
+METHODS = {"weight", "global_weight", "random", "unit", "snip", "synflow", "sparsegpt", "wanda", "network_slimming"}
 
 
 def test_every_method_prunes_a_resnet_and_unit_pruning_really_shrinks_it(resnet_smoke):
@@ -38,6 +38,10 @@ def test_every_method_prunes_a_resnet_and_unit_pruning_really_shrinks_it(resnet_
     assert half.loc["unit", "compact_flops"] < 0.3 * unpruned["dense_flops"].iloc[0]
     # weight-level pruning leaves every channel alive: nothing to compact
     assert half.loc["weight", "compact_params"] == unpruned["compact_params"].iloc[0]
+    # a researcher's channel method (network slimming: tests/custom_method.py) removes the same
+    # number of channels of every group as unit, chosen by the batch norms' |γ|
+    assert half.loc["network_slimming", "compact_params"] == half.loc["unit", "compact_params"]
+    assert half.loc["network_slimming", "accuracy"] != half.loc["unit", "accuracy"]
 
 
 def test_a_researchers_own_model_is_trained_pruned_and_compacted_like_a_built_in(resnet_smoke):

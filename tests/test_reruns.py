@@ -114,13 +114,15 @@ def test_an_edit_to_a_methods_scoring_reruns_nothing_where_it_is_not_configured(
     assert dry_run(*moved) == {}
 
 
-@pytest.mark.parametrize("old, new", [
-    ("return [smallest_units_mask(w, k) for w in weights]", "return [smallest_units_mask(kernel, k) for kernel in weights]"),
-    # unit's channel score on graph models is its own too: nothing trained reads it
-    ('scores = sum(unit_norms(weights[name]["kernel"]) for name in producers)',
-     'scores = sum(unit_norms(weights[producer]["kernel"]) for producer in producers)')], ids=["units", "channels"])
-def test_an_edit_to_one_method_reruns_its_results_and_what_summarizes_them(moved, edit, old, new):
-    edit("methods/unit.py", old, new)
+@pytest.mark.parametrize("module, old, new", [
+    # unit's channel score, its own: nothing trained reads it
+    ("methods/unit.py", "scores = sum(unit_norms(weights[producer]) for producer in group.producers)",
+     "scores = sum(unit_norms(weights[index]) for index in group.producers)"),
+    # the groups it asks for: the code of the methods that ask for them alone
+    ("models/channel_groups.py", "masks = [np.ones(kernel.shape, dtype=bool) for kernel in weights]",
+     "masks = [np.ones(w.shape, dtype=bool) for w in weights]")], ids=["score", "groups"])
+def test_an_edit_to_one_method_reruns_its_results_and_what_summarizes_them(moved, edit, module, old, new):
+    edit(module, old, new)
     listing = dry_run_listing(*moved)
     jobs = planned_jobs(listing)
     # unit's own results alone: 4 models x 2 k above 0 pruned (k = 0 is no method's), 4 models x 2

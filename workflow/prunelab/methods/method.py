@@ -107,6 +107,8 @@ class Method:
         if self.runs not in RUNS:
             raise ValueError(f"method {self.name!r}: runs {self.runs!r} is not one of {', '.join(RUNS)}")
         object.__setattr__(self, "needs", needs_of(self.name, self.masks) if self.masks else ())
+        if "groups" in self.needs:  # it keeps or removes channels: whole units, their biases too
+            object.__setattr__(self, "removes_units", True)
         if self.runs != "one_shot" and (self.train is None or self.rule is None or self.result is None):
             raise ValueError(f"method {self.name!r} runs {self.runs}: it needs train, rule and result")
 

@@ -65,10 +65,15 @@ def apply_masks(network: Network, masks: list[np.ndarray | None], unit_level: bo
     return network.with_weights(kernels, biases)
 
 
+def _provider_module(need: str):
+    """The module providing a need, imported only when a method asks for it (so that it is
+    part of the code version of those methods' jobs alone)."""
+    return importlib.import_module(NEEDS[need].provider.split(":")[0])
+
+
 def _provider(need: str):
-    """The function computing a need, imported only when a method asks for it."""
-    module, function = NEEDS[need].provider.split(":")
-    return getattr(importlib.import_module(module), function)
+    """The function computing a need."""
+    return getattr(_provider_module(need), NEEDS[need].provider.split(":")[1])
 
 
 def _needs(method: Method, network: Network, layers: list[int], data: PruningData) -> dict:
@@ -79,6 +84,8 @@ def _needs(method: Method, network: Network, layers: list[int], data: PruningDat
                 raise ValueError(f"method {method.name!r} needs gradients: no training images were given")
             gradients = _provider(need)(network, data.x, data.labels)
             values[need] = [gradients[i] for i in layers]
+        elif need == "groups":
+            values[need] = _provider(need)(network, layers)
         elif need in ("inputs", "calibration"):
             if data.calibration is None:
                 raise ValueError(f"method {method.name!r} needs {need}: no calibration images were given")
@@ -94,8 +101,11 @@ def _prune_layers(network: Network, method: Method, k: float | Fraction, layers:
     """One call of the mask function on ``layers``: the network with their masks applied (to
     the method's changed weights, if it changed any), and one mask per layer of the network."""
     weights = [network.kernels[i] for i in layers]
-    result = method.masks(weights, k, seed, **_needs(method, network, layers, data))
+    needs = _needs(method, network, layers, data)
+    result = method.masks(weights, k, seed, **needs)
     layer_masks, changed = result if isinstance(result, tuple) else (result, network)
+    if "groups" in needs:  # a channel method answers which channels of each group stay
+        layer_masks = _provider_module("groups").group_masks(method.name, needs["groups"], layer_masks, weights)
     check_masks(method.name, layer_masks, weights)
     masks: list[np.ndarray | None] = [None] * network.num_layers
     for index, mask in zip(layers, layer_masks):
