@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 
-from prunelab.measuring.channel_compaction import compact, masked, parameter_count
+from prunelab.measuring.channel_compaction import compact, compact_silent, masked, parameter_count
 from prunelab.methods.unit import unit_channels
 from prunelab.models.channel_groups import channel_groups
 from prunelab.models.dependency import Group, dependency_groups, pruned_groups
@@ -65,6 +65,8 @@ LAYERS = {
     "global-avg-pool": (lambda k: k.layers.GlobalAveragePooling2D(), (5, 6, 3)),
     "global-avg-pool-keepdims": (lambda k: k.layers.GlobalAveragePooling2D(keepdims=True), (5, 6, 3)),
     "flatten": (lambda k: k.layers.Flatten(), (4, 5, 3)),
+    "zero-padding": (lambda k: k.layers.ZeroPadding2D(((1, 2), (3, 0))), (4, 5, 3)),
+    "zero-padding-int": (lambda k: k.layers.ZeroPadding2D(2), (3, 3, 2)),
     "dropout": (lambda k: k.layers.Dropout(0.5), (8,)),
 }
 
@@ -289,6 +291,7 @@ def _every_layer_model(keras):
     """One of each supported layer, overlapping and padded pooling windows, strided 'same' convs."""
     inputs = keras.Input(shape=(11, 10, 2))
     x = keras.layers.Conv2D(4, 3, strides=2, padding="same", activation="tanh")(inputs)
+    x = keras.layers.ZeroPadding2D(((1, 0), (2, 1)))(x)
     x = keras.layers.BatchNormalization()(x)
     y = keras.layers.Conv2D(4, (3, 2), padding="same", use_bias=False)(x)
     x = keras.layers.ReLU()(keras.layers.Add()([x, y]))
@@ -494,7 +497,6 @@ def test_a_researchers_channel_method_prunes_every_group_by_its_batch_norms(tens
     their batch norms; the compacted model predicts what the masked one does. A wrong answer is
     refused by the method's name."""
     keras = tensorflow.keras
-    from prunelab.measuring.channel_compaction import compact_silent
     from prunelab.methods.custom import custom_method, load_custom_method
     from prunelab.methods.pruning import prune
     from prunelab.models.keras_models import build_resnet, graph_of
@@ -523,3 +525,26 @@ def test_a_researchers_channel_method_prunes_every_group_by_its_batch_norms(tens
     wrong = custom_method("wrong", lambda weights, k, seed, groups: [np.ones(3, dtype=bool)] * len(groups))
     with pytest.raises(ValueError, match=r"method 'wrong': group 0's answer must be a boolean array of shape \(16,\)"):
         prune(network, wrong, 0.5, layers)
+
+
+def test_keras_applications_resnet50_is_read_pruned_by_channel_groups_and_compacted(tensorflow):
+    """keras.applications' ResNet50 (weights=None, 32x32x3, 10 classes; 23.6 M parameters, zero
+    padding before its strided convs): the numpy forward pass is Keras's; unit at k = 0.5 prunes
+    its channel groups (bottleneck blocks joined by their additions) and the compacted Keras model
+    predicts what the masked one does, with a quarter of the parameters."""
+    keras = tensorflow.keras
+    from prunelab.methods.pruning import load_method, prune
+    from prunelab.models.keras_models import graph_of, model_of_graph
+
+    model = _randomized(keras, keras.applications.ResNet50(weights=None, input_shape=(32, 32, 3), classes=10))
+    graph, weights = graph_of(model)
+    assert "ZeroPadding2D" in {node.op for node in graph.nodes} and parameter_count(weights) == 23_608_202
+    x = np.random.default_rng(11).uniform(size=(4, 32, 32, 3)).astype(np.float32)
+    np.testing.assert_allclose(run(graph, weights, x, logits=False), model.predict(x, verbose=0), rtol=1e-4, atol=1e-6)
+    network = GraphNetwork({"type": "custom"}, graph, weights)
+    unit = load_method({"name": "unit", "source": "prunelab.methods.unit", "runs": "one_shot"})
+    pruned, _ = prune(network, unit, 0.5, list(range(network.num_layers - 1)))
+    small = compact_silent(graph, pruned.weights)
+    assert parameter_count(small) < 0.3 * parameter_count(weights)
+    np.testing.assert_allclose(model_of_graph(keras, graph, small).predict(x, verbose=0),
+                               run(graph, pruned.weights, x, logits=False), rtol=1e-4, atol=1e-6)

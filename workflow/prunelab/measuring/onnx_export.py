@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..models.graph import same_padding, sliding
+from ..models.graph import same_padding, sliding, zero_padding
 from ..models.graph_network import GraphNetwork
 from ..models.network import Network, pools_of
 
@@ -131,6 +131,11 @@ def graph_to_onnx(network: GraphNetwork) -> bytes:
             if len(shapes[node.inputs[0]]) == 3:
                 source = add("Transpose", [source], f"{out}/nhwc", perm=[0, 2, 3, 1])
             out = add("Flatten", [source], out, axis=1)
+        elif node.op == "ZeroPadding2D":  # NCHW: pads are (begin of each axis, end of each axis)
+            (top, bottom), (left, right) = zero_padding(node)
+            pads = numpy_helper.from_array(np.array([0, 0, top, left, 0, 0, bottom, right], np.int64), f"{out}/pads")
+            initializers.append(pads)
+            out = add("Pad", [source, pads.name], out)
         elif node.op == "Add":
             out = add("Sum", [names[source] for source in node.inputs], out)
         elif node.op == "ReLU":

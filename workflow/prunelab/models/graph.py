@@ -36,6 +36,7 @@ SUPPORTED = {
     "MaxPooling2D": "max-pooling",
     "AveragePooling2D": "average pooling",
     "GlobalAveragePooling2D": "global average pooling",
+    "ZeroPadding2D": "zero rows and columns around an image (keras.applications' ResNet50 pads before its strided convs)",
     "Flatten": "flattening (channels last)",
     "Dropout": "dropout (the identity when evaluating)",
     "Add": "element-wise sum of its inputs (residual connections)",
@@ -239,7 +240,8 @@ def check_supported(graph: Graph) -> None:
         expected = "at least 2" if node.op == "Add" else "0" if node is graph.nodes[0] else "1"
         if node.op == "Add" and len(node.inputs) < 2 or node.op != "Add" and len(node.inputs) != int(expected):
             raise UnsupportedModel(f"{where} reads {len(node.inputs)} layers, where it should read {expected}")
-        if node.op in ("Conv2D", "MaxPooling2D", "AveragePooling2D", "GlobalAveragePooling2D") and rank != 3:
+        if node.op in ("Conv2D", "MaxPooling2D", "AveragePooling2D", "GlobalAveragePooling2D",
+                       "ZeroPadding2D") and rank != 3:
             raise UnsupportedModel(f"{where} takes images (height, width, channels), "
                                    f"not shape {shapes[node.inputs[0]]}")
 
@@ -261,6 +263,9 @@ def output_shapes(graph: Graph) -> dict[str, tuple[int, ...]]:
             shape = (*sides, config["filters"] if node.op == "Conv2D" else shape[2])
         elif node.op == "GlobalAveragePooling2D":
             shape = (1, 1, shape[-1]) if config.get("keepdims") else (shape[-1],)
+        elif node.op == "ZeroPadding2D" and len(shape) == 3:
+            (top, bottom), (left, right) = zero_padding(node)
+            shape = (shape[0] + top + bottom, shape[1] + left + right, shape[2])
         elif node.op == "Flatten":
             shape = (math.prod(shape),)
         shapes[node.name] = tuple(shape)
@@ -275,6 +280,15 @@ def _side(size: int, window: int, stride: int, padding: str) -> int:
 
 def pair(value) -> tuple[int, int]:
     return (value, value) if isinstance(value, int) else tuple(value)
+
+
+def zero_padding(node: Node) -> tuple[tuple[int, int], tuple[int, int]]:
+    """A ZeroPadding2D's ((top, bottom), (left, right)) from its config's padding: one int for
+    every side, a (rows, columns) pair, or the pairs themselves (what Keras saves)."""
+    padding = node.config.get("padding", 1)
+    if isinstance(padding, int):
+        return (padding, padding), (padding, padding)
+    return tuple((side, side) if isinstance(side, int) else (int(side[0]), int(side[1])) for side in padding)
 
 
 SLIDING = ("Conv2D", "MaxPooling2D", "AveragePooling2D")
@@ -420,6 +434,8 @@ def apply(node: Node, weights: dict, values: list[np.ndarray], last: bool = Fals
         return x.mean(axis=(1, 2), keepdims=bool(config.get("keepdims", False)))
     if node.op == "Flatten":
         return x.reshape(len(x), -1)
+    if node.op == "ZeroPadding2D":
+        return np.pad(x, ((0, 0), *zero_padding(node), (0, 0)))
     if node.op == "Add":
         out = values[0]
         for other in values[1:]:

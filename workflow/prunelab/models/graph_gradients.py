@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .graph import PRUNABLE, Graph, Node, Sliding, activation, apply, pool_counts, sliding
+from .graph import PRUNABLE, Graph, Node, Sliding, activation, apply, pool_counts, sliding, zero_padding
 
 
 def _activation_backward(name: str, out: np.ndarray, upstream: np.ndarray) -> np.ndarray:
@@ -112,6 +112,9 @@ def kernel_gradients(graph: Graph, weights: dict, x: np.ndarray, output_gradient
             grad = np.broadcast_to(grad.reshape(len(grad), 1, 1, -1), x_in.shape) / (x_in.shape[1] * x_in.shape[2])
         elif node.op == "Flatten":
             grad = grad.reshape(x_in.shape)
+        elif node.op == "ZeroPadding2D":
+            (top, _), (left, _) = zero_padding(node)
+            grad = grad[:, top:top + x_in.shape[1], left:left + x_in.shape[2]]
         for source in node.inputs if node.op == "Add" else node.inputs[:1]:
             if values.get(source) is not None and graph.node(source).inputs:
                 upstream[source] = upstream[source] + grad if source in upstream else grad
