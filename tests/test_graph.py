@@ -52,12 +52,17 @@ LAYERS = {
     "conv1-stride2-nobias": (lambda k: k.layers.Conv2D(6, 1, strides=2, use_bias=False), (9, 9, 3)),
     "conv-rect-same": (lambda k: k.layers.Conv2D(3, (3, 2), strides=(1, 2), padding="same",
                                                  activation="tanh"), (7, 8, 2)),
+    "depthwise-valid": (lambda k: k.layers.DepthwiseConv2D(3), (7, 6, 3)),
+    "depthwise-same-stride2-nobias": (lambda k: k.layers.DepthwiseConv2D((3, 2), strides=2, padding="same",
+                                                                          use_bias=False), (9, 8, 4)),
+    "depthwise-relu": (lambda k: k.layers.DepthwiseConv2D(1, activation="relu"), (5, 5, 2)),
     "batch-norm": (lambda k: k.layers.BatchNormalization(), (5, 5, 4)),
     "batch-norm-no-scale": (lambda k: k.layers.BatchNormalization(scale=False, center=False), (5, 5, 4)),
     "activation-relu": (lambda k: k.layers.Activation("relu"), (5, 5, 2)),
     "activation-softmax": (lambda k: k.layers.Activation("softmax"), (10,)),
     "activation-sigmoid": (lambda k: k.layers.Activation("sigmoid"), (10,)),
     "relu": (lambda k: k.layers.ReLU(), (5, 5, 2)),
+    "relu6": (lambda k: k.layers.ReLU(0.5), (5, 5, 2)),  # a ceiling the normal inputs cross
     "max-pool": (lambda k: k.layers.MaxPooling2D(), (7, 7, 2)),
     "max-pool-3-same-stride2": (lambda k: k.layers.MaxPooling2D(3, strides=2, padding="same"), (8, 7, 2)),
     "avg-pool": (lambda k: k.layers.AveragePooling2D(2), (7, 7, 2)),
@@ -251,8 +256,10 @@ def test_unit_pruned_resnet_compacts_to_a_smaller_keras_model(tensorflow, tmp_pa
      "layer 'odd' (Conv2D): dilation and groups are not supported"),
     (lambda k: k.layers.Activation("gelu", name="odd"),
      "layer 'odd' (Activation): activation 'gelu'; supported: linear, relu, softmax"),
-    (lambda k: k.layers.ReLU(max_value=6.0, name="odd"), "layer 'odd' (ReLU): only the plain ReLU"),
-], ids=["class", "dilation", "activation", "relu6"])
+    (lambda k: k.layers.ReLU(negative_slope=0.1, name="odd"), "layer 'odd' (ReLU): only the ReLU without negative_slope"),
+    (lambda k: k.layers.DepthwiseConv2D(3, depth_multiplier=2, name="odd"),
+     "layer 'odd' (DepthwiseConv2D): dilation and a depth multiplier other than 1 are not supported"),
+], ids=["class", "dilation", "activation", "leaky-relu", "depth-multiplier"])
 def test_an_unsupported_layer_is_refused_by_name(tensorflow, make, message):
     keras = tensorflow.keras
     from prunelab.models.keras_models import graph_of
@@ -292,6 +299,7 @@ def _every_layer_model(keras):
     inputs = keras.Input(shape=(11, 10, 2))
     x = keras.layers.Conv2D(4, 3, strides=2, padding="same", activation="tanh")(inputs)
     x = keras.layers.ZeroPadding2D(((1, 0), (2, 1)))(x)
+    x = keras.layers.ReLU(0.6)(keras.layers.DepthwiseConv2D(3, strides=2, padding="same")(x))
     x = keras.layers.BatchNormalization()(x)
     y = keras.layers.Conv2D(4, (3, 2), padding="same", use_bias=False)(x)
     x = keras.layers.ReLU()(keras.layers.Add()([x, y]))
@@ -546,5 +554,46 @@ def test_keras_applications_resnet50_is_read_pruned_by_channel_groups_and_compac
     pruned, _ = prune(network, unit, 0.5, list(range(network.num_layers - 1)))
     small = compact_silent(graph, pruned.weights)
     assert parameter_count(small) < 0.3 * parameter_count(weights)
+    np.testing.assert_allclose(model_of_graph(keras, graph, small).predict(x, verbose=0),
+                               run(graph, pruned.weights, x, logits=False), rtol=1e-4, atol=1e-6)
+
+
+def test_keras_applications_mobilenetv2_groups_run_through_its_depthwise_convolutions(tensorflow):
+    """keras.applications' MobileNetV2 (alpha 0.35, weights=None, 32x32x3, 10 classes: depthwise
+    convolutions, ReLU6): a block's expansion channels run through its depthwise convolution (its
+    kernel slices and batch norm go with them) to the projection; the projections of blocks joined
+    by a residual addition are one group. Its numpy forward pass and ONNX Runtime's are Keras's;
+    unit at k = 0.5 compacts it into a Keras model predicting what the masked one does."""
+    keras = tensorflow.keras
+    from prunelab.measuring.onnx_export import run as run_onnx
+    from prunelab.measuring.onnx_export import session
+    from prunelab.methods.pruning import load_method, prune
+    from prunelab.models.keras_models import graph_of, model_of_graph
+
+    model = _randomized(keras, keras.applications.MobileNetV2(weights=None, alpha=0.35, input_shape=(32, 32, 3),
+                                                              classes=10))
+    graph, weights = graph_of(model)
+    assert parameter_count(weights) == 423_018
+    blocks = [group for group in graph.groups if any(name.startswith(("block_1_", "block_2_"))
+                                                      for name in group.producers)]
+    assert blocks == [
+        Group(48, ("block_1_expand",), ("block_1_expand_BN", "block_1_depthwise_BN"), (("block_1_project", 1),),
+              carriers=("block_1_depthwise",)),
+        Group(8, ("block_1_project", "block_2_project"), ("block_1_project_BN", "block_2_project_BN"),
+              (("block_2_expand", 1), ("block_3_expand", 1))),
+        Group(48, ("block_2_expand",), ("block_2_expand_BN", "block_2_depthwise_BN"), (("block_2_project", 1),),
+              carriers=("block_2_depthwise",)),
+    ]
+    x = np.random.default_rng(12).uniform(size=(4, 32, 32, 3)).astype(np.float32)
+    expected = model.predict(x, verbose=0)
+    np.testing.assert_allclose(run(graph, weights, x, logits=False), expected, rtol=1e-4, atol=1e-6)
+    network = GraphNetwork({"type": "custom"}, graph, weights)
+    logits = network.logits(x)
+    np.testing.assert_allclose(run_onnx(session(network), x), logits, rtol=1e-4, atol=1e-5)
+    unit = load_method({"name": "unit", "source": "prunelab.methods.unit", "runs": "one_shot"})
+    pruned, _ = prune(network, unit, 0.5, list(range(network.num_layers - 1)))
+    small = compact_silent(graph, pruned.weights)
+    assert small["block_1_depthwise"]["kernel"].shape == (3, 3, 24, 1)  # 48 channels -> 24
+    assert parameter_count(small) < 0.35 * parameter_count(weights)
     np.testing.assert_allclose(model_of_graph(keras, graph, small).predict(x, verbose=0),
                                run(graph, pruned.weights, x, logits=False), rtol=1e-4, atol=1e-6)

@@ -22,8 +22,9 @@ BATCH_NORM_CHANNEL = ("gamma", "beta", "moving_mean", "moving_variance")
 
 def channel_arrays(group: Group, weights: dict) -> list[tuple[str, str]]:
     """(layer, variable) of what gives a group's channels a value besides the kernels: its
-    producers' biases and its batch norms' scale and shift, those the model has."""
-    biases = [(name, "bias") for name in group.producers if weights[name].get("bias") is not None]
+    producers' and depthwise convolutions' biases and its batch norms' scale and shift, those the
+    model has."""
+    biases = [(name, "bias") for name in (*group.producers, *group.carriers) if weights[name].get("bias") is not None]
     return biases + [(name, variable) for name in group.normalizers for variable in ("gamma", "beta")
                      if variable in weights[name]]
 
@@ -37,6 +38,8 @@ def masked(weights: dict, kept: list[tuple[Group, np.ndarray]]) -> dict:
             out[name][variable] = out[name][variable] * keep.astype(out[name][variable].dtype)
         for name in group.normalizers:
             out[name]["moving_mean"] = np.where(keep, out[name]["moving_mean"], 0).astype(np.float32)
+        for name in group.carriers:  # a depthwise kernel's slice c computes channel c
+            out[name]["kernel"] = out[name]["kernel"] * keep[:, None].astype(np.float32)
     return out
 
 
@@ -54,6 +57,10 @@ def compact(graph: Graph, weights: dict, kept: list[tuple[Group, np.ndarray]]) -
             for variable in BATCH_NORM_CHANNEL:
                 if variable in out[name]:
                     out[name][variable] = out[name][variable][keep]
+        for name in group.carriers:
+            out[name]["kernel"] = out[name]["kernel"][:, :, keep]
+            if out[name].get("bias") is not None:
+                out[name]["bias"] = out[name]["bias"][keep]
         for name, positions in group.consumers:
             out[name]["kernel"] = input_rows(out[name]["kernel"], positions, group.channels, keep)
     return out
@@ -69,6 +76,9 @@ def silent_channels(graph: Graph, weights: dict) -> list[tuple[Group, np.ndarray
         for name in group.producers:
             kernel, bias = weights[name]["kernel"], weights[name].get("bias")
             alive |= kernel.reshape(-1, kernel.shape[-1]).any(axis=0) | (bias is not None and bias != 0)
+        for name in group.carriers:  # a depthwise bias gives a channel a value of its own
+            bias = weights[name].get("bias")
+            alive |= bias is not None and bias != 0
         for name in group.normalizers:
             alive |= batch_norm(np.zeros((1, group.channels), np.float32), weights[name],
                                 graph.node(name).config.get("epsilon", 1e-3))[0] != 0

@@ -108,6 +108,13 @@ def graph_to_onnx(network: GraphNetwork) -> bytes:
             attributes.pop("kernel_shape")
             out = add("Conv", [source, constant(f"{out}/kernel", kernel.transpose(3, 2, 0, 1)),
                                constant(f"{out}/bias", bias)], out, **attributes)
+        elif node.op == "DepthwiseConv2D":  # a grouped convolution, one group per channel
+            kernel = arrays["kernel"]
+            bias = arrays.get("bias", np.zeros(kernel.shape[2], np.float32))
+            attributes = window(node)
+            attributes.pop("kernel_shape")
+            out = add("Conv", [source, constant(f"{out}/kernel", kernel.transpose(2, 3, 0, 1)),
+                               constant(f"{out}/bias", bias)], out, group=int(kernel.shape[2]), **attributes)
         elif node.op == "Dense":
             out = add("MatMul", [source, constant(f"{out}/kernel", arrays["kernel"])], f"{out}/matmul")
             if arrays.get("bias") is not None:
@@ -138,11 +145,17 @@ def graph_to_onnx(network: GraphNetwork) -> bytes:
             out = add("Pad", [source, pads.name], out)
         elif node.op == "Add":
             out = add("Sum", [names[source] for source in node.inputs], out)
+        elif node.op == "ReLU" and config.get("max_value") is not None:  # ReLU6 and the like
+            bounds = [numpy_helper.from_array(np.array(value, np.float32), f"{out}/{end}")  # scalars
+                      for end, value in (("min", 0.0), ("max", config["max_value"]))]
+            initializers.extend(bounds)
+            out = add("Clip", [source, *(bound.name for bound in bounds)], out)
         elif node.op == "ReLU":
             out = add("Relu", [source], out)
         else:  # Activation, Dropout: only the activation, if any
             out = source
-        activation = config.get("activation", "linear") if node.op in ("Dense", "Conv2D", "Activation") else "linear"
+        activation = (config.get("activation", "linear") if node.op in ("Dense", "Conv2D", "DepthwiseConv2D", "Activation")
+                      else "linear")
         if activation != "linear" and not (final and activation == "softmax"):
             op = {"relu": "Relu", "sigmoid": "Sigmoid", "tanh": "Tanh", "softmax": "Softmax"}[activation]
             out = add(op, [out], f"{node.name}/{activation}", **({"axis": -1} if op == "Softmax" else {}))

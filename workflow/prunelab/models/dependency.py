@@ -7,8 +7,9 @@ does. A ``Flatten`` spreads channel c over positions c, c + C, c + 2C, ... of th
 (channels last), so a dense layer after it loses those rows. This is the dependency graph of
 Fang et al. 2023 (DepGraph, Torch-Pruning's ``dependency/``), for the layers of
 :mod:`prunelab.models.graph`: every tensor's last axis indexes a *channel space*, created by the
-input and by each Dense and Conv2D layer, carried through by batch norm, activations, pooling
-and dropout, joined by ``Add``. A group is one joined space.
+input and by each Dense and Conv2D layer, carried through by batch norm, activations, pooling,
+zero padding, dropout and depthwise convolutions (channel c from channel c alone), joined by
+``Add``. A group is one joined space.
 
 A group can be pruned unless it holds the model's input or its output (input pixels and the
 classes are never removed), or its channels are spread by a ``Flatten`` into a layer other than
@@ -36,13 +37,16 @@ class Group:
     channels; ``normalizers``: the batch norms over them; ``consumers``: ``(layer, positions)``
     for each Dense or Conv2D reading them, channel c being its kernel's input rows
     ``c + positions * C`` for ``positions`` > 1 (after a Flatten) or input channel c (axis 2 of a
-    conv kernel, row c of a dense one). ``reason`` says why the group cannot be pruned ("" if it can)."""
+    conv kernel, row c of a dense one). ``reason`` says why the group cannot be pruned ("" if it can).
+    ``carriers``: the depthwise convolutions over these channels, each computing channel c from
+    channel c alone: their kernel's slice c (axis 2) and bias c go with the channel."""
 
     channels: int
     producers: tuple[str, ...]
     normalizers: tuple[str, ...]
     consumers: tuple[tuple[str, int], ...]
     reason: str = ""
+    carriers: tuple[str, ...] = ()
 
     @property
     def prunable(self) -> bool:
@@ -77,7 +81,7 @@ def dependency_groups(graph: Graph) -> list[Group]:
     spaces, shapes = _Spaces(), graph.shapes
     space_of: dict[str, str] = {}  # layer -> the space its output's channels belong to
     positions_of: dict[str, int] = {}  # layer -> positions per channel of a flattened output (1 if not flat)
-    producers, normalizers, consumers, blockers = {}, {}, {}, {}
+    producers, normalizers, consumers, blockers, carriers = {}, {}, {}, {}, {}
     for node in graph.nodes:
         if not node.inputs:
             space_of[node.name], positions_of[node.name] = spaces.add(node.name), 1
@@ -100,6 +104,8 @@ def dependency_groups(graph: Graph) -> list[Group]:
         if node.op == "BatchNormalization":
             table = blockers if positions_of[source] > 1 else normalizers  # per position after a Flatten
             table.setdefault(space_of[source], []).append(node.name)
+        if node.op == "DepthwiseConv2D":
+            carriers.setdefault(space_of[source], []).append(node.name)
     members: dict[str, list[str]] = {}
     for space in space_of.values():
         members.setdefault(spaces.find(space), [])
@@ -126,7 +132,8 @@ def dependency_groups(graph: Graph) -> list[Group]:
                       f"it is flattened into {blocker.name!r} ({blocker.op}), which is not a dense layer")
         groups.append(Group(shapes[made[0]][-1], tuple(sorted(made, key=order.get)),
                             tuple(sorted(gather(normalizers), key=order.get)),
-                            tuple(sorted(gather(consumers), key=lambda c: order[c[0]])), reason))
+                            tuple(sorted(gather(consumers), key=lambda c: order[c[0]])), reason,
+                            tuple(sorted(gather(carriers), key=order.get))))
     return sorted(groups, key=lambda group: order[group.producers[0]])
 
 

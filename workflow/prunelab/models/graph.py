@@ -30,9 +30,10 @@ SUPPORTED = {
     "InputLayer": "the model's input",
     "Dense": "fully connected layer",
     "Conv2D": "2-D convolution (any kernel size and stride, 'valid' or 'same' padding, with or without bias)",
+    "DepthwiseConv2D": "2-D depthwise convolution (depth multiplier 1; each channel convolved alone)",
     "BatchNormalization": "batch normalization over the channel axis",
     "Activation": "activation: linear, relu, softmax, sigmoid or tanh",
-    "ReLU": "ReLU without threshold, slope or ceiling",
+    "ReLU": "ReLU, with or without a ceiling (max_value: ReLU6), without threshold or slope",
     "MaxPooling2D": "max-pooling",
     "AveragePooling2D": "average pooling",
     "GlobalAveragePooling2D": "global average pooling",
@@ -42,7 +43,7 @@ SUPPORTED = {
     "Add": "element-wise sum of its inputs (residual connections)",
 }
 ACTIVATIONS = ("linear", "relu", "softmax", "sigmoid", "tanh")
-WEIGHT_NAMES = {"Dense": ("kernel", "bias"), "Conv2D": ("kernel", "bias"),
+WEIGHT_NAMES = {"Dense": ("kernel", "bias"), "Conv2D": ("kernel", "bias"), "DepthwiseConv2D": ("kernel", "bias"),
                 "BatchNormalization": ("gamma", "beta", "moving_mean", "moving_variance")}
 """The variables each layer with weights holds, by the names Keras gives them."""
 
@@ -229,18 +230,19 @@ def check_supported(graph: Graph) -> None:
         dilated = tuple(config.get("dilation_rate", (1, 1))) != (1, 1)
         if node.op == "Conv2D" and (dilated or config.get("groups", 1) != 1):
             raise UnsupportedModel(f"{where}: dilation and groups are not supported")
+        if node.op == "DepthwiseConv2D" and (dilated or config.get("depth_multiplier", 1) != 1):
+            raise UnsupportedModel(f"{where}: dilation and a depth multiplier other than 1 are not supported")
         if config.get("activation", "linear") not in ACTIVATIONS:
             raise UnsupportedModel(f"{where}: activation {config['activation']!r}; supported: {', '.join(ACTIVATIONS)}")
-        if node.op == "ReLU" and (config.get("max_value") is not None or config.get("negative_slope", 0) or
-                                  config.get("threshold", 0)):
-            raise UnsupportedModel(f"{where}: only the plain ReLU (no max_value, negative_slope or threshold)")
+        if node.op == "ReLU" and (config.get("negative_slope", 0) or config.get("threshold", 0)):
+            raise UnsupportedModel(f"{where}: only the ReLU without negative_slope or threshold (a max_value is supported)")
         rank = len(shapes[node.inputs[0]]) if node.inputs else 0
         if node.op == "BatchNormalization" and config.get("axis", -1) not in (-1, rank, [-1], [rank]):
             raise UnsupportedModel(f"{where}: axis {config['axis']}; only the channel axis (-1) is supported")
         expected = "at least 2" if node.op == "Add" else "0" if node is graph.nodes[0] else "1"
         if node.op == "Add" and len(node.inputs) < 2 or node.op != "Add" and len(node.inputs) != int(expected):
             raise UnsupportedModel(f"{where} reads {len(node.inputs)} layers, where it should read {expected}")
-        if node.op in ("Conv2D", "MaxPooling2D", "AveragePooling2D", "GlobalAveragePooling2D",
+        if node.op in ("Conv2D", "DepthwiseConv2D", "MaxPooling2D", "AveragePooling2D", "GlobalAveragePooling2D",
                        "ZeroPadding2D") and rank != 3:
             raise UnsupportedModel(f"{where} takes images (height, width, channels), "
                                    f"not shape {shapes[node.inputs[0]]}")
@@ -291,7 +293,7 @@ def zero_padding(node: Node) -> tuple[tuple[int, int], tuple[int, int]]:
     return tuple((side, side) if isinstance(side, int) else (int(side[0]), int(side[1])) for side in padding)
 
 
-SLIDING = ("Conv2D", "MaxPooling2D", "AveragePooling2D")
+SLIDING = ("Conv2D", "DepthwiseConv2D", "MaxPooling2D", "AveragePooling2D")
 """The layers that slide a window over the image."""
 
 
@@ -327,8 +329,9 @@ class Sliding(NamedTuple):
 def sliding(node: Node) -> Sliding:
     """A Conv2D's or pooling layer's window, strides and padding, Keras's defaults filled in."""
     config = node.config
-    window = pair(config["kernel_size"] if node.op == "Conv2D" else config.get("pool_size", 2))
-    strides = pair(config.get("strides") or (1 if node.op == "Conv2D" else window))
+    convolution = node.op in ("Conv2D", "DepthwiseConv2D")
+    window = pair(config["kernel_size"] if convolution else config.get("pool_size", 2))
+    strides = pair(config.get("strides") or (1 if convolution else window))
     return Sliding(window, strides, config.get("padding", "valid"))
 
 
@@ -363,6 +366,19 @@ def conv2d(x: np.ndarray, kernel, slide: Sliding) -> np.ndarray:
     rows = slide.rows(x)
     matrix = kernel.reshape(kh * kw * channels, filters) if isinstance(kernel, np.ndarray) else kernel.as_matrix()
     return (rows.reshape(-1, rows.shape[-1]) @ matrix).reshape(*rows.shape[:3], filters)
+
+
+def depthwise_conv2d(x: np.ndarray, kernel: np.ndarray, slide: Sliding) -> np.ndarray:
+    """Keras DepthwiseConv2D's cross-correlation (depth multiplier 1): channel c of the output is
+    channel c of the input correlated with ``kernel[:, :, c, 0]``."""
+    return np.einsum("nhwcij,ijc->nhwc", slide.windows(slide.pad(x)), kernel[..., 0])
+
+
+def relu(x: np.ndarray, config: dict) -> np.ndarray:
+    """Keras's ReLU layer: max(x, 0), capped at ``max_value`` where it has one (ReLU6)."""
+    out = np.maximum(x, 0.0)
+    ceiling = config.get("max_value")
+    return out if ceiling is None else np.minimum(out, np.asarray(ceiling, out.dtype))
 
 
 def pool_counts(x: np.ndarray, slide: Sliding) -> np.ndarray:
@@ -403,9 +419,11 @@ def batch_norm(x: np.ndarray, weights: dict, epsilon: float) -> np.ndarray:
 
 
 def pre_activation(node: Node, weights: dict, x: np.ndarray) -> np.ndarray:
-    """A Dense or Conv2D layer's output before its activation."""
+    """A Dense, Conv2D or DepthwiseConv2D layer's output before its activation."""
     if node.op == "Conv2D":
         out = conv2d(x, weights["kernel"], sliding(node))
+    elif node.op == "DepthwiseConv2D":
+        out = depthwise_conv2d(x, weights["kernel"], sliding(node))
     else:
         out = x @ weights["kernel"]
     if weights.get("bias") is not None:
@@ -416,14 +434,14 @@ def pre_activation(node: Node, weights: dict, x: np.ndarray) -> np.ndarray:
 def apply(node: Node, weights: dict, values: list[np.ndarray], last: bool = False) -> np.ndarray:
     """One layer's output for its inputs ``values``; ``last`` leaves out a final softmax (logits)."""
     x, config = values[0], node.config
-    if node.op in PRUNABLE:
+    if node.op in PRUNABLE or node.op == "DepthwiseConv2D":
         out = pre_activation(node, weights, x)
         name = config.get("activation", "linear")
         return out if last and name == "softmax" else activation(out, name)
     if node.op == "Activation":
         return x if last and config["activation"] == "softmax" else activation(x, config["activation"])
     if node.op == "ReLU":
-        return np.maximum(x, 0.0)
+        return relu(x, config)
     if node.op == "BatchNormalization":
         return batch_norm(x, weights, config.get("epsilon", 1e-3))
     if node.op == "MaxPooling2D":

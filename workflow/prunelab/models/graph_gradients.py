@@ -51,6 +51,15 @@ def _conv_backward(node: Node, kernel: np.ndarray, x: np.ndarray, upstream: np.n
     return kernel_gradient, slide.crop(padded_gradient, x.shape)
 
 
+def _depthwise_backward(node: Node, kernel: np.ndarray, x: np.ndarray, upstream: np.ndarray) -> np.ndarray:
+    """∂/∂input of a depthwise convolution: each window offset's kernel weight times the
+    upstream gradient, placed where that offset reads the input (its own kernel is no prunable
+    layer's: not differentiated)."""
+    slide = sliding(node)
+    padded_gradient = _spread(slide.pad(x).shape, upstream.shape, slide, lambda i, j: upstream * kernel[i, j, :, 0])
+    return slide.crop(padded_gradient, x.shape)
+
+
 def _pool_backward(node: Node, x: np.ndarray, upstream: np.ndarray) -> np.ndarray:
     slide = sliding(node)
     if node.op == "MaxPooling2D":
@@ -91,7 +100,7 @@ def kernel_gradients(graph: Graph, weights: dict, x: np.ndarray, output_gradient
         x_in = values[node.inputs[0]]
         last = node.name == graph.output
         name = config.get("activation", "linear")
-        if node.op in PRUNABLE or node.op == "Activation":
+        if node.op in (*PRUNABLE, "DepthwiseConv2D", "Activation"):
             if not (last and name == "softmax"):
                 grad = _activation_backward(name, values[node.name], grad)
         if node.op == "Dense":
@@ -100,8 +109,11 @@ def kernel_gradients(graph: Graph, weights: dict, x: np.ndarray, output_gradient
             grad = grad @ kernel.T
         elif node.op == "Conv2D":
             gradients[node.name], grad = _conv_backward(node, weights[node.name]["kernel"], x_in, grad)
-        elif node.op == "ReLU":
-            grad = grad * (values[node.name] > 0)
+        elif node.op == "DepthwiseConv2D":
+            grad = _depthwise_backward(node, weights[node.name]["kernel"], x_in, grad)
+        elif node.op == "ReLU":  # TensorFlow's: zero at 0, and at the ceiling where there is one
+            ceiling = config.get("max_value")
+            grad = grad * ((values[node.name] > 0) & (True if ceiling is None else values[node.name] < ceiling))
         elif node.op == "BatchNormalization":
             arrays = weights[node.name]
             scale = 1.0 / np.sqrt(arrays["moving_variance"] + config.get("epsilon", 1e-3))
