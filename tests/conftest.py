@@ -30,7 +30,7 @@ WORKFLOW_RUNS = {"smoke": "smoke", "cnn_smoke": "cnn", "methods_smoke": "methods
 # The jobs each fixture's workflow runs plan from an empty folder (snakemake -n), at most:
 # tests/test_budget.py fails when a change makes a fixture plan more, so the suite's growth is seen.
 JOB_BUDGETS = {"smoke": 59, "cnn_smoke": 27, "methods_smoke": 50, "jax_smoke": 17, "resnet_smoke": 43,
-               "imported_smoke": 20, "own_dataset_smoke": 43, "cifar10_smoke": 26}
+               "imported_smoke": 20, "own_dataset_smoke": 52, "cifar10_smoke": 26}
 
 
 def pytest_collection_modifyitems(config, items):
@@ -64,6 +64,7 @@ RESNET_SMOKE = REPO / "tests" / "smoke-resnet.yaml"
 IMPORTED_SMOKE = REPO / "tests" / "smoke-imported.yaml"
 OWN_DATASET_SMOKE = REPO / "tests" / "smoke-own-dataset.yaml"
 CIFAR10_SMOKE = REPO / "tests" / "smoke-cifar10.yaml"
+APPLICATIONS_SMOKE = REPO / "tests" / "smoke-applications.yaml"
 
 
 def snakemake(workdir, *args, configfiles=(SMOKE,)):
@@ -85,8 +86,9 @@ def planned_outputs(output: str, rule: str) -> list[str]:
     return re.findall(rf"^(?:local)?rule {rule}:\n(?:    .*\n)*?    output: (.+)$", output, re.M)
 
 
-def run_to_completion(workdir, *configfiles, cores=4, targets=()):
-    result = snakemake(workdir, "--cores", str(cores), *targets, configfiles=configfiles)
+def run_to_completion(workdir, *configfiles, cores=4, arguments=()):
+    """A workflow run to its end (``arguments``: targets, or options such as ``--until``)."""
+    result = snakemake(workdir, "--cores", str(cores), *arguments, configfiles=configfiles)
     assert result.returncode == 0, result.stderr[-5000:]
     return workdir
 
@@ -206,14 +208,18 @@ def own_dataset_smoke(resnet_smoke, tmp_path_factory):
     """A researcher's own datasets from real images (Fashion-MNIST as the ResNet run fetched it):
     ``small``, its first 6,000 training and 2,000 test images as an .npz served on a loopback HTTP
     server; ``padded``, those of its first 5 classes zero-padded to 32x32, repeated over 3
-    channels, float32, by file; run through the workflow (tests/smoke-own-dataset.yaml)."""
+    channels, float32, by file; run through the workflow (tests/smoke-own-dataset.yaml), then
+    keras.applications' MobileNetV2 on ``padded`` in the same folder (tests/smoke-applications.yaml,
+    its own experiment: results/applications/)."""
     from prunelab.data.loading import load_split
 
     workdir, served = tmp_path_factory.mktemp("own-dataset-smoke"), tmp_path_factory.mktemp("served")
     data = resnet_smoke / "results" / "data" / "fashion"
     write_own_datasets(workdir, served, *(load_split(data, "fashion", split) for split in ("train", "test")))
     with loopback(served) as base:
-        return run_to_completion(workdir, *own_dataset_run(workdir, served, base))
+        for configfiles, arguments in own_dataset_runs(workdir, served, base):
+            run_to_completion(workdir, *configfiles, arguments=arguments)
+    return workdir
 
 
 def write_own_datasets(workdir, served, train, test):
@@ -232,14 +238,20 @@ def write_own_datasets(workdir, served, train, test):
     np.savez_compressed(workdir / "padded.npz", x_train=px_train, y_train=py_train, x_test=px_test, y_test=py_test)
 
 
-def own_dataset_run(workdir, served, base):
-    """The own-dataset fixture's config files: ``small`` by URL (``served`` at ``base``), ``padded``
-    by file in ``workdir``."""
+# What the MobileNetV2 run's test reads: its metrics and exported models (no figures, no report).
+UNTIL_EXPORTS = ("--until", "aggregate", "export_pruned", "export_unpruned")
+
+
+def own_dataset_runs(workdir, served, base):
+    """The own-dataset fixture's two runs (their config files and further arguments): ``small``
+    by URL (``served`` at ``base``) and ``padded`` by file in ``workdir``, then MobileNetV2 on
+    ``padded`` up to its metrics and exports."""
     digest = {name: hashlib.sha256(path.read_bytes()).hexdigest()
               for name, path in (("small", served / "fashion-small.npz"), ("padded", workdir / "padded.npz"))}
     entries = (f"custom_datasets:\n  small: {{url: '{base}/fashion-small.npz', sha256: {digest['small']}}}\n"
                f"  padded: {{file: padded.npz, sha256: {digest['padded']}}}\n")
-    return OWN_DATASET_SMOKE, extra_config(workdir, entries)
+    datasets = extra_config(workdir, entries)
+    return [((OWN_DATASET_SMOKE, datasets), ()), ((APPLICATIONS_SMOKE, datasets), UNTIL_EXPORTS)]
 
 
 @pytest.fixture(scope="session")

@@ -81,6 +81,23 @@ def test_trained_and_exported_models_load_in_plain_keras(resnet_models_in_plain_
     assert exported.stat().st_size < trained.stat().st_size * (0.5 if model == "resnet8" else 0.7)
 
 
+def test_keras_applications_mobilenetv2_is_trained_pruned_compacted_and_exported(own_dataset_smoke, tmp_path):
+    """A researcher's build function returning keras.applications' MobileNetV2 (alpha 0.35;
+    tests/smoke-applications.yaml) on 32x32x3 images: trained by the workflow, pruned by weight,
+    unit and sparsegpt; unit's channel groups, run through its depthwise convolutions, compact it
+    to under a third of its parameters, into a .keras that loads in plain Keras and predicts what
+    the workflow's engine does (so does the trained model)."""
+    table = pd.read_csv(own_dataset_smoke / "results" / "applications" / "metrics.csv")
+    assert set(table["method"]) == {"weight", "unit", "sparsegpt"} and table["train_id"].str.startswith("mobilenet-").all()
+    unpruned, half = table[table["k"] == 0].iloc[0], table[table["k"] == 0.5].set_index("method")
+    assert unpruned["total_params"] == 423_018 - 1280 * 5 - 5  # 5 classes, not 10
+    assert (half["sparsity"].round(3) >= 0.5).all() and (half["total"] == unpruned["total"]).all()
+    assert half.loc["unit", "compact_params"] < unpruned["compact_params"] / 3
+    assert half.loc["weight", "compact_params"] == unpruned["compact_params"]
+    trained, exported = _load_in_plain_keras(own_dataset_smoke, ("mobilenet",), tmp_path, dataset="padded")["mobilenet"]
+    assert exported.stat().st_size < 0.5 * trained.stat().st_size
+
+
 # Loads each (model file, inputs) pair named on its command line and saves the predictions.
 PLAIN_KERAS = """import sys, numpy as np, keras
 for model, inputs, predictions in zip(*[iter(sys.argv[1:])] * 3):
@@ -88,21 +105,21 @@ for model, inputs, predictions in zip(*[iter(sys.argv[1:])] * 3):
 """
 
 
-def _load_in_plain_keras(workdir, models, folder):
+def _load_in_plain_keras(workdir, models, folder, dataset="fashion"):
     """Load the trained and the exported unit-pruned (k = 0.5) ``model.keras`` of each of a run's
-    ``models`` in plain Keras (no prunelab, on JAX; one process for all, as Keras's import is most
-    of the time) and compare their predictions with the workflow's own engine; returns each
-    model's two files."""
+    ``models`` (on ``dataset``) in plain Keras (no prunelab, on JAX; one process for all, as
+    Keras's import is most of the time) and compare their predictions with the workflow's own
+    engine; returns each model's two files."""
     from prunelab.data.loading import features, load_split
     from prunelab.measuring.export import load
     from prunelab.models.network import Network, logits
     from prunelab.plumbing.fileio import read_json
 
-    images, _ = load_split(workdir / "results" / "data" / "fashion", "fashion", "test")
+    images, _ = load_split(workdir / "results" / "data" / dataset, dataset, "test")
     files, expected, arguments = {}, [], []
     for model in models:
-        [trained] = (workdir / "results" / "models").glob(f"fashion/{model}-*/seed0/model.keras")
-        [exported] = (workdir / "results" / "exported").glob(f"fashion/{model}-*/seed0/*/unit/k0.5.keras")
+        [trained] = (workdir / "results" / "models").glob(f"{dataset}/{model}-*/seed0/model.keras")
+        [exported] = (workdir / "results" / "exported").glob(f"{dataset}/{model}-*/seed0/*/unit/k0.5.keras")
         record = read_json(trained.parent / "train.json")
         x, inputs = features(record["spec"]["architecture"], images[:200]), folder / f"{model}-x.npy"
         np.save(inputs, x)
