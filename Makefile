@@ -7,7 +7,7 @@ export PATH := $(BIN):$(PATH)
 # The one way the package is found (the Snakefile does the same for what it runs).
 export PYTHONPATH := $(abspath workflow)
 
-.PHONY: setup browser slurm run readme-picture test unit report lint benchmark benchmark-posttraining benchmark-dot-rate benchmark-graph benchmark-augment benchmark-custom-data benchmark-latency config docs
+.PHONY: setup browser slurm run readme-picture test unit report lint benchmark benchmark-posttraining benchmark-dot-rate benchmark-graph benchmark-applications benchmark-augment benchmark-custom-data benchmark-latency config docs
 setup: $(STAMP)
 
 $(STAMP): requirements.txt
@@ -62,6 +62,9 @@ benchmark-dot-rate: setup  ## one training step's matrix products on one core, n
 benchmark-graph: setup  ## a ResNet-20 weight-pruning job on 10,000 32x32x3 images, and its training epoch on both backends (minutes)
 	python benchmarks/graph_prune.py
 	python benchmarks/resnet_epoch.py
+
+benchmark-applications: setup  ## keras.applications' ResNet50 and MobileNetV2: read, unit-pruned, compacted (a minute)
+	python benchmarks/applications.py
 
 benchmark-latency: setup  ## a CNN's latency job over the posttraining preset's 42 pruned models, 3 times (minutes)
 	python benchmarks/latency_job.py
