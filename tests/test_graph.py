@@ -61,6 +61,10 @@ LAYERS = {
     "activation-relu": (lambda k: k.layers.Activation("relu"), (5, 5, 2)),
     "activation-softmax": (lambda k: k.layers.Activation("softmax"), (10,)),
     "activation-sigmoid": (lambda k: k.layers.Activation("sigmoid"), (10,)),
+    "activation-swish": (lambda k: k.layers.Activation("swish"), (5, 5, 2)),
+    "activation-hard-sigmoid": (lambda k: k.layers.Activation("hard_sigmoid"), (5, 5, 2)),
+    "activation-hard-swish": (lambda k: k.layers.Activation("hard_swish"), (5, 5, 2)),
+    "conv-silu": (lambda k: k.layers.Conv2D(3, 3, padding="same", activation="silu"), (6, 6, 2)),
     "relu": (lambda k: k.layers.ReLU(), (5, 5, 2)),
     "relu6": (lambda k: k.layers.ReLU(0.5), (5, 5, 2)),  # a ceiling the normal inputs cross
     "max-pool": (lambda k: k.layers.MaxPooling2D(), (7, 7, 2)),
@@ -301,6 +305,8 @@ def _every_layer_model(keras):
     x = keras.layers.ZeroPadding2D(((1, 0), (2, 1)))(x)
     x = keras.layers.ReLU(0.6)(keras.layers.DepthwiseConv2D(3, strides=2, padding="same")(x))
     x = keras.layers.BatchNormalization()(x)
+    x = keras.layers.Activation("hard_swish")(keras.layers.Conv2D(4, 1, activation="silu")(x))
+    x = keras.layers.Activation("hard_sigmoid")(keras.layers.Conv2D(4, 1)(x))
     y = keras.layers.Conv2D(4, (3, 2), padding="same", use_bias=False)(x)
     x = keras.layers.ReLU()(keras.layers.Add()([x, y]))
     x = keras.layers.MaxPooling2D(3, strides=2, padding="same")(x)

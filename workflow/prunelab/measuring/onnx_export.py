@@ -156,7 +156,12 @@ def graph_to_onnx(network: GraphNetwork) -> bytes:
             out = source
         activation = (config.get("activation", "linear") if node.op in ("Dense", "Conv2D", "DepthwiseConv2D", "Activation")
                       else "linear")
-        if activation != "linear" and not (final and activation == "softmax"):
+        if activation == "silu":  # x · sigmoid(x)
+            out = add("Mul", [out, add("Sigmoid", [out], f"{node.name}/sigmoid")], f"{node.name}/silu")
+        elif activation in ("hard_sigmoid", "hard_silu"):  # Keras's slope 1/6 and offset 1/2 are ONNX's
+            op = "HardSigmoid" if activation == "hard_sigmoid" else "HardSwish"
+            out = add(op, [out], f"{node.name}/{activation}", **({"alpha": 1 / 6} if op == "HardSigmoid" else {}))
+        elif activation != "linear" and not (final and activation == "softmax"):
             op = {"relu": "Relu", "sigmoid": "Sigmoid", "tanh": "Tanh", "softmax": "Softmax"}[activation]
             out = add(op, [out], f"{node.name}/{activation}", **({"axis": -1} if op == "Softmax" else {}))
         names[node.name] = out

@@ -14,7 +14,7 @@ zero padding, dropout and depthwise convolutions (channel c from channel c alone
 A group can be pruned unless it holds the model's input or its output (input pixels and the
 classes are never removed), or its channels are spread by a ``Flatten`` into a layer other than
 a dense one (a per-position batch norm, say), or an activation that is not zero at zero
-(sigmoid, softmax) would give a removed channel a value.
+(sigmoid, hard sigmoid, softmax) would give a removed channel a value.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import numpy as np
 
 from .graph import PRUNABLE, Graph
 
-NOT_ZERO_AT_ZERO = ("sigmoid", "softmax")
+NOT_ZERO_AT_ZERO = ("sigmoid", "softmax", "hard_sigmoid")
 """Activations under which a removed (zeroed) channel would still carry a value."""
 
 

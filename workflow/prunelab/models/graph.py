@@ -32,7 +32,7 @@ SUPPORTED = {
     "Conv2D": "2-D convolution (any kernel size and stride, 'valid' or 'same' padding, with or without bias)",
     "DepthwiseConv2D": "2-D depthwise convolution (depth multiplier 1; each channel convolved alone)",
     "BatchNormalization": "batch normalization over the channel axis",
-    "Activation": "activation: linear, relu, softmax, sigmoid or tanh",
+    "Activation": "activation: linear, relu, softmax, sigmoid, tanh, silu (swish), hard_sigmoid or hard_silu (hard_swish)",
     "ReLU": "ReLU, with or without a ceiling (max_value: ReLU6), without threshold or slope",
     "MaxPooling2D": "max-pooling",
     "AveragePooling2D": "average pooling",
@@ -42,7 +42,8 @@ SUPPORTED = {
     "Dropout": "dropout (the identity when evaluating)",
     "Add": "element-wise sum of its inputs (residual connections)",
 }
-ACTIVATIONS = ("linear", "relu", "softmax", "sigmoid", "tanh")
+ACTIVATIONS = ("linear", "relu", "softmax", "sigmoid", "tanh", "silu", "hard_sigmoid", "hard_silu")
+"""Keras's names as a saved config holds them: ``silu`` is also called swish, ``hard_silu`` hard_swish."""
 WEIGHT_NAMES = {"Dense": ("kernel", "bias"), "Conv2D": ("kernel", "bias"), "DepthwiseConv2D": ("kernel", "bias"),
                 "BatchNormalization": ("gamma", "beta", "moving_mean", "moving_variance")}
 """The variables each layer with weights holds, by the names Keras gives them."""
@@ -403,7 +404,18 @@ def activation(x: np.ndarray, name: str) -> np.ndarray:
         return 1.0 / (1.0 + np.exp(-x))
     if name == "tanh":
         return np.tanh(x)
+    if name == "silu":  # swish: x · sigmoid(x)
+        return x / (1.0 + np.exp(-x))
+    if name == "hard_sigmoid":
+        return hard_sigmoid(x)
+    if name == "hard_silu":  # hard swish
+        return x * hard_sigmoid(x)
     return x
+
+
+def hard_sigmoid(x: np.ndarray) -> np.ndarray:
+    """Keras's: x / 6 + 1/2, clipped to [0, 1]."""
+    return np.clip(x / 6.0 + 0.5, 0.0, 1.0)
 
 
 def batch_norm(x: np.ndarray, weights: dict, epsilon: float) -> np.ndarray:

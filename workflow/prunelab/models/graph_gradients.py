@@ -17,7 +17,8 @@ import numpy as np
 from .graph import PRUNABLE, Graph, Node, Sliding, activation, apply, pool_counts, sliding, zero_padding
 
 
-def _activation_backward(name: str, out: np.ndarray, upstream: np.ndarray) -> np.ndarray:
+def _activation_backward(name: str, x: np.ndarray, out: np.ndarray, upstream: np.ndarray) -> np.ndarray:
+    """∂/∂x of the activation ``name`` at its input ``x`` (``out`` its output), times ``upstream``."""
     if name == "relu":
         return upstream * (out > 0)
     if name == "tanh":
@@ -26,6 +27,14 @@ def _activation_backward(name: str, out: np.ndarray, upstream: np.ndarray) -> np
         return upstream * out * (1.0 - out)
     if name == "softmax":
         return out * (upstream - (upstream * out).sum(axis=-1, keepdims=True))
+    if name == "silu":  # s + x·s·(1 − s), s = sigmoid(x)
+        sigmoid = 1.0 / (1.0 + np.exp(-x))
+        return upstream * (sigmoid + x * sigmoid * (1.0 - sigmoid))
+    inside = np.abs(x) < 3.0  # where the hard sigmoid is not clipped
+    if name == "hard_sigmoid":
+        return upstream * inside / 6.0
+    if name == "hard_silu":  # x/3 + 1/2 inside, 1 above, 0 below
+        return upstream * np.where(inside, x / 3.0 + 0.5, (x >= 3.0).astype(x.dtype))
     return upstream
 
 
@@ -84,12 +93,13 @@ def kernel_gradients(graph: Graph, weights: dict, x: np.ndarray, output_gradient
             continue
         inputs = [values[source] for source in node.inputs]
         last = node.name == graph.output
-        if node.op in PRUNABLE:
+        if node.op in (*PRUNABLE, "DepthwiseConv2D"):
             layer = Node(node.name, node.op, {**node.config, "activation": "linear"}, node.inputs)
             pre[node.name] = apply(layer, weights.get(node.name, {}), inputs)
             name = node.config.get("activation", "linear")
             values[node.name] = pre[node.name] if last and name == "softmax" else activation(pre[node.name], name)
         else:
+            pre[node.name] = inputs[0]  # an Activation layer's input
             values[node.name] = apply(node, weights.get(node.name, {}), inputs, last=last)
     gradients: dict[str, np.ndarray] = {}
     upstream = {graph.output: output_gradient(values[graph.output])}
@@ -102,7 +112,7 @@ def kernel_gradients(graph: Graph, weights: dict, x: np.ndarray, output_gradient
         name = config.get("activation", "linear")
         if node.op in (*PRUNABLE, "DepthwiseConv2D", "Activation"):
             if not (last and name == "softmax"):
-                grad = _activation_backward(name, values[node.name], grad)
+                grad = _activation_backward(name, pre[node.name], values[node.name], grad)
         if node.op == "Dense":
             kernel = weights[node.name]["kernel"]
             gradients[node.name] = x_in.reshape(-1, kernel.shape[0]).T @ grad.reshape(-1, kernel.shape[1])
