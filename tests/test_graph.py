@@ -541,27 +541,35 @@ def test_a_researchers_channel_method_prunes_every_group_by_its_batch_norms(tens
         prune(network, wrong, 0.5, layers)
 
 
+def _unit_pruned_and_compacted(keras, graph, weights, x):
+    """unit at k = 0.5 on every layer but the output of a keras.applications network, compacted:
+    the compacted Keras model predicts on ``x`` what the masked one does. Returns the compacted weights."""
+    from prunelab.methods.pruning import load_method, prune
+    from prunelab.models.keras_models import model_of_graph
+
+    network = GraphNetwork({"type": "custom"}, graph, weights)
+    unit = load_method({"name": "unit", "source": "prunelab.methods.unit", "runs": "one_shot"})
+    pruned, _ = prune(network, unit, 0.5, list(range(network.num_layers - 1)))
+    small = compact_silent(graph, pruned.weights)
+    np.testing.assert_allclose(model_of_graph(keras, graph, small).predict(x, verbose=0),
+                               run(graph, pruned.weights, x, logits=False), rtol=1e-4, atol=1e-6)
+    return small
+
+
 def test_keras_applications_resnet50_is_read_pruned_by_channel_groups_and_compacted(tensorflow):
     """keras.applications' ResNet50 (weights=None, 32x32x3, 10 classes; 23.6 M parameters, zero
     padding before its strided convs): the numpy forward pass is Keras's; unit at k = 0.5 prunes
     its channel groups (bottleneck blocks joined by their additions) and the compacted Keras model
     predicts what the masked one does, with a quarter of the parameters."""
     keras = tensorflow.keras
-    from prunelab.methods.pruning import load_method, prune
-    from prunelab.models.keras_models import graph_of, model_of_graph
+    from prunelab.models.keras_models import graph_of
 
     model = _randomized(keras, keras.applications.ResNet50(weights=None, input_shape=(32, 32, 3), classes=10))
     graph, weights = graph_of(model)
     assert "ZeroPadding2D" in {node.op for node in graph.nodes} and parameter_count(weights) == 23_608_202
     x = np.random.default_rng(11).uniform(size=(4, 32, 32, 3)).astype(np.float32)
     np.testing.assert_allclose(run(graph, weights, x, logits=False), model.predict(x, verbose=0), rtol=1e-4, atol=1e-6)
-    network = GraphNetwork({"type": "custom"}, graph, weights)
-    unit = load_method({"name": "unit", "source": "prunelab.methods.unit", "runs": "one_shot"})
-    pruned, _ = prune(network, unit, 0.5, list(range(network.num_layers - 1)))
-    small = compact_silent(graph, pruned.weights)
-    assert parameter_count(small) < 0.3 * parameter_count(weights)
-    np.testing.assert_allclose(model_of_graph(keras, graph, small).predict(x, verbose=0),
-                               run(graph, pruned.weights, x, logits=False), rtol=1e-4, atol=1e-6)
+    assert parameter_count(_unit_pruned_and_compacted(keras, graph, weights, x)) < 0.3 * parameter_count(weights)
 
 
 def test_keras_applications_mobilenetv2_groups_run_through_its_depthwise_convolutions(tensorflow):
@@ -573,8 +581,7 @@ def test_keras_applications_mobilenetv2_groups_run_through_its_depthwise_convolu
     keras = tensorflow.keras
     from prunelab.measuring.onnx_export import run as run_onnx
     from prunelab.measuring.onnx_export import session
-    from prunelab.methods.pruning import load_method, prune
-    from prunelab.models.keras_models import graph_of, model_of_graph
+    from prunelab.models.keras_models import graph_of
 
     model = _randomized(keras, keras.applications.MobileNetV2(weights=None, alpha=0.35, input_shape=(32, 32, 3),
                                                               classes=10))
@@ -594,12 +601,7 @@ def test_keras_applications_mobilenetv2_groups_run_through_its_depthwise_convolu
     expected = model.predict(x, verbose=0)
     np.testing.assert_allclose(run(graph, weights, x, logits=False), expected, rtol=1e-4, atol=1e-6)
     network = GraphNetwork({"type": "custom"}, graph, weights)
-    logits = network.logits(x)
-    np.testing.assert_allclose(run_onnx(session(network), x), logits, rtol=1e-4, atol=1e-5)
-    unit = load_method({"name": "unit", "source": "prunelab.methods.unit", "runs": "one_shot"})
-    pruned, _ = prune(network, unit, 0.5, list(range(network.num_layers - 1)))
-    small = compact_silent(graph, pruned.weights)
+    np.testing.assert_allclose(run_onnx(session(network), x), network.logits(x), rtol=1e-4, atol=1e-5)
+    small = _unit_pruned_and_compacted(keras, graph, weights, x)
     assert small["block_1_depthwise"]["kernel"].shape == (3, 3, 24, 1)  # 48 channels -> 24
     assert parameter_count(small) < 0.35 * parameter_count(weights)
-    np.testing.assert_allclose(model_of_graph(keras, graph, small).predict(x, verbose=0),
-                               run(graph, pruned.weights, x, logits=False), rtol=1e-4, atol=1e-6)

@@ -101,20 +101,16 @@ def graph_to_onnx(network: GraphNetwork) -> bytes:
             continue
         source = names[node.inputs[0]]
         final = node.name == graph.output
-        if node.op == "Conv2D":
-            kernel = arrays["kernel"]
-            bias = arrays.get("bias", np.zeros(kernel.shape[-1], np.float32))
+        if node.op in ("Conv2D", "DepthwiseConv2D"):  # ONNX's (out, in per group, height, width)
+            depthwise = node.op == "DepthwiseConv2D"  # a grouped convolution, one group per channel
+            kernel = arrays["kernel"].transpose((2, 3, 0, 1) if depthwise else (3, 2, 0, 1))
+            bias = arrays.get("bias", np.zeros(kernel.shape[0], np.float32))
             attributes = window(node)
             attributes.pop("kernel_shape")
-            out = add("Conv", [source, constant(f"{out}/kernel", kernel.transpose(3, 2, 0, 1)),
-                               constant(f"{out}/bias", bias)], out, **attributes)
-        elif node.op == "DepthwiseConv2D":  # a grouped convolution, one group per channel
-            kernel = arrays["kernel"]
-            bias = arrays.get("bias", np.zeros(kernel.shape[2], np.float32))
-            attributes = window(node)
-            attributes.pop("kernel_shape")
-            out = add("Conv", [source, constant(f"{out}/kernel", kernel.transpose(2, 3, 0, 1)),
-                               constant(f"{out}/bias", bias)], out, group=int(kernel.shape[2]), **attributes)
+            if depthwise:
+                attributes["group"] = int(kernel.shape[0])
+            out = add("Conv", [source, constant(f"{out}/kernel", kernel), constant(f"{out}/bias", bias)], out,
+                      **attributes)
         elif node.op == "Dense":
             out = add("MatMul", [source, constant(f"{out}/kernel", arrays["kernel"])], f"{out}/matmul")
             if arrays.get("bias") is not None:

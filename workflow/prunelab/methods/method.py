@@ -68,7 +68,8 @@ class Method:
     masks: MaskFunction | None = None
     runs: str = "one_shot"
     removes_units: bool = False
-    """Whether it removes whole output units, whose biases then go too."""
+    """Whether it removes whole output units, whose biases then go too (always, for a method that
+    asks for ``groups``)."""
     settings_key: str | None = None
     """The key under ``pruning:`` holding its settings (the schema gives their defaults)."""
     resolve_settings: Callable[[dict], dict] | None = None

@@ -31,6 +31,6 @@ def unit_channels(weights: list[np.ndarray], k: float | Fraction, seed: int = 0,
 
 
 METHODS = (Method("unit", "per layer, whole neurons or filters of smallest L2 norm (graph models: channel "
-                  "groups)", masks=unit_channels, removes_units=True, color="tab:blue",
+                  "groups)", masks=unit_channels, color="tab:blue",
                   paper="Li et al. 2017, Pruning Filters for Efficient ConvNets (L2 instead of L1); "
                         "Fang et al. 2023, DepGraph (channel groups)"),)

@@ -40,7 +40,7 @@ def channel_groups(network: Network, layers: list[int]) -> list[ChannelGroup]:
     position = {network.layer_names[index]: place for place, index in enumerate(layers)}
     return [ChannelGroup(group.channels, tuple(position[name] for name in producers),
                          tuple(dict(network.weights[name]) for name in group.normalizers))
-            for group, producers in pruned_groups(network.graph) if set(producers) <= set(position)]
+            for group, producers in pruned_groups(network.graph) if set(producers) <= position.keys()]
 
 
 def group_masks(method: str, groups: list[ChannelGroup], kept, weights: list[np.ndarray]) -> list[np.ndarray]:

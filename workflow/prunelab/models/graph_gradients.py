@@ -30,11 +30,10 @@ def _activation_backward(name: str, x: np.ndarray, out: np.ndarray, upstream: np
     if name == "silu":  # s + x·s·(1 − s), s = sigmoid(x)
         sigmoid = 1.0 / (1.0 + np.exp(-x))
         return upstream * (sigmoid + x * sigmoid * (1.0 - sigmoid))
-    inside = np.abs(x) < 3.0  # where the hard sigmoid is not clipped
-    if name == "hard_sigmoid":
-        return upstream * inside / 6.0
-    if name == "hard_silu":  # x/3 + 1/2 inside, 1 above, 0 below
-        return upstream * np.where(inside, x / 3.0 + 0.5, (x >= 3.0).astype(x.dtype))
+    if name == "hard_sigmoid":  # 1/6 where it is not clipped
+        return upstream * (np.abs(x) < 3.0) / 6.0
+    if name == "hard_silu":  # x/3 + 1/2 where the hard sigmoid is not clipped, 1 above, 0 below
+        return upstream * np.where(np.abs(x) < 3.0, x / 3.0 + 0.5, (x >= 3.0).astype(x.dtype))
     return upstream
 
 
@@ -99,8 +98,9 @@ def kernel_gradients(graph: Graph, weights: dict, x: np.ndarray, output_gradient
             name = node.config.get("activation", "linear")
             values[node.name] = pre[node.name] if last and name == "softmax" else activation(pre[node.name], name)
         else:
-            pre[node.name] = inputs[0]  # an Activation layer's input
             values[node.name] = apply(node, weights.get(node.name, {}), inputs, last=last)
+            if node.op == "Activation":
+                pre[node.name] = inputs[0]
     gradients: dict[str, np.ndarray] = {}
     upstream = {graph.output: output_gradient(values[graph.output])}
     for node in reversed(graph.nodes[1:]):
