@@ -21,7 +21,7 @@ from ..models.backend import DEFAULT_BACKEND
 from ..models.keras_models import DEFAULT_PRECISION
 from ..models.protocol import DEFAULTS as PROTOCOL_DEFAULTS
 from ..models.protocol import changed_protocol
-from .codeversion import code_version, modules_version
+from .codeversion import CodeSnapshot
 from .paths import digest, format_number
 
 
@@ -130,6 +130,7 @@ class Plan:
         self.models = trained_models(config)
         self.finetunes = finetune_ids(config)
         self.finetune_k = [format_number(k) for k in (config["finetune"]["k"] or config["pruning"]["k"])]
+        self.code = CodeSnapshot()
 
     def per_model(self, pattern: str, targets: list[dict] = ({},)) -> list[str]:
         """``pattern`` for every trained model (in this config's scope) and every target."""
@@ -210,6 +211,6 @@ class Plan:
         """The code version of a job: its script's (and notebook's), and the modules of the
         methods it runs, so that an edit to one method reruns only that method's results."""
         files = sorted({path for name in methods for path in code_files(self.methods[name])})
-        version = code_version(script, notebook)
-        return version if not files else f"{version}-{modules_version(tuple(files))}"
+        version = self.code.code_version(script, notebook)
+        return version if not files else f"{version}-{self.code.modules_version(tuple(files))}"
 
