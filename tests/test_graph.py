@@ -206,12 +206,12 @@ def test_flattened_channels_are_removed_at_their_positions():
     kept = unit_kept(graph, weights, 1 / 3)
     assert [group.producers for group, _ in kept] == [("c1",), ("d1",)]
     assert kept[0][1].tolist() == [True, False, True]
-    small = compact(graph, masked(weights, kept), kept)
+    small = compact(graph, masked(graph, weights, kept), kept)
     rows = [0, 2, 3, 5, 6, 8, 9, 11]  # positions 0-3 of channels 0 and 2
     np.testing.assert_array_equal(small["d1"]["kernel"], weights["d1"]["kernel"][rows][:, kept[1][1]])
     assert small["d2"]["kernel"].shape == (3, 4)
     x = rng.uniform(size=(10, 6, 6, 1)).astype(np.float32)
-    np.testing.assert_allclose(run(graph, small, x), run(graph, masked(weights, kept), x), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(run(graph, small, x), run(graph, masked(graph, weights, kept), x), rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("shortcut", ["projection", "identity"])
@@ -226,7 +226,7 @@ def test_unit_pruned_resnet_compacts_to_a_smaller_keras_model(tensorflow, tmp_pa
     graph, weights = graph_of(model)
     kept = unit_kept(graph, weights, 0.5)
     assert [int(keep.sum()) for _, keep in kept] == [8, 8, 8, 16, 16, 16, 32, 32, 32]
-    pruned = masked(weights, kept)
+    pruned = masked(graph, weights, kept)
     small = compact(graph, pruned, kept)
     assert parameter_count(small) < parameter_count(weights) / 3
     x = np.random.default_rng(6).uniform(size=(32, 16, 16, 3)).astype(np.float32)

@@ -15,52 +15,44 @@ from __future__ import annotations
 import numpy as np
 
 from ..models.dependency import Group, input_rows, pruned_groups
-from ..models.graph import Graph, batch_norm
+from ..models.graph import Graph
+from ..models.layers import LAYER_TYPES
 
-BATCH_NORM_CHANNEL = ("gamma", "beta", "moving_mean", "moving_variance")
+
+def members(group: Group) -> tuple[str, ...]:
+    """The layers a group's channels are part of: its producers, batch norms and depthwise
+    convolutions (each layer type says which of its arrays go with a channel)."""
+    return (*group.producers, *group.normalizers, *group.carriers)
 
 
-def channel_arrays(group: Group, weights: dict) -> list[tuple[str, str]]:
+def channel_arrays(graph: Graph, group: Group, weights: dict) -> list[tuple[str, str]]:
     """(layer, variable) of what gives a group's channels a value besides the kernels: its
     producers' and depthwise convolutions' biases and its batch norms' scale and shift, those the
     model has."""
-    biases = [(name, "bias") for name in (*group.producers, *group.carriers) if weights[name].get("bias") is not None]
-    return biases + [(name, variable) for name in group.normalizers for variable in ("gamma", "beta")
-                     if variable in weights[name]]
+    return [(name, variable) for name in members(group)
+            for variable in LAYER_TYPES[graph.node(name).op].channel_values if weights[name].get(variable) is not None]
 
 
-def masked(weights: dict, kept: list[tuple[Group, np.ndarray]]) -> dict:
-    """The weights with every removed channel zeroed in its producers and batch norms (γ, β and
-    the mean, so that a batch norm without scale or center outputs zero there too)."""
+def masked(graph: Graph, weights: dict, kept: list[tuple[Group, np.ndarray]]) -> dict:
+    """The weights with every removed channel zeroed in each member of its group, where it gives
+    the channel a value (:meth:`~prunelab.models.layers.layer_type.LayerType.masked_channels`)."""
     out = {name: dict(arrays) for name, arrays in weights.items()}
     for group, keep in kept:
-        for name, variable in [(name, "kernel") for name in group.producers] + channel_arrays(group, weights):
-            out[name][variable] = out[name][variable] * keep.astype(out[name][variable].dtype)
-        for name in group.normalizers:
-            out[name]["moving_mean"] = np.where(keep, out[name]["moving_mean"], 0).astype(np.float32)
-        for name in group.carriers:  # a depthwise kernel's slice c computes channel c
-            out[name]["kernel"] = out[name]["kernel"] * keep[:, None].astype(np.float32)
+        for name in members(group):
+            out[name] = LAYER_TYPES[graph.node(name).op].masked_channels(out[name], keep)
     return out
 
 
 def compact(graph: Graph, weights: dict, kept: list[tuple[Group, np.ndarray]]) -> dict:
-    """The weights of the smaller model: removed channels gone from producers (columns, bias),
-    batch norms (every per-channel variable) and consumers (input channels or rows). The graph
+    """The weights of the smaller model: removed channels gone from every member of their group
+    (each array on its channel axis) and from its consumers (input channels or rows). The graph
     stays the same; layer widths are the kernels' (:func:`prunelab.models.keras_models.model_of_graph`)."""
     out = {name: dict(arrays) for name, arrays in weights.items()}
     for group, keep in kept:
-        for name in group.producers:
-            out[name]["kernel"] = out[name]["kernel"][..., keep]
-            if out[name].get("bias") is not None:
-                out[name]["bias"] = out[name]["bias"][keep]
-        for name in group.normalizers:
-            for variable in BATCH_NORM_CHANNEL:
-                if variable in out[name]:
-                    out[name][variable] = out[name][variable][keep]
-        for name in group.carriers:
-            out[name]["kernel"] = out[name]["kernel"][:, :, keep]
-            if out[name].get("bias") is not None:
-                out[name]["bias"] = out[name]["bias"][keep]
+        for name in members(group):
+            for variable, axis in LAYER_TYPES[graph.node(name).op].channel_axes.items():
+                if out[name].get(variable) is not None:
+                    out[name][variable] = np.compress(keep, out[name][variable], axis=axis)
         for name, positions in group.consumers:
             out[name]["kernel"] = input_rows(out[name]["kernel"], positions, group.channels, keep)
     return out
@@ -68,20 +60,15 @@ def compact(graph: Graph, weights: dict, kept: list[tuple[Group, np.ndarray]]) -
 
 def silent_channels(graph: Graph, weights: dict) -> list[tuple[Group, np.ndarray]]:
     """Per group pruning can shrink, which channels carry something (False: exact zeros
-    everywhere: every producer's kernel column and bias zero, and every batch norm's output for
-    a zero input zero). At least one channel of each group is kept."""
+    everywhere: no member gives the channel a value for a zero input: every producer's kernel
+    column and bias zero, every batch norm's output for a zero input zero). At least one channel
+    of each group is kept."""
     kept = []
     for group, _ in pruned_groups(graph):
         alive = np.zeros(group.channels, dtype=bool)
-        for name in group.producers:
-            kernel, bias = weights[name]["kernel"], weights[name].get("bias")
-            alive |= kernel.reshape(-1, kernel.shape[-1]).any(axis=0) | (bias is not None and bias != 0)
-        for name in group.carriers:  # a depthwise bias gives a channel a value of its own
-            bias = weights[name].get("bias")
-            alive |= bias is not None and bias != 0
-        for name in group.normalizers:
-            alive |= batch_norm(np.zeros((1, group.channels), np.float32), weights[name],
-                                graph.node(name).config.get("epsilon", 1e-3))[0] != 0
+        for name in members(group):
+            node = graph.node(name)
+            alive |= LAYER_TYPES[node.op].live_channels(node, weights[name])
         if not alive.any():
             alive[0] = True
         kept.append((group, alive))

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..models.graph import same_padding, sliding, zero_padding
+from ..models.layers import LAYER_TYPES
+from ..models.layers.activations import activation_onnx
 from ..models.graph_network import GraphNetwork
 from ..models.network import Network, pools_of
 
@@ -68,104 +69,62 @@ def to_onnx(network: Network | GraphNetwork) -> bytes:
     return model.SerializeToString()
 
 
-def graph_to_onnx(network: GraphNetwork) -> bytes:
-    """A graph model's ONNX model, layer by layer: image tensors in NCHW (the NHWC input
-    transposed once, and back before a Flatten, so the flattened order is Keras's), 'same'
-    padding as explicit pads (TensorFlow's, the odd pixel after), batch norm in inference mode,
-    the final softmax left out (logits)."""
-    from onnx import TensorProto, helper, numpy_helper
+class OnnxGraph:
+    """The ONNX graph being built: its nodes and constants, and each layer's output shape (no
+    batch axis, channels last, as :attr:`prunelab.models.graph.Graph.shapes` gives them); what
+    a layer type's :meth:`~prunelab.models.layers.layer_type.LayerType.onnx` adds its nodes to."""
 
-    graph, weights, shapes = network.graph, network.weights, network.graph.shapes
-    nodes, initializers, names = [], [], {}
+    def __init__(self, shapes: dict[str, tuple[int, ...]]):
+        from onnx import helper, numpy_helper
 
-    def constant(name: str, array: np.ndarray) -> str:
-        initializers.append(numpy_helper.from_array(np.ascontiguousarray(array, dtype=np.float32), name))
-        return name
+        self.shapes, self.nodes, self.initializers = shapes, [], []
+        self._helper, self._numpy_helper = helper, numpy_helper
 
-    def add(op: str, inputs: list[str], output: str, **attributes) -> str:
-        nodes.append(helper.make_node(op, inputs, [output], **attributes))
+    def add(self, op: str, inputs: list[str], output: str, **attributes) -> str:
+        """A node ``op`` reading ``inputs``; returns its output's name."""
+        self.nodes.append(self._helper.make_node(op, inputs, [output], **attributes))
         return output
 
-    def window(node):
-        window_shape, strides, padding = sliding(node)
-        pads = [0, 0, 0, 0]
-        if padding == "same":
-            (top, bottom), (left, right) = same_padding(shapes[node.inputs[0]][:2], window_shape, strides)
-            pads = [top, left, bottom, right]
-        return {"kernel_shape": list(window_shape), "strides": list(strides), "pads": pads}
+    def constant(self, name: str, array: np.ndarray) -> str:
+        """A float32 constant (a kernel, a bias); returns its name."""
+        self.initializers.append(self._numpy_helper.from_array(np.ascontiguousarray(array, dtype=np.float32), name))
+        return name
 
+    def scalar(self, name: str, value: float) -> str:
+        """A float32 scalar (a clip's bound); returns its name."""
+        self.initializers.append(self._numpy_helper.from_array(np.array(value, np.float32), name))
+        return name
+
+    def integers(self, name: str, values: list[int]) -> str:
+        """An int64 vector (pads, a shape); returns its name."""
+        self.initializers.append(self._numpy_helper.from_array(np.array(values, np.int64), name))
+        return name
+
+
+def graph_to_onnx(network: GraphNetwork) -> bytes:
+    """A graph model's ONNX model, layer by layer (each layer type's own nodes, then its
+    config's activation): image tensors in NCHW (the NHWC input transposed once, and back before
+    a Flatten, so the flattened order is Keras's), 'same' padding as explicit pads (TensorFlow's,
+    the odd pixel after), batch norm in inference mode, the final softmax left out (logits)."""
+    from onnx import TensorProto, helper
+
+    graph, weights = network.graph, network.weights
+    onnx, names = OnnxGraph(graph.shapes), {}
     for node in graph.nodes:
-        out, arrays, config = node.name, weights.get(node.name, {}), node.config
         if not node.inputs:
-            names[out] = add("Transpose", ["x"], out, perm=[0, 3, 1, 2]) if len(shapes[out]) == 3 else "x"
+            images = len(graph.shapes[node.name]) == 3
+            names[node.name] = onnx.add("Transpose", ["x"], node.name, perm=[0, 3, 1, 2]) if images else "x"
             continue
-        source = names[node.inputs[0]]
-        final = node.name == graph.output
-        if node.op in ("Conv2D", "DepthwiseConv2D"):  # ONNX's (out, in per group, height, width)
-            depthwise = node.op == "DepthwiseConv2D"  # a grouped convolution, one group per channel
-            kernel = arrays["kernel"].transpose((2, 3, 0, 1) if depthwise else (3, 2, 0, 1))
-            bias = arrays.get("bias", np.zeros(kernel.shape[0], np.float32))
-            attributes = window(node)
-            attributes.pop("kernel_shape")
-            if depthwise:
-                attributes["group"] = int(kernel.shape[0])
-            out = add("Conv", [source, constant(f"{out}/kernel", kernel), constant(f"{out}/bias", bias)], out,
-                      **attributes)
-        elif node.op == "Dense":
-            out = add("MatMul", [source, constant(f"{out}/kernel", arrays["kernel"])], f"{out}/matmul")
-            if arrays.get("bias") is not None:
-                out = add("Add", [out, constant(f"{node.name}/bias", arrays["bias"])], f"{node.name}/add")
-        elif node.op == "BatchNormalization":
-            channels = arrays["moving_mean"].shape[0]
-            scale = arrays.get("gamma", np.ones(channels, np.float32))
-            shift = arrays.get("beta", np.zeros(channels, np.float32))
-            out = add("BatchNormalization", [source, constant(f"{out}/gamma", scale), constant(f"{out}/beta", shift),
-                                             constant(f"{out}/mean", arrays["moving_mean"]),
-                                             constant(f"{out}/variance", arrays["moving_variance"])], out,
-                      epsilon=float(config.get("epsilon", 1e-3)))
-        elif node.op in ("MaxPooling2D", "AveragePooling2D"):
-            out = add("MaxPool" if node.op == "MaxPooling2D" else "AveragePool", [source], out,
-                      **window(node))
-        elif node.op == "GlobalAveragePooling2D":
-            out = add("GlobalAveragePool", [source], f"{out}/pooled")
-            if not config.get("keepdims"):
-                out = add("Flatten", [out], node.name, axis=1)
-        elif node.op == "Flatten":
-            if len(shapes[node.inputs[0]]) == 3:
-                source = add("Transpose", [source], f"{out}/nhwc", perm=[0, 2, 3, 1])
-            out = add("Flatten", [source], out, axis=1)
-        elif node.op == "ZeroPadding2D":  # NCHW: pads are (begin of each axis, end of each axis)
-            (top, bottom), (left, right) = zero_padding(node)
-            pads = numpy_helper.from_array(np.array([0, 0, top, left, 0, 0, bottom, right], np.int64), f"{out}/pads")
-            initializers.append(pads)
-            out = add("Pad", [source, pads.name], out)
-        elif node.op == "Add":
-            out = add("Sum", [names[source] for source in node.inputs], out)
-        elif node.op == "ReLU" and config.get("max_value") is not None:  # ReLU6 and the like
-            bounds = [numpy_helper.from_array(np.array(value, np.float32), f"{out}/{end}")  # scalars
-                      for end, value in (("min", 0.0), ("max", config["max_value"]))]
-            initializers.extend(bounds)
-            out = add("Clip", [source, *(bound.name for bound in bounds)], out)
-        elif node.op == "ReLU":
-            out = add("Relu", [source], out)
-        else:  # Activation, Dropout: only the activation, if any
-            out = source
-        activation = (config.get("activation", "linear") if node.op in ("Dense", "Conv2D", "DepthwiseConv2D", "Activation")
-                      else "linear")
-        if activation == "silu":  # x · sigmoid(x)
-            out = add("Mul", [out, add("Sigmoid", [out], f"{node.name}/sigmoid")], f"{node.name}/silu")
-        elif activation in ("hard_sigmoid", "hard_silu"):  # Keras's slope 1/6 and offset 1/2 are ONNX's
-            op = "HardSigmoid" if activation == "hard_sigmoid" else "HardSwish"
-            out = add(op, [out], f"{node.name}/{activation}", **({"alpha": 1 / 6} if op == "HardSigmoid" else {}))
-        elif activation != "linear" and not (final and activation == "softmax"):
-            op = {"relu": "Relu", "sigmoid": "Sigmoid", "tanh": "Tanh", "softmax": "Softmax"}[activation]
-            out = add(op, [out], f"{node.name}/{activation}", **({"axis": -1} if op == "Softmax" else {}))
+        out = LAYER_TYPES[node.op].onnx(node, weights.get(node.name, {}), [names[s] for s in node.inputs], onnx)
+        activation = node.config.get("activation", "linear")
+        if not (node.name == graph.output and activation == "softmax"):
+            out = activation_onnx(onnx, activation, out, node.name)
         names[node.name] = out
-    nodes.append(helper.make_node("Identity", [names[graph.output]], ["logits"]))
-    classes = shapes[graph.output][-1]
+    onnx.add("Identity", [names[graph.output]], "logits")
+    classes = graph.shapes[graph.output][-1]
     inputs = [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", *graph.input_shape])]
     outputs = [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", classes])]
-    model = helper.make_model(helper.make_graph(nodes, "pruned", inputs, outputs, initializer=initializers),
+    model = helper.make_model(helper.make_graph(onnx.nodes, "pruned", inputs, outputs, initializer=onnx.initializers),
                               opset_imports=[helper.make_opsetid("", OPSET)], producer_name="prunelab",
                               ir_version=IR_VERSION)
     return model.SerializeToString()

@@ -13,7 +13,8 @@ from typing import Iterator
 
 import numpy as np
 
-from .graph import Graph, inputs_of, sliding
+from .graph import Graph, inputs_of
+from .layers import LAYER_TYPES
 from .graph_network import GraphNetwork
 from .network import Network, im2col, layer_input
 
@@ -72,7 +73,7 @@ class GraphLayerInputs(LayerInputs):
         node = self.graph.node(self.name)
         for start in range(0, len(self.images), self.batch_images):
             x = inputs_of(self.graph, self.weights, self.name, self.images[start:start + self.batch_images])
-            yield (sliding(node).rows(x) if node.op == "Conv2D" else x).reshape(-1, self.fan_in)
+            yield LAYER_TYPES[node.op].kernel_rows(node, x).reshape(-1, self.fan_in)
 
 
 def layer_inputs(network: Network | GraphNetwork, index: int, images: np.ndarray) -> LayerInputs:

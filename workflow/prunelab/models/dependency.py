@@ -23,10 +23,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .graph import PRUNABLE, Graph
-
-NOT_ZERO_AT_ZERO = ("sigmoid", "softmax", "hard_sigmoid")
-"""Activations under which a removed (zeroed) channel would still carry a value."""
+from .graph import Graph
+from .layers import LAYER_TYPES
+from .layers.activations import NOT_ZERO_AT_ZERO
 
 
 @dataclass(frozen=True)
@@ -86,25 +85,25 @@ def dependency_groups(graph: Graph) -> list[Group]:
         if not node.inputs:
             space_of[node.name], positions_of[node.name] = spaces.add(node.name), 1
             continue
-        source = node.inputs[0]
-        if node.op in PRUNABLE:
+        source, layer = node.inputs[0], LAYER_TYPES[node.op]
+        if layer.channel_rule == "creates":
             consumers.setdefault(space_of[source], []).append((node.name, positions_of[source]))
             space_of[node.name], positions_of[node.name] = spaces.add(node.name), 1
             producers.setdefault(node.name, []).append(node.name)
-        elif node.op == "Add":
+        elif layer.channel_rule == "joins":
             space_of[node.name] = spaces.join([space_of[s] for s in node.inputs])
             positions_of[node.name] = positions_of[source]
-        elif node.op == "Flatten":
+        elif layer.channel_rule == "flattens":
             space_of[node.name] = space_of[source]
             positions_of[node.name] = positions_of[source] * int(np.prod(shapes[source][:-1]))
-        else:
+        else:  # carries
             space_of[node.name], positions_of[node.name] = space_of[source], positions_of[source]
         if node.config.get("activation") in NOT_ZERO_AT_ZERO:
             blockers.setdefault(space_of[node.name], []).append(node.name)
-        if node.op == "BatchNormalization":
+        if layer.channel_role == "normalizer":
             table = blockers if positions_of[source] > 1 else normalizers  # per position after a Flatten
             table.setdefault(space_of[source], []).append(node.name)
-        if node.op == "DepthwiseConv2D":
+        elif layer.channel_role == "carrier":
             carriers.setdefault(space_of[source], []).append(node.name)
     members: dict[str, list[str]] = {}
     for space in space_of.values():

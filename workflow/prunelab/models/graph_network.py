@@ -22,6 +22,7 @@ from ..plumbing.fileio import save_arrays
 from .dependency import pruned_groups
 from .graph import Graph, run
 from .imported import imported_graph
+from .layers import LAYER_TYPES
 
 GRAPH_KEY = "graph"
 """The array of a weights file holding the graph's JSON (a unicode string, loaded without pickle)."""
@@ -102,7 +103,7 @@ class GraphNetwork:
     def forward_batch(self) -> int:
         shapes, graph = self.graph.shapes, self.graph
         per_image = [math.prod(shapes[n.name][:-1]) * math.prod(self.weights[n.name]["kernel"].shape[:-1]) * 4
-                     for n in graph.nodes if n.op == "Conv2D"]
+                     for n in graph.nodes if LAYER_TYPES[n.op].im2col]
         return max(1, min(1024, PATCH_BYTES // max(per_image, default=1)))
 
     def zero_removed_channels(self) -> "GraphNetwork":
@@ -112,7 +113,7 @@ class GraphNetwork:
         from ..measuring.channel_compaction import masked
 
         kept = [(group, keep) for group, keep in self.dead_channels() if not keep.all()]
-        return replace(self, weights=masked(self.weights, kept)) if kept else self
+        return replace(self, weights=masked(self.graph, self.weights, kept)) if kept else self
 
     def channel_masks(self) -> dict[tuple[int, str], np.ndarray]:
         """What retraining a unit-pruned graph model holds at zero besides its kernels, by (the
@@ -122,7 +123,7 @@ class GraphNetwork:
 
         position = {node.name: index for index, node in enumerate(self.graph.nodes)}
         return {(position[name], variable): alive for group, alive in self.dead_channels() if not alive.all()
-                for name, variable in channel_arrays(group, self.weights)}
+                for name, variable in channel_arrays(self.graph, group, self.weights)}
 
     def dead_channels(self) -> list:
         """Per prunable group, which channels some trainable producer still computes (False:

@@ -8,7 +8,8 @@ import numpy as np
 
 from ..data.datasets import IMAGE_SHAPE
 from ..plumbing.user_code import load_function
-from .graph import WEIGHT_NAMES, Graph
+from .graph import Graph
+from .layers import LAYER_TYPES
 from .graph_network import GRAPH_TYPES, RESNET_FILTERS, VGG_PLANS, GraphNetwork
 from .imported import load_imported
 from .network import Network, cnn_shape_problem
@@ -321,7 +322,7 @@ def graph_of(model) -> tuple[Graph, dict]:
     graph = Graph.from_keras_config(config)
     weights = {}
     for layer in model.layers:
-        names = WEIGHT_NAMES.get(type(layer).__name__, ())
+        names = LAYER_TYPES[type(layer).__name__].weights
         variables = {name: getattr(layer, name, None) for name in names}
         weights[layer.name] = {name: np.asarray(variable.numpy(), np.float32)
                                for name, variable in variables.items() if variable is not None}
@@ -343,15 +344,14 @@ def model_of_graph(keras, graph: Graph, weights: dict):
             tensors[node.name] = keras.Input(shape=graph.input_shape, name=node.name)
             continue
         config, arrays = dict(node.config), weights.get(node.name, {})
-        if node.op == "Dense":
-            config["units"] = int(arrays["kernel"].shape[-1])
-        elif node.op == "Conv2D":
-            config["filters"] = int(arrays["kernel"].shape[-1])
+        layer_type = LAYER_TYPES[node.op]
+        if layer_type.prunable:  # its width is its kernel's
+            config[layer_type.width] = int(arrays["kernel"].shape[-1])
         initializers = {key: value for key, value in config.items() if key.endswith("_initializer")}
         layer = keras.layers.deserialize({"module": "keras.layers", "class_name": node.op,
                                           "config": {**config, **dict.fromkeys(initializers, "zeros")}})
         sources = [tensors[source] for source in node.inputs]
-        tensors[node.name] = layer(sources if node.op == "Add" else sources[0])
+        tensors[node.name] = layer(sources if layer_type.reads is None else sources[0])
         for key, value in initializers.items():
             setattr(layer, key, keras.initializers.get(value))
         for name, value in arrays.items():

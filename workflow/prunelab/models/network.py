@@ -18,7 +18,7 @@ import numpy as np
 
 from ..data.datasets import IMAGE_SHAPE, NUM_CLASSES
 from ..plumbing.fileio import load_arrays, save_arrays
-from .graph import patches
+from .layers.sliding import patches
 from .graph_network import GRAPH_KEY, GRAPH_TYPES, GraphNetwork, graph_kernel_shapes
 
 CONV_BATCH = 500  # images per im2col batch: bounds memory to about 100 MB

@@ -1,0 +1,90 @@
+"""The interface of a layer type: what the graph engine asks of every Keras layer class it supports.
+
+A layer type is one object (a subclass of :class:`LayerType`, instantiated in its module's
+``LAYER_TYPES``) named by the Keras class it computes. Its class attributes state facts (which
+variables it holds, how many layers it reads, its channel rule); its methods compute: the
+problem with a setting it does not compute, its output shape, its forward pass, its gradient and
+its ONNX nodes. A layer whose Keras config has an ``activation`` applies it after what
+:meth:`LayerType.forward` computes; the engine does that, for every such layer alike
+(:mod:`~prunelab.models.layers.activations`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from ..graph import Node
+
+
+class LayerType:
+    """A Keras layer class as the engine computes it; the defaults are an identity's."""
+
+    name: str = ""
+    """The Keras class name, as a saved config holds it."""
+    description: str = ""
+    """What it is and which of its settings are supported, for the refusal of another layer."""
+    weights: tuple[str, ...] = ()
+    """The variables it holds, by Keras's names, in Keras's order."""
+    reads: int | None = 1
+    """How many layers it reads (0: the input; ``None``: two or more)."""
+    images: bool = False
+    """Whether it reads images (height, width, channels) only."""
+    prunable: bool = False
+    """Whether methods prune its kernel (remove weights or units from it)."""
+    im2col: bool = False
+    """Whether its forward pass lays every window of its input out as a row (its memory per image:
+    output positions times kernel rows, which bounds the batch a forward pass takes)."""
+    channel_rule: str = "carries"
+    """What it does to the channel space of its input (:mod:`prunelab.models.dependency`):
+    ``creates`` a space of its own (its units; it reads the input's channels through its kernel),
+    ``carries`` channel c to channel c, ``joins`` its inputs' spaces into one, or ``flattens``
+    each channel over the positions of its input."""
+    channel_role: str = ""
+    """Its part in the group of the channels it carries: ``normalizer`` (a batch norm over them)
+    or ``carrier`` (a depthwise convolution: channel c from channel c alone, its own kernel slice
+    and bias going with the channel); empty for none."""
+
+    channel_axes: dict[str, int] = {}
+    """As a member of a channel group (its producer, normalizer or carrier): its arrays that shrink
+    with a removed channel, and the axis each holds the channels on."""
+    channel_values: tuple[str, ...] = ()
+    """Of those, the ones that give a removed channel a value besides a pruned kernel (a bias, a
+    batch norm's scale and shift): zeroed with it in the masked model, held at zero in retraining."""
+
+    def masked_channels(self, arrays: dict, keep: np.ndarray) -> dict:
+        """Its arrays with the channels not in ``keep`` zeroed where they give the channel a value
+        (a member of a group: so the channel carries exact zeros)."""
+        return {variable: array * keep.astype(array.dtype) if variable in self.channel_values and array is not None
+                else array
+                for variable, array in arrays.items()}
+
+    def live_channels(self, node: Node, arrays: dict) -> np.ndarray | bool:
+        """Which of its group's channels it gives a value for an all-zero input (False: none)."""
+        return False
+
+    def problem(self, node: Node, input_shape: tuple[int, ...]) -> str:
+        """Why the layer's settings are not computed exactly (empty if they are)."""
+        return ""
+
+    def shape(self, node: Node, input_shape: tuple[int, ...]) -> tuple[int, ...]:
+        """Its output shape (no batch axis) for the shape of its (first) input."""
+        return input_shape
+
+    def forward(self, node: Node, weights: dict, values: list[np.ndarray]) -> np.ndarray:
+        """Its output for its inputs ``values`` (batch first), before any activation in its config."""
+        return values[0]
+
+    def backward(self, node: Node, weights: dict, values: list[np.ndarray], output: np.ndarray,
+                 upstream: np.ndarray) -> tuple[list[np.ndarray], np.ndarray | None]:
+        """The gradients of its inputs and of its kernel (``None`` if it has none) from the gradient
+        ``upstream`` of its ``output`` (what :meth:`forward` gave for ``values``), float64."""
+        return [upstream], None
+
+    def onnx(self, node: Node, weights: dict, sources: list[str], onnx) -> str:
+        """Adds its ONNX nodes (before any activation) to the builder ``onnx``
+        (:class:`prunelab.measuring.onnx_export.OnnxGraph`), reading the tensors ``sources``
+        (images in NCHW); returns its output tensor's name."""
+        return sources[0]
