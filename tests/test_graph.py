@@ -77,13 +77,26 @@ LAYERS = {
     "zero-padding": (lambda k: k.layers.ZeroPadding2D(((1, 2), (3, 0))), (4, 5, 3)),
     "zero-padding-int": (lambda k: k.layers.ZeroPadding2D(2), (3, 3, 2)),
     "dropout": (lambda k: k.layers.Dropout(0.5), (8,)),
+    "rescaling": (lambda k: k.layers.Rescaling(1 / 255), (4, 4, 3)),
+    "rescaling-per-channel-offset": (lambda k: k.layers.Rescaling([0.5, 2.0, -1.0], offset=0.25), (4, 4, 3)),
+    "normalization-given": (lambda k: k.layers.Normalization(mean=[0.1, -0.2, 0.3], variance=[0.5, 2.0, 1.5]),
+                            (4, 4, 3)),
+    "normalization-adapted": (lambda k: _adapted(k.layers.Normalization()), (4, 4, 3)),
+    "reshape-to-image": (lambda k: k.layers.Reshape((1, 1, 6)), (6,)),
+    "reshape-to-features": (lambda k: k.layers.Reshape((5,)), (1, 1, 5)),
 }
+
+
+def _adapted(layer):
+    """A Normalization whose statistics (its variables, as EfficientNet's) come from data."""
+    layer.adapt(np.random.default_rng(2).normal(1.0, 3.0, size=(64, 4, 4, 3)).astype(np.float32))
+    return layer
 
 
 @pytest.mark.parametrize("name", LAYERS)
 def test_each_layer_type_matches_keras(tensorflow, name):
     keras = tensorflow.keras
-    from prunelab.models.keras_models import graph_of
+    from prunelab.models.keras_models import graph_of, model_of_graph
 
     make, shape = LAYERS[name]
     model = _randomized(keras, _single_layer_model(keras, make(keras), shape))
@@ -93,6 +106,22 @@ def test_each_layer_type_matches_keras(tensorflow, name):
     ours = run(graph, weights, x, logits=False)
     assert ours.shape == expected.shape
     np.testing.assert_allclose(ours, expected, rtol=1e-5, atol=1e-6)
+    rebuilt = model_of_graph(keras, graph, weights)  # what compaction and export save
+    np.testing.assert_allclose(rebuilt.predict(x, verbose=0), expected, rtol=1e-5, atol=1e-6)
+
+
+def test_a_squeeze_and_excitation_gate_matches_keras(tensorflow):
+    """Multiply: a map times a 1x1 gate broadcast over its height and width (EfficientNet's blocks)."""
+    keras = tensorflow.keras
+    from prunelab.models.keras_models import graph_of
+
+    inputs = keras.Input(shape=(5, 4, 6))
+    gate = keras.layers.Reshape((1, 1, 6))(keras.layers.GlobalAveragePooling2D()(inputs))
+    gate = keras.layers.Conv2D(6, 1, activation="sigmoid")(keras.layers.Conv2D(2, 1, activation="silu")(gate))
+    model = _randomized(keras, keras.Model(inputs, keras.layers.Multiply()([inputs, gate])))
+    x = np.random.default_rng(3).normal(size=(8, 5, 4, 6)).astype(np.float32)
+    graph, weights = graph_of(model)
+    np.testing.assert_allclose(run(graph, weights, x, logits=False), model.predict(x, verbose=0), rtol=1e-5, atol=1e-6)
 
 
 def test_add_matches_keras(tensorflow):
@@ -196,6 +225,46 @@ def test_dependency_groups_through_flatten():
     ]
 
 
+def _squeeze_excitation_model(keras, join):
+    """A conv's map scaled by a squeeze-and-excitation gate (EfficientNet's), joined by ``join``."""
+    inputs = keras.Input(shape=(6, 6, 2), name="in")
+    x = keras.layers.Conv2D(4, 3, padding="same", activation="relu", name="c1")(inputs)
+    gate = keras.layers.Reshape((1, 1, 4), name="r")(keras.layers.GlobalAveragePooling2D(name="g")(x))
+    gate = keras.layers.Conv2D(2, 1, activation="silu", name="s")(gate)
+    gate = keras.layers.Conv2D(4, 1, activation="sigmoid", name="e")(gate)
+    x = keras.layers.Conv2D(3, 1, name="c2")(join(name="m")([x, gate]))
+    return keras.Model(inputs, keras.layers.Dense(5, activation="softmax", name="d")(
+        keras.layers.GlobalAveragePooling2D(name="p")(x)))
+
+
+def test_a_gate_joins_the_channels_it_scales_and_its_sigmoid_does_not_keep_them_whole(tensorflow):
+    """The gate's channels are the map's (one group: the conv and the gate's last conv make them);
+    a removed channel is zero in the product whatever the sigmoid gives, so the group can be
+    pruned, where a sum with the same sigmoid branch keeps it whole. Compacted, the gated model
+    predicts what the masked one does, in numpy and rebuilt in Keras (the reshape's width inferred)."""
+    keras = tensorflow.keras
+    from prunelab.models.keras_models import graph_of, model_of_graph
+
+    graph, weights = graph_of(_randomized(keras, _squeeze_excitation_model(keras, keras.layers.Multiply)))
+    assert dependency_groups(graph) == [
+        _group(4, ["c1", "e"], [], [("s", 1), ("c2", 1)]),
+        _group(2, ["s"], [], [("e", 1)]),
+        _group(3, ["c2"], [], [("d", 1)]),
+        _group(5, ["d"], [], [], "it holds the model's output"),
+    ]
+    summed, _ = graph_of(_squeeze_excitation_model(keras, keras.layers.Add))
+    assert dependency_groups(summed)[0].reason == "'e' applies sigmoid, which is not zero at zero"
+    kept = unit_kept(graph, weights, 0.5)
+    assert [int(keep.sum()) for _, keep in kept] == [2, 1, 1]  # half of each group removed, rounded up
+    small = compact(graph, masked(graph, weights, kept), kept)
+    x = np.random.default_rng(6).uniform(size=(7, 6, 6, 2)).astype(np.float32)
+    expected = run(graph, masked(graph, weights, kept), x, logits=False)
+    np.testing.assert_allclose(run(graph, small, x, logits=False), expected, rtol=1e-5, atol=1e-6)
+    rebuilt = model_of_graph(keras, graph, small)
+    assert rebuilt.get_layer("e").kernel.shape == (1, 1, 1, 2)
+    np.testing.assert_allclose(rebuilt.predict(x, verbose=0), expected, rtol=1e-5, atol=1e-6)
+
+
 def test_flattened_channels_are_removed_at_their_positions():
     graph = _flatten_graph()
     rng = np.random.default_rng(5)
@@ -263,7 +332,9 @@ def test_unit_pruned_resnet_compacts_to_a_smaller_keras_model(tensorflow, tmp_pa
     (lambda k: k.layers.ReLU(negative_slope=0.1, name="odd"), "layer 'odd' (ReLU): only the ReLU without negative_slope"),
     (lambda k: k.layers.DepthwiseConv2D(3, depth_multiplier=2, name="odd"),
      "layer 'odd' (DepthwiseConv2D): dilation and a depth multiplier other than 1 are not supported"),
-], ids=["class", "dilation", "activation", "leaky-relu", "depth-multiplier"])
+    (lambda k: k.layers.Reshape((36, 2), name="odd"),
+     "layer 'odd' (Reshape): target_shape (36, 2) from (6, 6, 2): only between C features and a 1x1 image"),
+], ids=["class", "dilation", "activation", "leaky-relu", "depth-multiplier", "reshape"])
 def test_an_unsupported_layer_is_refused_by_name(tensorflow, make, message):
     keras = tensorflow.keras
     from prunelab.models.keras_models import graph_of
@@ -302,9 +373,14 @@ def _every_layer_model(keras):
     """One of each supported layer, overlapping and padded pooling windows, strided 'same' convs."""
     inputs = keras.Input(shape=(11, 10, 2))
     x = keras.layers.Conv2D(4, 3, strides=2, padding="same", activation="tanh")(inputs)
+    x = keras.layers.Rescaling([2.0, 0.5, 1.0, -1.5], offset=-0.5)(x)  # differentiated: inside the model
+    x = keras.layers.Normalization(mean=[0.2, -0.1, 0.0, 0.3], variance=[1.5, 0.8, 1.0, 2.0])(x)
     x = keras.layers.ZeroPadding2D(((1, 0), (2, 1)))(x)
     x = keras.layers.ReLU(0.6)(keras.layers.DepthwiseConv2D(3, strides=2, padding="same")(x))
     x = keras.layers.BatchNormalization()(x)
+    gate = keras.layers.Reshape((1, 1, 4))(keras.layers.GlobalAveragePooling2D()(x))
+    gate = keras.layers.Conv2D(4, 1, activation="sigmoid")(keras.layers.Conv2D(2, 1, activation="silu")(gate))
+    x = keras.layers.Multiply()([x, gate])
     x = keras.layers.Activation("hard_swish")(keras.layers.Conv2D(4, 1, activation="silu")(x))
     x = keras.layers.Activation("hard_sigmoid")(keras.layers.Conv2D(4, 1)(x))
     y = keras.layers.Conv2D(4, (3, 2), padding="same", use_bias=False)(x)
@@ -604,4 +680,42 @@ def test_keras_applications_mobilenetv2_groups_run_through_its_depthwise_convolu
     np.testing.assert_allclose(run_onnx(session(network), x), network.logits(x), rtol=1e-4, atol=1e-5)
     small = _unit_pruned_and_compacted(keras, graph, weights, x)
     assert small["block_1_depthwise"]["kernel"].shape == (3, 3, 24, 1)  # 48 channels -> 24
+    assert parameter_count(small) < 0.35 * parameter_count(weights)
+
+
+def test_keras_applications_efficientnetb0_groups_run_through_its_gates(tensorflow):
+    """keras.applications' EfficientNetB0 (weights=None, 32x32x3, 10 classes: rescaling and
+    normalization of the pixels, swish, depthwise convolutions, squeeze-and-excitation gates): a
+    block's channels run through its depthwise convolution and its gate, whose last conv makes
+    them too (its sigmoid keeps nothing whole: a removed channel is zero in the product); its
+    numpy forward pass and ONNX Runtime's are Keras's; unit at k = 0.5 compacts it into a Keras
+    model predicting what the masked one does."""
+    keras = tensorflow.keras
+    from prunelab.measuring.onnx_export import run as run_onnx
+    from prunelab.measuring.onnx_export import session
+    from prunelab.models.keras_models import graph_of
+
+    model = _randomized(keras, keras.applications.EfficientNetB0(weights=None, input_shape=(32, 32, 3), classes=10))
+    pixels = next(layer for layer in model.layers if isinstance(layer, keras.layers.Normalization))
+    pixels.adapt_mean.assign([0.4, 0.5, 0.6])  # as adapting to images gives: the rebuilt model's are
+    # assigned, then derived again
+    pixels.adapt_variance.assign([0.05, 0.08, 0.1])
+    pixels.finalize_state()
+    graph, weights = graph_of(model)
+    assert parameter_count(weights) == 4_062_380  # Keras counts the normalization's sample count too
+    assert graph.groups[:2] == (
+        Group(32, ("stem_conv", "block1a_se_expand"), ("stem_bn", "block1a_bn"),
+              (("block1a_se_reduce", 1), ("block1a_project_conv", 1)), carriers=("block1a_dwconv",)),
+        Group(8, ("block1a_se_reduce",), (), (("block1a_se_expand", 1),)),
+    )
+    assert [group.reason for group in graph.groups if not group.prunable] == ["it holds the model's output"]
+    x = np.random.default_rng(13).uniform(0, 255, size=(4, 32, 32, 3)).astype(np.float32)
+    np.testing.assert_allclose(run(graph, weights, x, logits=False), model.predict(x, verbose=0), rtol=1e-4, atol=1e-6)
+    early = keras.Model(model.inputs, model.get_layer("block2a_project_bn").output)  # where the output still
+    np.testing.assert_allclose(run(graph, weights, x, until="block2a_project_bn"),  # depends on the image
+                               early.predict(x, verbose=0), rtol=1e-4, atol=1e-5)
+    network = GraphNetwork({"type": "custom"}, graph, weights)
+    np.testing.assert_allclose(run_onnx(session(network), x), network.logits(x), rtol=1e-4, atol=1e-5)
+    small = _unit_pruned_and_compacted(keras, graph, weights, x)
+    assert small["block1a_dwconv"]["kernel"].shape == (3, 3, 16, 1)  # 32 channels -> 16
     assert parameter_count(small) < 0.35 * parameter_count(weights)

@@ -95,6 +95,12 @@ class OnnxGraph:
         self.initializers.append(self._numpy_helper.from_array(np.array(value, np.float32), name))
         return name
 
+    def per_channel(self, node, values) -> np.ndarray:
+        """One number for every channel (or one for all) shaped to broadcast over the layer's
+        output as ONNX holds it: (C, 1, 1) against an image in NCHW."""
+        values = np.asarray(values, np.float32)
+        return values.reshape(-1, 1, 1) if values.ndim == 1 and len(self.shapes[node.name]) == 3 else values
+
     def integers(self, name: str, values: list[int]) -> str:
         """An int64 vector (pads, a shape); returns its name."""
         self.initializers.append(self._numpy_helper.from_array(np.array(values, np.int64), name))

@@ -80,7 +80,8 @@ def dependency_groups(graph: Graph) -> list[Group]:
     spaces, shapes = _Spaces(), graph.shapes
     space_of: dict[str, str] = {}  # layer -> the space its output's channels belong to
     positions_of: dict[str, int] = {}  # layer -> positions per channel of a flattened output (1 if not flat)
-    producers, normalizers, consumers, blockers, carriers = {}, {}, {}, {}, {}
+    producers, normalizers, consumers, carriers = {}, {}, {}, {}
+    flattened_norms = []  # batch norms after a Flatten: one per position, not per channel
     for node in graph.nodes:
         if not node.inputs:
             space_of[node.name], positions_of[node.name] = spaces.add(node.name), 1
@@ -90,7 +91,7 @@ def dependency_groups(graph: Graph) -> list[Group]:
             consumers.setdefault(space_of[source], []).append((node.name, positions_of[source]))
             space_of[node.name], positions_of[node.name] = spaces.add(node.name), 1
             producers.setdefault(node.name, []).append(node.name)
-        elif layer.channel_rule == "joins":
+        elif layer.channel_rule in ("joins", "gates"):
             space_of[node.name] = spaces.join([space_of[s] for s in node.inputs])
             positions_of[node.name] = positions_of[source]
         elif layer.channel_rule == "flattens":
@@ -98,13 +99,13 @@ def dependency_groups(graph: Graph) -> list[Group]:
             positions_of[node.name] = positions_of[source] * int(np.prod(shapes[source][:-1]))
         else:  # carries
             space_of[node.name], positions_of[node.name] = space_of[source], positions_of[source]
-        if node.config.get("activation") in NOT_ZERO_AT_ZERO:
-            blockers.setdefault(space_of[node.name], []).append(node.name)
-        if layer.channel_role == "normalizer":
-            table = blockers if positions_of[source] > 1 else normalizers  # per position after a Flatten
-            table.setdefault(space_of[source], []).append(node.name)
+        if layer.channel_role == "normalizer" and positions_of[source] > 1:
+            flattened_norms.append(node.name)
+        elif layer.channel_role == "normalizer":
+            normalizers.setdefault(space_of[source], []).append(node.name)
         elif layer.channel_role == "carrier":
             carriers.setdefault(space_of[source], []).append(node.name)
+    blockers = _blockers(graph, space_of, flattened_norms)
     members: dict[str, list[str]] = {}
     for space in space_of.values():
         members.setdefault(spaces.find(space), [])
@@ -126,14 +127,52 @@ def dependency_groups(graph: Graph) -> list[Group]:
             reason = "it holds the model's output"
         elif gather(blockers):
             blocker = graph.node(gather(blockers)[0])
-            reason = (f"{blocker.name!r} applies {blocker.config['activation']}, which is not zero at zero"
-                      if blocker.config.get("activation") in NOT_ZERO_AT_ZERO else
-                      f"it is flattened into {blocker.name!r} ({blocker.op}), which is not a dense layer")
+            if blocker.name in flattened_norms:
+                reason = f"it is flattened into {blocker.name!r} ({blocker.op}), which is not a dense layer"
+            elif blocker.config.get("activation") in NOT_ZERO_AT_ZERO:
+                reason = f"{blocker.name!r} applies {blocker.config['activation']}, which is not zero at zero"
+            else:
+                reason = f"{blocker.name!r} ({blocker.op}) is not zero at zero"
         groups.append(Group(shapes[made[0]][-1], tuple(sorted(made, key=order.get)),
                             tuple(sorted(gather(normalizers), key=order.get)),
                             tuple(sorted(gather(consumers), key=lambda c: order[c[0]])), reason,
                             tuple(sorted(gather(carriers), key=order.get))))
     return sorted(groups, key=lambda group: order[group.producers[0]])
+
+
+def _leaks(graph: Graph) -> dict[str, str | None]:
+    """For each layer, the layer that would give a removed (zeroed) channel a value in its output,
+    or None: an activation or layer not zero at zero, carried on by the layers after it, stopped
+    by a producer (whose removed units are zero) and by a gate whose other input is zero there."""
+    leaks: dict[str, str | None] = {}
+    for node in graph.nodes:
+        layer = LAYER_TYPES[node.op]
+        own = node.name if (node.config.get("activation") in NOT_ZERO_AT_ZERO
+                            or node.inputs and not layer.zero_at_zero(node)) else None
+        inherited = [leaks[source] for source in node.inputs]
+        if layer.channel_rule == "creates" or not inherited:
+            leaks[node.name] = own
+        elif layer.channel_rule == "gates":
+            leaks[node.name] = own or (None if None in inherited else inherited[0])
+        else:
+            leaks[node.name] = own or next((leak for leak in inherited if leak), None)
+    return leaks
+
+
+def _blockers(graph: Graph, space_of: dict, flattened_norms: list[str]) -> dict[str, list[str]]:
+    """Per channel space, the layers that keep its group whole, in the graph's order: each leak
+    (:func:`_leaks`) that a layer reads other than a gate it does not pass, and each batch norm
+    after a Flatten."""
+    leaks, readers, blockers = _leaks(graph), graph.consumers(), {}
+    for node in graph.nodes:
+        origin = leaks[node.name]
+        passed_on = any(not (LAYER_TYPES[graph.node(reader).op].channel_rule == "gates" and leaks[reader] is None)
+                        for reader in readers[node.name])
+        if origin and (passed_on or node.name == graph.output) and origin not in blockers.get(space_of[node.name], []):
+            blockers.setdefault(space_of[node.name], []).append(origin)
+        if node.name in flattened_norms:
+            blockers.setdefault(space_of[node.inputs[0]], []).append(node.name)
+    return blockers
 
 
 def pruned_groups(graph: Graph) -> list[tuple[Group, list[str]]]:

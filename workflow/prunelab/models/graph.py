@@ -205,14 +205,14 @@ def check_supported(graph: Graph) -> None:
             raise UnsupportedModel(f"{where}: data_format {config['data_format']!r}; only channels_last is supported")
         if config.get("activation", "linear") not in ACTIVATIONS:
             raise UnsupportedModel(f"{where}: activation {config['activation']!r}; supported: {', '.join(ACTIVATIONS)}")
-        input_shape = shapes[node.inputs[0]] if node.inputs else ()
-        if node.inputs and layer.problem(node, input_shape):
-            raise UnsupportedModel(f"{where}: {layer.problem(node, input_shape)}")
+        input_shapes = [shapes[source] for source in node.inputs]
+        if input_shapes and layer.problem(node, *input_shapes):
+            raise UnsupportedModel(f"{where}: {layer.problem(node, *input_shapes)}")
         expected = "at least 2" if layer.reads is None else str(layer.reads)
         if layer.reads is None and len(node.inputs) < 2 or layer.reads is not None and len(node.inputs) != layer.reads:
             raise UnsupportedModel(f"{where} reads {len(node.inputs)} layers, where it should read {expected}")
-        if layer.images and len(input_shape) != 3:
-            raise UnsupportedModel(f"{where} takes images (height, width, channels), not shape {input_shape}")
+        if layer.images and len(input_shapes[0]) != 3:
+            raise UnsupportedModel(f"{where} takes images (height, width, channels), not shape {input_shapes[0]}")
 
 
 def output_shapes(graph: Graph) -> dict[str, tuple[int, ...]]:
@@ -220,10 +220,10 @@ def output_shapes(graph: Graph) -> dict[str, tuple[int, ...]]:
     given a shape it cannot take keeps its input's, for :func:`check_supported` to refuse."""
     shapes = {graph.nodes[0].name: graph.input_shape}
     for node in graph.nodes[1:]:
-        shape = shapes[node.inputs[0]] if node.inputs else ()
-        layer = LAYER_TYPES.get(node.op)
-        if layer is not None and (not layer.images or len(shape) == 3):
-            shape = layer.shape(node, shape)
+        input_shapes = [shapes[source] for source in node.inputs] or [()]
+        layer, shape = LAYER_TYPES.get(node.op), input_shapes[0]
+        if layer is not None and (not layer.images or len(shape) == 3) and not layer.problem(node, *input_shapes):
+            shape = layer.shape(node, *input_shapes)
         shapes[node.name] = tuple(shape)
     return shapes
 

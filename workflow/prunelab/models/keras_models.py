@@ -343,10 +343,8 @@ def model_of_graph(keras, graph: Graph, weights: dict):
         if not node.inputs:
             tensors[node.name] = keras.Input(shape=graph.input_shape, name=node.name)
             continue
-        config, arrays = dict(node.config), weights.get(node.name, {})
-        layer_type = LAYER_TYPES[node.op]
-        if layer_type.prunable:  # its width is its kernel's
-            config[layer_type.width] = int(arrays["kernel"].shape[-1])
+        layer_type, arrays = LAYER_TYPES[node.op], weights.get(node.name, {})
+        config = layer_type.keras_config(dict(node.config), arrays)
         initializers = {key: value for key, value in config.items() if key.endswith("_initializer")}
         layer = keras.layers.deserialize({"module": "keras.layers", "class_name": node.op,
                                           "config": {**config, **dict.fromkeys(initializers, "zeros")}})
@@ -356,4 +354,5 @@ def model_of_graph(keras, graph: Graph, weights: dict):
             setattr(layer, key, keras.initializers.get(value))
         for name, value in arrays.items():
             getattr(layer, name).assign(value)
+        layer_type.assigned(layer)
     return keras.Model(tensors[graph.nodes[0].name], tensors[graph.output])

@@ -27,8 +27,6 @@ class Conv2D(LayerType):
     prunable = True
     im2col = True
     channel_rule = "creates"
-    width = "filters"
-    """The config key of its output's width (a compacted model's is its kernel's)."""
 
     channel_axes = {"kernel": -1, "bias": 0}
     channel_values = ("bias",)
@@ -57,6 +55,10 @@ class Conv2D(LayerType):
     def kernel_rows(self, node, x: np.ndarray) -> np.ndarray:
         """What it multiplies its kernel (as a matrix) with: every window of its input (im2col)."""
         return sliding(node).rows(x)
+
+    def keras_config(self, config, arrays):
+        """Its width is its kernel's (a compacted model's is smaller than the saved config's)."""
+        return {**config, "filters": int(arrays["kernel"].shape[-1])}
 
     def forward(self, node, weights, values):
         out = conv2d(values[0], weights["kernel"], sliding(node))

@@ -13,8 +13,6 @@ class Dense(LayerType):
     weights = ("kernel", "bias")
     prunable = True
     channel_rule = "creates"
-    width = "units"
-    """The config key of its output's width (a compacted model's is its kernel's)."""
 
     channel_axes = {"kernel": -1, "bias": 0}
     channel_values = ("bias",)
@@ -38,6 +36,10 @@ class Dense(LayerType):
     def kernel_rows(self, node, x: np.ndarray) -> np.ndarray:
         """What it multiplies its kernel (as a matrix) with: its input."""
         return x
+
+    def keras_config(self, config, arrays):
+        """Its width is its kernel's (a compacted model's is smaller than the saved config's)."""
+        return {**config, "units": int(arrays["kernel"].shape[-1])}
 
     def forward(self, node, weights, values):
         out = values[0] @ weights["kernel"]

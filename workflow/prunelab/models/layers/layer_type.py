@@ -40,8 +40,9 @@ class LayerType:
     channel_rule: str = "carries"
     """What it does to the channel space of its input (:mod:`prunelab.models.dependency`):
     ``creates`` a space of its own (its units; it reads the input's channels through its kernel),
-    ``carries`` channel c to channel c, ``joins`` its inputs' spaces into one, or ``flattens``
-    each channel over the positions of its input."""
+    ``carries`` channel c to channel c, ``joins`` its inputs' spaces into one (a sum), ``gates``
+    them (joins them as a product: a channel zero in any input is zero in the output), or
+    ``flattens`` each channel over the positions of its input."""
     channel_role: str = ""
     """Its part in the group of the channels it carries: ``normalizer`` (a batch norm over them)
     or ``carrier`` (a depthwise convolution: channel c from channel c alone, its own kernel slice
@@ -65,13 +66,20 @@ class LayerType:
         """Which of its group's channels it gives a value for an all-zero input (False: none)."""
         return False
 
-    def problem(self, node: Node, input_shape: tuple[int, ...]) -> str:
-        """Why the layer's settings are not computed exactly (empty if they are)."""
+    def problem(self, node: Node, input_shape: tuple[int, ...], *other_shapes: tuple[int, ...]) -> str:
+        """Why the layer's settings are not computed exactly for inputs of these shapes (no batch
+        axis; a layer reading several gets them all); empty if they are."""
         return ""
 
-    def shape(self, node: Node, input_shape: tuple[int, ...]) -> tuple[int, ...]:
-        """Its output shape (no batch axis) for the shape of its (first) input."""
+    def shape(self, node: Node, input_shape: tuple[int, ...], *other_shapes: tuple[int, ...]) -> tuple[int, ...]:
+        """Its output shape (no batch axis) for the shapes of its inputs."""
         return input_shape
+
+    def zero_at_zero(self, node: Node) -> bool:
+        """Whether a channel that is zero in its input stays zero in its output (before any
+        activation in its config): otherwise a removed channel would carry a value, and its
+        group is kept whole (:mod:`prunelab.models.dependency`)."""
+        return True
 
     def forward(self, node: Node, weights: dict, values: list[np.ndarray]) -> np.ndarray:
         """Its output for its inputs ``values`` (batch first), before any activation in its config."""
@@ -82,6 +90,14 @@ class LayerType:
         """The gradients of its inputs and of its kernel (``None`` if it has none) from the gradient
         ``upstream`` of its ``output`` (what :meth:`forward` gave for ``values``), float64."""
         return [upstream], None
+
+    def keras_config(self, config: dict, arrays: dict) -> dict:
+        """Its Keras config for the rebuilt model (:func:`prunelab.models.keras_models.model_of_graph`)
+        with weights ``arrays``, which a compacted model holds fewer channels of."""
+        return config
+
+    def assigned(self, layer) -> None:
+        """What the rebuilt Keras ``layer`` needs once its weights are assigned (nothing, mostly)."""
 
     def onnx(self, node: Node, weights: dict, sources: list[str], onnx) -> str:
         """Adds its ONNX nodes (before any activation) to the builder ``onnx``
