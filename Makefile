@@ -63,7 +63,7 @@ benchmark-graph: setup  ## a ResNet-20 weight-pruning job on 10,000 32x32x3 imag
 	python benchmarks/graph_prune.py
 	python benchmarks/resnet_epoch.py
 
-benchmark-applications: setup  ## keras.applications' ResNet50, MobileNetV2 and EfficientNetB0: read, unit-pruned, compacted (a minute)
+benchmark-applications: setup  ## keras.applications' ResNet50, MobileNetV2, DenseNet121 and EfficientNetB0: read, unit-pruned, compacted (a minute)
 	python benchmarks/applications.py
 
 benchmark-latency: setup  ## a CNN's latency job over the posttraining preset's 42 pruned models, 3 times (minutes)

@@ -2,7 +2,7 @@
 
     PYTHONPATH=workflow python benchmarks/applications.py
 
-For ResNet50, MobileNetV2 (alpha 0.35) and EfficientNetB0, untrained (``weights=None``), built for 32x32x3
+For ResNet50, MobileNetV2 (alpha 0.35), DenseNet121 and EfficientNetB0, untrained (``weights=None``), built for 32x32x3
 images and 10 classes: the layers, parameters and dependency groups the graph engine reads; the
 largest difference between its numpy forward pass and Keras's on 8 random images; unit at k = 0.5
 on every layer but the output, timed three times (the median; weights only: no evaluation, no
@@ -24,7 +24,7 @@ import numpy as np
 
 OUT = Path(__file__).resolve().parent
 K, REPEATS = 0.5, 3
-NETWORKS = {"ResNet50": {}, "MobileNetV2": {"alpha": 0.35}, "EfficientNetB0": {}}
+NETWORKS = {"ResNet50": {}, "MobileNetV2": {"alpha": 0.35}, "DenseNet121": {}, "EfficientNetB0": {}}
 
 
 def measure(keras, name: str, options: dict, folder: Path) -> dict:

@@ -265,6 +265,47 @@ def test_a_gate_joins_the_channels_it_scales_and_its_sigmoid_does_not_keep_them_
     np.testing.assert_allclose(rebuilt.predict(x, verbose=0), expected, rtol=1e-5, atol=1e-6)
 
 
+def _dense_block_model(keras):
+    """DenseNet's pattern, small: each conv reads the concatenation of everything before it."""
+    inputs = keras.Input(shape=(6, 6, 2), name="in")
+    x = keras.layers.Activation("relu", name="a0")(keras.layers.BatchNormalization(name="b0")(
+        keras.layers.Conv2D(4, 3, padding="same", name="c0")(inputs)))
+    x = keras.layers.Concatenate(name="cat1")([x, keras.layers.Conv2D(3, 3, padding="same", activation="relu",
+                                                                     name="c1")(x)])
+    y = keras.layers.Conv2D(2, 1, activation="relu", name="c2")(keras.layers.BatchNormalization(name="n1")(x))
+    x = keras.layers.BatchNormalization(name="n2")(keras.layers.Concatenate(name="cat2")([x, y]))
+    x = keras.layers.GlobalAveragePooling2D(name="g")(keras.layers.Conv2D(5, 1, name="t")(x))
+    return keras.Model(inputs, keras.layers.Dense(3, activation="softmax", name="d")(x))
+
+
+def test_concatenated_groups_keep_their_channels_at_their_offsets(tensorflow):
+    """After a concatenation each input's group holds its channels from its own offset in every
+    layer reading it (batch norms and convolutions over the growing concatenation); unit removes
+    half of each group, and the compacted model, numpy and rebuilt in Keras, predicts what the
+    masked one does."""
+    keras = tensorflow.keras
+    from prunelab.models.keras_models import graph_of, model_of_graph
+
+    model = _randomized(keras, _dense_block_model(keras))
+    graph, weights = graph_of(model)
+    assert dependency_groups(graph) == [
+        Group(4, ("c0",), ("b0", "n1", "n2"), (("c1", 1), ("c2", 1), ("t", 1))),
+        Group(3, ("c1",), ("n1", "n2"), (("c2", 1), ("t", 1)), offsets=(("n1", 4), ("n2", 4), ("c2", 4), ("t", 4))),
+        Group(2, ("c2",), ("n2",), (("t", 1),), offsets=(("n2", 7), ("t", 7))),
+        Group(5, ("t",), (), (("d", 1),)),
+        Group(3, ("d",), (), (), "it holds the model's output"),
+    ]
+    x = np.random.default_rng(14).normal(size=(6, 6, 6, 2)).astype(np.float32)
+    np.testing.assert_allclose(run(graph, weights, x, logits=False), model.predict(x, verbose=0), rtol=1e-5, atol=1e-6)
+    kept = unit_kept(graph, weights, 0.5)
+    small = compact(graph, masked(graph, weights, kept), kept)
+    assert small["n2"]["gamma"].shape == (2 + 1 + 1,) and small["t"]["kernel"].shape == (1, 1, 4, 2)
+    expected = run(graph, masked(graph, weights, kept), x, logits=False)
+    np.testing.assert_allclose(run(graph, small, x, logits=False), expected, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(model_of_graph(keras, graph, small).predict(x, verbose=0), expected, rtol=1e-5,
+                               atol=1e-6)
+
+
 def test_flattened_channels_are_removed_at_their_positions():
     graph = _flatten_graph()
     rng = np.random.default_rng(5)
@@ -385,6 +426,7 @@ def _every_layer_model(keras):
     x = keras.layers.Activation("hard_sigmoid")(keras.layers.Conv2D(4, 1)(x))
     y = keras.layers.Conv2D(4, (3, 2), padding="same", use_bias=False)(x)
     x = keras.layers.ReLU()(keras.layers.Add()([x, y]))
+    x = keras.layers.Concatenate()([x, keras.layers.Conv2D(2, 1)(x)])
     x = keras.layers.MaxPooling2D(3, strides=2, padding="same")(x)
     x = keras.layers.AveragePooling2D(2, strides=1, padding="same")(x)
     x = keras.layers.Activation("sigmoid")(keras.layers.Conv2D(5, 1, strides=1)(x))
@@ -627,8 +669,15 @@ def _unit_pruned_and_compacted(keras, graph, weights, x):
     unit = load_method({"name": "unit", "source": "prunelab.methods.unit", "runs": "one_shot"})
     pruned, _ = prune(network, unit, 0.5, list(range(network.num_layers - 1)))
     small = compact_silent(graph, pruned.weights)
-    np.testing.assert_allclose(model_of_graph(keras, graph, small).predict(x, verbose=0),
-                               run(graph, pruned.weights, x, logits=False), rtol=1e-4, atol=1e-6)
+    rebuilt = model_of_graph(keras, graph, small)
+    np.testing.assert_allclose(rebuilt.predict(x, verbose=0), run(graph, pruned.weights, x, logits=False), rtol=1e-4,
+                               atol=1e-6)
+    # an untrained network's softmax is nearly constant: its logits and the features they are made
+    # from tell the models apart
+    np.testing.assert_allclose(run(graph, small, x), run(graph, pruned.weights, x), rtol=1e-4, atol=1e-4)
+    features = graph.node(graph.output).inputs[0]
+    np.testing.assert_allclose(keras.Model(rebuilt.inputs, rebuilt.get_layer(features).output).predict(x, verbose=0),
+                               run(graph, small, x, until=features), rtol=1e-4, atol=1e-5)
     return small
 
 
@@ -693,7 +742,7 @@ def test_keras_applications_efficientnetb0_groups_run_through_its_gates(tensorfl
     keras = tensorflow.keras
     from prunelab.measuring.onnx_export import run as run_onnx
     from prunelab.measuring.onnx_export import session
-    from prunelab.models.keras_models import graph_of
+    from prunelab.models.keras_models import graph_of, model_of_graph
 
     model = _randomized(keras, keras.applications.EfficientNetB0(weights=None, input_shape=(32, 32, 3), classes=10))
     pixels = next(layer for layer in model.layers if isinstance(layer, keras.layers.Normalization))
@@ -711,11 +760,48 @@ def test_keras_applications_efficientnetb0_groups_run_through_its_gates(tensorfl
     assert [group.reason for group in graph.groups if not group.prunable] == ["it holds the model's output"]
     x = np.random.default_rng(13).uniform(0, 255, size=(4, 32, 32, 3)).astype(np.float32)
     np.testing.assert_allclose(run(graph, weights, x, logits=False), model.predict(x, verbose=0), rtol=1e-4, atol=1e-6)
-    early = keras.Model(model.inputs, model.get_layer("block2a_project_bn").output)  # where the output still
-    np.testing.assert_allclose(run(graph, weights, x, until="block2a_project_bn"),  # depends on the image
-                               early.predict(x, verbose=0), rtol=1e-4, atol=1e-5)
+    early = keras.Model(model.inputs, model.get_layer("block2a_project_bn").output).predict(x, verbose=0)
+    np.testing.assert_allclose(run(graph, weights, x, until="block2a_project_bn"), early, rtol=1e-4, atol=1e-5)
+    rebuilt = model_of_graph(keras, graph, weights)  # where the output still depends on the image
+    np.testing.assert_allclose(keras.Model(rebuilt.inputs, rebuilt.get_layer("block2a_project_bn").output)
+                               .predict(x, verbose=0), early, rtol=1e-4, atol=1e-5)
     network = GraphNetwork({"type": "custom"}, graph, weights)
     np.testing.assert_allclose(run_onnx(session(network), x), network.logits(x), rtol=1e-4, atol=1e-5)
     small = _unit_pruned_and_compacted(keras, graph, weights, x)
     assert small["block1a_dwconv"]["kernel"].shape == (3, 3, 16, 1)  # 32 channels -> 16
+    assert parameter_count(small) < 0.35 * parameter_count(weights)
+
+
+def test_keras_applications_densenet121_groups_keep_their_offsets_in_the_concatenations(tensorflow):
+    """keras.applications' DenseNet121 (weights=None, 32x32x3, 10 classes: every layer of a dense
+    block reads the concatenation of all before it): the stem's channels are normalized and read
+    by every layer of the first block and its transition from offset 0, the first layer's 32 new
+    channels from offset 64; its numpy forward pass and ONNX Runtime's are Keras's; unit at k = 0.5
+    compacts it into a Keras model predicting what the masked one does."""
+    keras = tensorflow.keras
+    from prunelab.measuring.onnx_export import run as run_onnx
+    from prunelab.measuring.onnx_export import session
+    from prunelab.models.keras_models import graph_of
+
+    model = _randomized(keras, keras.applications.DenseNet121(weights=None, input_shape=(32, 32, 3), classes=10))
+    graph, weights = graph_of(model)
+    assert parameter_count(weights) == 7_047_754
+    later = [f"conv2_block{block}" for block in range(2, 7)]
+    assert graph.groups[0] == Group(64, ("conv1_conv",), ("conv1_bn", "conv2_block1_0_bn", *(f"{b}_0_bn" for b in later),
+                                                          "pool2_bn"),
+                                    (("conv2_block1_1_conv", 1), *((f"{b}_1_conv", 1) for b in later), ("pool2_conv", 1)))
+    readers = [*(f"{b}_0_bn" for b in later), "pool2_bn", *(f"{b}_1_conv" for b in later), "pool2_conv"]
+    assert graph.groups[2] == Group(32, ("conv2_block1_2_conv",), (*(f"{b}_0_bn" for b in later), "pool2_bn"),
+                                    (*((f"{b}_1_conv", 1) for b in later), ("pool2_conv", 1)),
+                                    offsets=tuple((name, 64) for name in readers))
+    assert [group.reason for group in graph.groups if not group.prunable] == ["it holds the model's output"]
+    x = np.random.default_rng(15).uniform(size=(4, 32, 32, 3)).astype(np.float32)
+    np.testing.assert_allclose(run(graph, weights, x, logits=False), model.predict(x, verbose=0), rtol=1e-4, atol=1e-6)
+    transition = keras.Model(model.inputs, model.get_layer("pool2_conv").output)  # unsaturated, unlike the softmax
+    np.testing.assert_allclose(run(graph, weights, x, until="pool2_conv"), transition.predict(x, verbose=0),
+                               rtol=1e-4, atol=1e-5)
+    network = GraphNetwork({"type": "custom"}, graph, weights)
+    np.testing.assert_allclose(run_onnx(session(network), x), network.logits(x), rtol=1e-4, atol=1e-5)
+    small = _unit_pruned_and_compacted(keras, graph, weights, x)
+    assert small["conv2_block2_0_bn"]["gamma"].shape == (32 + 16,)  # the stem's 64 and block 1's 32, halved
     assert parameter_count(small) < 0.35 * parameter_count(weights)

@@ -25,21 +25,35 @@ def members(group: Group) -> tuple[str, ...]:
     return (*group.producers, *group.normalizers, *group.carriers)
 
 
-def channel_arrays(graph: Graph, group: Group, weights: dict) -> list[tuple[str, str]]:
-    """(layer, variable) of what gives a group's channels a value besides the kernels: its
-    producers' and depthwise convolutions' biases and its batch norms' scale and shift, those the
-    model has."""
-    return [(name, variable) for name in members(group)
-            for variable in LAYER_TYPES[graph.node(name).op].channel_values if weights[name].get(variable) is not None]
+def member_keeps(graph: Graph, kept: list[tuple[Group, np.ndarray]]) -> dict[str, np.ndarray]:
+    """Per member of a group in ``kept``, which channels of its whole channel axis stay: each
+    group's choice at the group's offset there (a batch norm after a concatenation holds several
+    groups), True elsewhere."""
+    keeps = {}
+    for group, keep in kept:
+        for name in members(group):
+            full = keeps.setdefault(name, np.ones(graph.shapes[name][-1], dtype=bool))
+            full[group.offset(name):group.offset(name) + group.channels] = keep
+    return keeps
+
+
+def _input_keeps(graph: Graph, kept: list[tuple[Group, np.ndarray]]) -> dict[str, tuple[int, np.ndarray]]:
+    """Per consumer of a group in ``kept``: (positions, which of its input channels stay)."""
+    keeps = {}
+    for group, keep in kept:
+        for name, positions in group.consumers:
+            channels = graph.shapes[graph.node(name).inputs[0]][-1] // positions
+            full = keeps.setdefault(name, (positions, np.ones(channels, dtype=bool)))[1]
+            full[group.offset(name):group.offset(name) + group.channels] = keep
+    return keeps
 
 
 def masked(graph: Graph, weights: dict, kept: list[tuple[Group, np.ndarray]]) -> dict:
     """The weights with every removed channel zeroed in each member of its group, where it gives
     the channel a value (:meth:`~prunelab.models.layers.layer_type.LayerType.masked_channels`)."""
     out = {name: dict(arrays) for name, arrays in weights.items()}
-    for group, keep in kept:
-        for name in members(group):
-            out[name] = LAYER_TYPES[graph.node(name).op].masked_channels(out[name], keep)
+    for name, keep in member_keeps(graph, kept).items():
+        out[name] = LAYER_TYPES[graph.node(name).op].masked_channels(out[name], keep)
     return out
 
 
@@ -48,13 +62,12 @@ def compact(graph: Graph, weights: dict, kept: list[tuple[Group, np.ndarray]]) -
     (each array on its channel axis) and from its consumers (input channels or rows). The graph
     stays the same; layer widths are the kernels' (:func:`prunelab.models.keras_models.model_of_graph`)."""
     out = {name: dict(arrays) for name, arrays in weights.items()}
-    for group, keep in kept:
-        for name in members(group):
-            for variable, axis in LAYER_TYPES[graph.node(name).op].channel_axes.items():
-                if out[name].get(variable) is not None:
-                    out[name][variable] = np.compress(keep, out[name][variable], axis=axis)
-        for name, positions in group.consumers:
-            out[name]["kernel"] = input_rows(out[name]["kernel"], positions, group.channels, keep)
+    for name, keep in member_keeps(graph, kept).items():
+        for variable, axis in LAYER_TYPES[graph.node(name).op].channel_axes.items():
+            if out[name].get(variable) is not None:
+                out[name][variable] = np.compress(keep, out[name][variable], axis=axis)
+    for name, (positions, keep) in _input_keeps(graph, kept).items():
+        out[name]["kernel"] = input_rows(out[name]["kernel"], positions, len(keep), keep)
     return out
 
 
@@ -67,8 +80,9 @@ def silent_channels(graph: Graph, weights: dict) -> list[tuple[Group, np.ndarray
     for group, _ in pruned_groups(graph):
         alive = np.zeros(group.channels, dtype=bool)
         for name in members(group):
-            node = graph.node(name)
-            alive |= LAYER_TYPES[node.op].live_channels(node, weights[name])
+            node, start = graph.node(name), group.offset(name)
+            live = LAYER_TYPES[node.op].live_channels(node, weights[name])
+            alive |= live[start:start + group.channels] if np.ndim(live) else live
         if not alive.any():
             alive[0] = True
         kept.append((group, alive))

@@ -38,8 +38,12 @@ def channel_groups(network: Network, layers: list[int]) -> list[ChannelGroup]:
     if not isinstance(network, GraphNetwork):
         return [ChannelGroup(network.kernels[index].shape[-1], (position,)) for position, index in enumerate(layers)]
     position = {network.layer_names[index]: place for place, index in enumerate(layers)}
+    def normalizer(group, name: str) -> dict:  # the group's channels of a batch norm (which may hold several)
+        start = group.offset(name)
+        return {variable: array[start:start + group.channels] for variable, array in network.weights[name].items()}
+
     return [ChannelGroup(group.channels, tuple(position[name] for name in producers),
-                         tuple(dict(network.weights[name]) for name in group.normalizers))
+                         tuple(normalizer(group, name) for name in group.normalizers))
             for group, producers in pruned_groups(network.graph) if set(producers) <= position.keys()]
 
 

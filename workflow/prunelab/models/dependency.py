@@ -46,10 +46,18 @@ class Group:
     consumers: tuple[tuple[str, int], ...]
     reason: str = ""
     carriers: tuple[str, ...] = ()
+    offsets: tuple[tuple[str, int], ...] = ()
+    """The members that hold these channels further along their channel axis (input channels for
+    a consumer) than its start, by how far: the later inputs of a concatenation. Others hold
+    them from 0."""
 
     @property
     def prunable(self) -> bool:
         return not self.reason
+
+    def offset(self, name: str) -> int:
+        """Where these channels start along the channel axis of member ``name``."""
+        return dict(self.offsets).get(name, 0)
 
 
 class _Spaces:
@@ -78,66 +86,91 @@ class _Spaces:
 def dependency_groups(graph: Graph) -> list[Group]:
     """Every channel space's group, in the order of its first producer in the graph."""
     spaces, shapes = _Spaces(), graph.shapes
-    space_of: dict[str, str] = {}  # layer -> the space its output's channels belong to
+    layout: dict[str, list[tuple[str, int]]] = {}  # layer -> its output's channels: (space, count) segments
     positions_of: dict[str, int] = {}  # layer -> positions per channel of a flattened output (1 if not flat)
-    producers, normalizers, consumers, carriers = {}, {}, {}, {}
-    flattened_norms = []  # batch norms after a Flatten: one per position, not per channel
+    producers, normalizers, consumers, carriers = {}, {}, {}, {}  # space -> its members, with their offsets
+    flattened_norms, tangled = [], set()  # batch norms after a Flatten; spaces summed out of line
     for node in graph.nodes:
         if not node.inputs:
-            space_of[node.name], positions_of[node.name] = spaces.add(node.name), 1
+            layout[node.name], positions_of[node.name] = [(spaces.add(node.name), shapes[node.name][-1])], 1
             continue
         source, layer = node.inputs[0], LAYER_TYPES[node.op]
+        positions_of[node.name] = positions_of[source]
         if layer.channel_rule == "creates":
-            consumers.setdefault(space_of[source], []).append((node.name, positions_of[source]))
-            space_of[node.name], positions_of[node.name] = spaces.add(node.name), 1
-            producers.setdefault(node.name, []).append(node.name)
+            for space, offset, _ in _segments(layout[source]):
+                consumers.setdefault(space, []).append(((node.name, positions_of[source]), offset))
+            layout[node.name], positions_of[node.name] = [(spaces.add(node.name), shapes[node.name][-1])], 1
+            producers[node.name] = [(node.name, 0)]
         elif layer.channel_rule in ("joins", "gates"):
-            space_of[node.name] = spaces.join([space_of[s] for s in node.inputs])
-            positions_of[node.name] = positions_of[source]
-        elif layer.channel_rule == "flattens":
-            space_of[node.name] = space_of[source]
-            positions_of[node.name] = positions_of[source] * int(np.prod(shapes[source][:-1]))
-        else:  # carries
-            space_of[node.name], positions_of[node.name] = space_of[source], positions_of[source]
+            layouts = [layout[s] for s in node.inputs]
+            if all([count for _, count in other] == [count for _, count in layouts[0]] for other in layouts):
+                layout[node.name] = [(spaces.join([other[index][0] for other in layouts]), count)
+                                     for index, (_, count) in enumerate(layouts[0])]
+            else:  # channels of different groups meet: all of them one group, kept whole
+                joined = spaces.join([space for other in layouts for space, _ in other])
+                tangled.add(joined)
+                layout[node.name] = [(joined, shapes[node.name][-1])]
+        elif layer.channel_rule == "concatenates":
+            layout[node.name] = [segment for s in node.inputs for segment in layout[s]]
+        else:  # carries, flattens
+            layout[node.name] = layout[source]
+            if layer.channel_rule == "flattens":
+                positions_of[node.name] = positions_of[source] * int(np.prod(shapes[source][:-1]))
+        table = {"normalizer": normalizers, "carrier": carriers}.get(layer.channel_role)
         if layer.channel_role == "normalizer" and positions_of[source] > 1:
             flattened_norms.append(node.name)
-        elif layer.channel_role == "normalizer":
-            normalizers.setdefault(space_of[source], []).append(node.name)
-        elif layer.channel_role == "carrier":
-            carriers.setdefault(space_of[source], []).append(node.name)
-    blockers = _blockers(graph, space_of, flattened_norms)
+        elif table is not None:
+            for space, offset, _ in _segments(layout[source]):
+                table.setdefault(space, []).append((node.name, offset))
+    blockers = _blockers(graph, layout, flattened_norms)
     members: dict[str, list[str]] = {}
-    for space in space_of.values():
-        members.setdefault(spaces.find(space), [])
-        if space not in members[spaces.find(space)]:
-            members[spaces.find(space)].append(space)
+    for node in graph.nodes:
+        for space, _ in layout[node.name]:
+            root = spaces.find(space)
+            members.setdefault(root, [])
+            if space not in members[root]:
+                members[root].append(space)
     order = {node.name: index for index, node in enumerate(graph.nodes)}
+    output_spaces = {spaces.find(space) for space, _ in layout[graph.output]}
     groups = []
     for root, names in members.items():
         def gather(table):
-            return tuple(item for name in names for item in table.get(name, []))
+            return sorted((item for name in names for item in table.get(name, [])),
+                          key=lambda entry: order[entry[0][0] if isinstance(entry[0], tuple) else entry[0]])
 
-        made = gather(producers)
+        made = [name for name, _ in gather(producers)]
         if not made:
             continue  # the input's own space
         reason = ""
         if graph.nodes[0].name in names:
             reason = "it holds the model's input"
-        elif spaces.find(space_of[graph.output]) == root:
+        elif root in output_spaces:
             reason = "it holds the model's output"
+        elif spaces.find(root) in {spaces.find(space) for space in tangled}:
+            reason = "it is summed with channels of other groups at other positions (after a concatenation)"
         elif gather(blockers):
-            blocker = graph.node(gather(blockers)[0])
+            blocker = graph.node(gather(blockers)[0][0])
             if blocker.name in flattened_norms:
                 reason = f"it is flattened into {blocker.name!r} ({blocker.op}), which is not a dense layer"
             elif blocker.config.get("activation") in NOT_ZERO_AT_ZERO:
                 reason = f"{blocker.name!r} applies {blocker.config['activation']}, which is not zero at zero"
             else:
                 reason = f"{blocker.name!r} ({blocker.op}) is not zero at zero"
-        groups.append(Group(shapes[made[0]][-1], tuple(sorted(made, key=order.get)),
-                            tuple(sorted(gather(normalizers), key=order.get)),
-                            tuple(sorted(gather(consumers), key=lambda c: order[c[0]])), reason,
-                            tuple(sorted(gather(carriers), key=order.get))))
+        entries = gather(normalizers) + gather(carriers) + gather(consumers)
+        offsets = tuple((member if isinstance(member, str) else member[0], offset)
+                        for member, offset in entries if offset)
+        groups.append(Group(shapes[made[0]][-1], tuple(made), tuple(name for name, _ in gather(normalizers)),
+                            tuple(consumer for consumer, _ in gather(consumers)), reason,
+                            tuple(name for name, _ in gather(carriers)), offsets))
     return sorted(groups, key=lambda group: order[group.producers[0]])
+
+
+def _segments(segments: list[tuple[str, int]]):
+    """(space, offset, count) of each segment of a layout, the offsets counted along the channel axis."""
+    offset = 0
+    for space, count in segments:
+        yield space, offset, count
+        offset += count
 
 
 def _leaks(graph: Graph) -> dict[str, str | None]:
@@ -159,7 +192,7 @@ def _leaks(graph: Graph) -> dict[str, str | None]:
     return leaks
 
 
-def _blockers(graph: Graph, space_of: dict, flattened_norms: list[str]) -> dict[str, list[str]]:
+def _blockers(graph: Graph, layout: dict, flattened_norms: list[str]) -> dict[str, list[tuple[str, int]]]:
     """Per channel space, the layers that keep its group whole, in the graph's order: each leak
     (:func:`_leaks`) that a layer reads other than a gate it does not pass, and each batch norm
     after a Flatten."""
@@ -168,10 +201,11 @@ def _blockers(graph: Graph, space_of: dict, flattened_norms: list[str]) -> dict[
         origin = leaks[node.name]
         passed_on = any(not (LAYER_TYPES[graph.node(reader).op].channel_rule == "gates" and leaks[reader] is None)
                         for reader in readers[node.name])
-        if origin and (passed_on or node.name == graph.output) and origin not in blockers.get(space_of[node.name], []):
-            blockers.setdefault(space_of[node.name], []).append(origin)
-        if node.name in flattened_norms:
-            blockers.setdefault(space_of[node.inputs[0]], []).append(node.name)
+        for space, _ in layout[node.name] if origin and (passed_on or node.name == graph.output) else ():
+            if (origin, 0) not in blockers.get(space, []):
+                blockers.setdefault(space, []).append((origin, 0))
+        for space, _ in layout[node.inputs[0]] if node.name in flattened_norms else ():
+            blockers.setdefault(space, []).append((node.name, 0))
     return blockers
 
 

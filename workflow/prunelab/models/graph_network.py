@@ -119,11 +119,13 @@ class GraphNetwork:
         """What retraining a unit-pruned graph model holds at zero besides its kernels, by (the
         layer's position in the graph, variable): the biases and batch-norm scale and shift of its
         removed channels. Positions, not names: a custom model's automatic names differ between builds."""
-        from ..measuring.channel_compaction import channel_arrays
+        from ..measuring.channel_compaction import member_keeps
 
         position = {node.name: index for index, node in enumerate(self.graph.nodes)}
-        return {(position[name], variable): alive for group, alive in self.dead_channels() if not alive.all()
-                for name, variable in channel_arrays(self.graph, group, self.weights)}
+        kept = [(group, alive) for group, alive in self.dead_channels() if not alive.all()]
+        return {(position[name], variable): keep for name, keep in member_keeps(self.graph, kept).items()
+                for variable in LAYER_TYPES[self.graph.node(name).op].channel_values
+                if self.weights[name].get(variable) is not None}
 
     def dead_channels(self) -> list:
         """Per prunable group, which channels some trainable producer still computes (False:

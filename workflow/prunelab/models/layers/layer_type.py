@@ -41,8 +41,9 @@ class LayerType:
     """What it does to the channel space of its input (:mod:`prunelab.models.dependency`):
     ``creates`` a space of its own (its units; it reads the input's channels through its kernel),
     ``carries`` channel c to channel c, ``joins`` its inputs' spaces into one (a sum), ``gates``
-    them (joins them as a product: a channel zero in any input is zero in the output), or
-    ``flattens`` each channel over the positions of its input."""
+    them (joins them as a product: a channel zero in any input is zero in the output),
+    ``concatenates`` them (each at its offset), or ``flattens`` each channel over the positions
+    of its input."""
     channel_role: str = ""
     """Its part in the group of the channels it carries: ``normalizer`` (a batch norm over them)
     or ``carrier`` (a depthwise convolution: channel c from channel c alone, its own kernel slice
