@@ -45,6 +45,29 @@ def test_flops_count_macs_of_nonzero_weights_per_output_position():
     assert flops(cnn) == dense_flops(cnn) - 11 * 11 * 36
 
 
+def test_a_depthwise_convolution_counts_its_own_multiply_accumulates():
+    """A depthwise 3x3 ('same', stride 2) over 4 channels of an 8x8 image, between two 1x1 convs:
+    16 output pixels times 36 weights, beside the convs' own; its zeroed weights do not count."""
+    from prunelab.models.graph import Graph, Node
+    from prunelab.models.graph_network import GraphNetwork
+
+    def node(name, op, source, **config):
+        return Node(name, op, {"name": name, **config}, (source,) if source else ())
+
+    graph = Graph((node("in", "InputLayer", None, batch_shape=[None, 8, 8, 2]),
+                   node("a", "Conv2D", "in", filters=4, kernel_size=1),
+                   node("dw", "DepthwiseConv2D", "a", kernel_size=3, strides=2, padding="same"),
+                   node("b", "Conv2D", "dw", filters=3, kernel_size=1)), "b")
+    rng = np.random.default_rng(2)
+    weights = {"a": {"kernel": rng.normal(size=(1, 1, 2, 4)).astype(np.float32)},
+               "dw": {"kernel": rng.normal(size=(3, 3, 4, 1)).astype(np.float32)},
+               "b": {"kernel": rng.normal(size=(1, 1, 4, 3)).astype(np.float32)}}
+    network = GraphNetwork({"type": "custom"}, graph, weights)
+    assert dense_flops(network) == 64 * 8 + 16 * 36 + 16 * 12
+    weights["dw"]["kernel"][:, :, 0] = 0
+    assert flops(network) == 64 * 8 + 16 * 27 + 16 * 12
+
+
 def test_stored_size_picks_the_smaller_format_per_layer():
     dense = np.ones((100, 50), np.float32)
     sparse = np.zeros((100, 50), np.float32)

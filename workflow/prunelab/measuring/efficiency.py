@@ -1,8 +1,8 @@
 """What pruning saves, counted exactly: FLOPs, compression and bytes on disk.
 
 Definitions follow ShrinkBench: FLOPs are multiply-accumulates per image of the
-conv and dense layers, counting only non-zero weights (a conv kernel is applied
-once per output pixel); theoretical speedup is dense FLOPs over remaining FLOPs;
+conv (depthwise ones included) and dense layers, counting only non-zero weights (a
+conv kernel is applied once per output pixel); theoretical speedup is dense FLOPs over remaining FLOPs;
 compression ratio is prunable weights over non-zero prunable weights. Measured
 speed is :mod:`prunelab.measuring.latency`'s.
 """
@@ -17,13 +17,16 @@ from ..models.network import Network
 
 
 def flops(network: Network) -> int:
-    """Multiply-accumulates per image with the non-zero weights only (ShrinkBench)."""
-    return int(sum(p * np.count_nonzero(k) for p, k in zip(network.output_positions(), network.kernels)))
+    """Multiply-accumulates per image with the non-zero weights only (ShrinkBench), of the pruned
+    kernels and of the layers methods leave alone (a depthwise convolution's)."""
+    pruned = sum(p * np.count_nonzero(k) for p, k in zip(network.output_positions(), network.kernels))
+    return int(pruned + network.other_flops(nonzero=True))
 
 
 def dense_flops(network: Network) -> int:
     """Multiply-accumulates per image if every weight were non-zero."""
-    return int(sum(p * k.size for p, k in zip(network.output_positions(), network.kernels)))
+    return int(sum(p * k.size for p, k in zip(network.output_positions(), network.kernels))
+               + network.other_flops(nonzero=False))
 
 
 def efficiency_stats(trained: Network, pruned: Network, masks: list) -> dict:

@@ -75,6 +75,14 @@ class GraphNetwork:
         shapes = self.graph.shapes
         return [math.prod(shapes[name][:-1]) for name in self.layer_names]
 
+    def other_flops(self, nonzero: bool) -> int:
+        """Multiply-accumulates per image of the layers whose weights methods do not prune
+        (depthwise convolutions: each layer type counts its own), their non-zero weights only if
+        ``nonzero``."""
+        shapes = self.graph.shapes
+        return sum(LAYER_TYPES[node.op].flops(self.weights.get(node.name, {}), shapes[node.name], nonzero)
+                   for node in self.graph.nodes if not LAYER_TYPES[node.op].prunable)
+
     def with_weights(self, kernels: list[np.ndarray], biases=None) -> "GraphNetwork":
         weights = {name: dict(arrays) for name, arrays in self.weights.items()}
         for name, kernel in zip(self.layer_names, kernels, strict=True):

@@ -53,6 +53,10 @@ class Network:
         sides = [side for side, _ in conv_sizes(convs, pools_of(self))]
         return [side * side for side in sides] + [1] * (self.num_layers - len(sides))
 
+    def other_flops(self, nonzero: bool) -> int:
+        """Multiply-accumulates per image of layers whose weights methods do not prune: none in a chain."""
+        return 0
+
     def with_weights(self, kernels: list[np.ndarray], biases: list[np.ndarray] | None) -> "Network":
         return replace(self, kernels=kernels, biases=biases)
 

@@ -4,6 +4,8 @@ slice c and bias c go with channel c."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .layer_type import LayerType
@@ -35,6 +37,11 @@ class DepthwiseConv2D(LayerType):
         """A bias gives a channel a value of its own."""
         bias = arrays.get("bias")
         return bias is not None and bias != 0
+
+    def flops(self, arrays, output_shape, nonzero):
+        """Each output pixel of channel c multiplies its window by kernel slice c."""
+        kernel = arrays["kernel"]
+        return math.prod(output_shape[:-1]) * int(np.count_nonzero(kernel) if nonzero else kernel.size)
 
     def problem(self, node, input_shape):
         dilated = tuple(node.config.get("dilation_rate", (1, 1))) != (1, 1)

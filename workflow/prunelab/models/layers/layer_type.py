@@ -67,6 +67,12 @@ class LayerType:
         """Which of its group's channels it gives a value for an all-zero input (False: none)."""
         return False
 
+    def flops(self, arrays: dict, output_shape: tuple[int, ...], nonzero: bool) -> int:
+        """Its multiply-accumulates per image if methods do not prune its kernel (a pruned kernel's
+        are counted from the kernel: :mod:`prunelab.measuring.efficiency`), its non-zero weights
+        only if ``nonzero``; none for a layer without weights to multiply by."""
+        return 0
+
     def problem(self, node: Node, input_shape: tuple[int, ...], *other_shapes: tuple[int, ...]) -> str:
         """Why the layer's settings are not computed exactly for inputs of these shapes (no batch
         axis; a layer reading several gets them all); empty if they are."""
