@@ -13,6 +13,11 @@ NOT_ZERO_AT_ZERO = ("sigmoid", "softmax", "hard_sigmoid")
 
 
 def activation(x: np.ndarray, name: str) -> np.ndarray:
+    with np.errstate(over="ignore"):  # exp(-x) overflows to inf for very negative x: the sigmoid is 0 there
+        return _activation(x, name)
+
+
+def _activation(x: np.ndarray, name: str) -> np.ndarray:
     if name == "relu":
         return np.maximum(x, 0.0)
     if name == "softmax":
