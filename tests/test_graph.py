@@ -681,6 +681,18 @@ def _unit_pruned_and_compacted(keras, graph, weights, x):
     return small
 
 
+def _like_keras_in_numpy_and_onnx_then_compacted(keras, model, graph, weights, x):
+    """The graph's numpy forward pass is Keras's and ONNX Runtime's logits are numpy's, on ``x``;
+    returns the weights :func:`_unit_pruned_and_compacted` gives."""
+    from prunelab.measuring.onnx_export import run as run_onnx
+    from prunelab.measuring.onnx_export import session
+
+    np.testing.assert_allclose(run(graph, weights, x, logits=False), model.predict(x, verbose=0), rtol=1e-4, atol=1e-6)
+    network = GraphNetwork({"type": "custom"}, graph, weights)
+    np.testing.assert_allclose(run_onnx(session(network), x), network.logits(x), rtol=1e-4, atol=1e-5)
+    return _unit_pruned_and_compacted(keras, graph, weights, x)
+
+
 def test_keras_applications_resnet50_is_read_pruned_by_channel_groups_and_compacted(tensorflow):
     """keras.applications' ResNet50 (weights=None, 32x32x3, 10 classes; 23.6 M parameters, zero
     padding before its strided convs): the numpy forward pass is Keras's; unit at k = 0.5 prunes
@@ -704,8 +716,6 @@ def test_keras_applications_mobilenetv2_groups_run_through_its_depthwise_convolu
     by a residual addition are one group. Its numpy forward pass and ONNX Runtime's are Keras's;
     unit at k = 0.5 compacts it into a Keras model predicting what the masked one does."""
     keras = tensorflow.keras
-    from prunelab.measuring.onnx_export import run as run_onnx
-    from prunelab.measuring.onnx_export import session
     from prunelab.models.keras_models import graph_of
 
     model = _randomized(keras, keras.applications.MobileNetV2(weights=None, alpha=0.35, input_shape=(32, 32, 3),
@@ -723,11 +733,7 @@ def test_keras_applications_mobilenetv2_groups_run_through_its_depthwise_convolu
               carriers=("block_2_depthwise",)),
     ]
     x = np.random.default_rng(12).uniform(size=(4, 32, 32, 3)).astype(np.float32)
-    expected = model.predict(x, verbose=0)
-    np.testing.assert_allclose(run(graph, weights, x, logits=False), expected, rtol=1e-4, atol=1e-6)
-    network = GraphNetwork({"type": "custom"}, graph, weights)
-    np.testing.assert_allclose(run_onnx(session(network), x), network.logits(x), rtol=1e-4, atol=1e-5)
-    small = _unit_pruned_and_compacted(keras, graph, weights, x)
+    small = _like_keras_in_numpy_and_onnx_then_compacted(keras, model, graph, weights, x)
     assert small["block_1_depthwise"]["kernel"].shape == (3, 3, 24, 1)  # 48 channels -> 24
     assert parameter_count(small) < 0.35 * parameter_count(weights)
 
@@ -740,8 +746,6 @@ def test_keras_applications_efficientnetb0_groups_run_through_its_gates(tensorfl
     numpy forward pass and ONNX Runtime's are Keras's; unit at k = 0.5 compacts it into a Keras
     model predicting what the masked one does."""
     keras = tensorflow.keras
-    from prunelab.measuring.onnx_export import run as run_onnx
-    from prunelab.measuring.onnx_export import session
     from prunelab.models.keras_models import graph_of, model_of_graph
 
     model = _randomized(keras, keras.applications.EfficientNetB0(weights=None, input_shape=(32, 32, 3), classes=10))
@@ -759,15 +763,12 @@ def test_keras_applications_efficientnetb0_groups_run_through_its_gates(tensorfl
     )
     assert [group.reason for group in graph.groups if not group.prunable] == ["it holds the model's output"]
     x = np.random.default_rng(13).uniform(0, 255, size=(4, 32, 32, 3)).astype(np.float32)
-    np.testing.assert_allclose(run(graph, weights, x, logits=False), model.predict(x, verbose=0), rtol=1e-4, atol=1e-6)
     early = keras.Model(model.inputs, model.get_layer("block2a_project_bn").output).predict(x, verbose=0)
     np.testing.assert_allclose(run(graph, weights, x, until="block2a_project_bn"), early, rtol=1e-4, atol=1e-5)
     rebuilt = model_of_graph(keras, graph, weights)  # where the output still depends on the image
     np.testing.assert_allclose(keras.Model(rebuilt.inputs, rebuilt.get_layer("block2a_project_bn").output)
                                .predict(x, verbose=0), early, rtol=1e-4, atol=1e-5)
-    network = GraphNetwork({"type": "custom"}, graph, weights)
-    np.testing.assert_allclose(run_onnx(session(network), x), network.logits(x), rtol=1e-4, atol=1e-5)
-    small = _unit_pruned_and_compacted(keras, graph, weights, x)
+    small = _like_keras_in_numpy_and_onnx_then_compacted(keras, model, graph, weights, x)
     assert small["block1a_dwconv"]["kernel"].shape == (3, 3, 16, 1)  # 32 channels -> 16
     assert parameter_count(small) < 0.35 * parameter_count(weights)
 
@@ -779,8 +780,6 @@ def test_keras_applications_densenet121_groups_keep_their_offsets_in_the_concate
     channels from offset 64; its numpy forward pass and ONNX Runtime's are Keras's; unit at k = 0.5
     compacts it into a Keras model predicting what the masked one does."""
     keras = tensorflow.keras
-    from prunelab.measuring.onnx_export import run as run_onnx
-    from prunelab.measuring.onnx_export import session
     from prunelab.models.keras_models import graph_of
 
     model = _randomized(keras, keras.applications.DenseNet121(weights=None, input_shape=(32, 32, 3), classes=10))
@@ -796,12 +795,9 @@ def test_keras_applications_densenet121_groups_keep_their_offsets_in_the_concate
                                     offsets=tuple((name, 64) for name in readers))
     assert [group.reason for group in graph.groups if not group.prunable] == ["it holds the model's output"]
     x = np.random.default_rng(15).uniform(size=(4, 32, 32, 3)).astype(np.float32)
-    np.testing.assert_allclose(run(graph, weights, x, logits=False), model.predict(x, verbose=0), rtol=1e-4, atol=1e-6)
     transition = keras.Model(model.inputs, model.get_layer("pool2_conv").output)  # unsaturated, unlike the softmax
     np.testing.assert_allclose(run(graph, weights, x, until="pool2_conv"), transition.predict(x, verbose=0),
                                rtol=1e-4, atol=1e-5)
-    network = GraphNetwork({"type": "custom"}, graph, weights)
-    np.testing.assert_allclose(run_onnx(session(network), x), network.logits(x), rtol=1e-4, atol=1e-5)
-    small = _unit_pruned_and_compacted(keras, graph, weights, x)
+    small = _like_keras_in_numpy_and_onnx_then_compacted(keras, model, graph, weights, x)
     assert small["conv2_block2_0_bn"]["gamma"].shape == (32 + 16,)  # the stem's 64 and block 1's 32, halved
     assert parameter_count(small) < 0.35 * parameter_count(weights)

@@ -88,7 +88,8 @@ def dependency_groups(graph: Graph) -> list[Group]:
     spaces, shapes = _Spaces(), graph.shapes
     layout: dict[str, list[tuple[str, int]]] = {}  # layer -> its output's channels: (space, count) segments
     positions_of: dict[str, int] = {}  # layer -> positions per channel of a flattened output (1 if not flat)
-    producers, normalizers, consumers, carriers = {}, {}, {}, {}  # space -> its members, with their offsets
+    # space -> its members as (layer, offset of the space in the layer's channels[, positions])
+    producers, normalizers, consumers, carriers = {}, {}, {}, {}
     flattened_norms, tangled = [], set()  # batch norms after a Flatten; spaces summed out of line
     for node in graph.nodes:
         if not node.inputs:
@@ -97,8 +98,8 @@ def dependency_groups(graph: Graph) -> list[Group]:
         source, layer = node.inputs[0], LAYER_TYPES[node.op]
         positions_of[node.name] = positions_of[source]
         if layer.channel_rule == "creates":
-            for space, offset, _ in _segments(layout[source]):
-                consumers.setdefault(space, []).append(((node.name, positions_of[source]), offset))
+            for space, offset in _segments(layout[source]):
+                consumers.setdefault(space, []).append((node.name, offset, positions_of[source]))
             layout[node.name], positions_of[node.name] = [(spaces.add(node.name), shapes[node.name][-1])], 1
             producers[node.name] = [(node.name, 0)]
         elif layer.channel_rule in ("joins", "gates"):
@@ -120,7 +121,7 @@ def dependency_groups(graph: Graph) -> list[Group]:
         if layer.channel_role == "normalizer" and positions_of[source] > 1:
             flattened_norms.append(node.name)
         elif table is not None:
-            for space, offset, _ in _segments(layout[source]):
+            for space, offset in _segments(layout[source]):
                 table.setdefault(space, []).append((node.name, offset))
     blockers = _blockers(graph, layout, flattened_norms)
     members: dict[str, list[str]] = {}
@@ -132,11 +133,11 @@ def dependency_groups(graph: Graph) -> list[Group]:
                 members[root].append(space)
     order = {node.name: index for index, node in enumerate(graph.nodes)}
     output_spaces = {spaces.find(space) for space, _ in layout[graph.output]}
+    tangled = {spaces.find(space) for space in tangled}
     groups = []
     for root, names in members.items():
-        def gather(table):
-            return sorted((item for name in names for item in table.get(name, [])),
-                          key=lambda entry: order[entry[0][0] if isinstance(entry[0], tuple) else entry[0]])
+        def gather(table):  # the group's entries of a table, in the graph's order
+            return sorted((entry for name in names for entry in table.get(name, [])), key=lambda e: order[e[0]])
 
         made = [name for name, _ in gather(producers)]
         if not made:
@@ -146,30 +147,29 @@ def dependency_groups(graph: Graph) -> list[Group]:
             reason = "it holds the model's input"
         elif root in output_spaces:
             reason = "it holds the model's output"
-        elif spaces.find(root) in {spaces.find(space) for space in tangled}:
+        elif root in tangled:
             reason = "it is summed with channels of other groups at other positions (after a concatenation)"
-        elif gather(blockers):
-            blocker = graph.node(gather(blockers)[0][0])
+        elif blocking := sorted({name for space in names for name in blockers.get(space, ())}, key=order.get):
+            blocker = graph.node(blocking[0])
             if blocker.name in flattened_norms:
                 reason = f"it is flattened into {blocker.name!r} ({blocker.op}), which is not a dense layer"
             elif blocker.config.get("activation") in NOT_ZERO_AT_ZERO:
                 reason = f"{blocker.name!r} applies {blocker.config['activation']}, which is not zero at zero"
             else:
                 reason = f"{blocker.name!r} ({blocker.op}) is not zero at zero"
-        entries = gather(normalizers) + gather(carriers) + gather(consumers)
-        offsets = tuple((member if isinstance(member, str) else member[0], offset)
-                        for member, offset in entries if offset)
+        offsets = tuple((name, offset) for name, offset, *_ in gather(normalizers) + gather(carriers)
+                        + gather(consumers) if offset)
         groups.append(Group(shapes[made[0]][-1], tuple(made), tuple(name for name, _ in gather(normalizers)),
-                            tuple(consumer for consumer, _ in gather(consumers)), reason,
+                            tuple((name, positions) for name, _, positions in gather(consumers)), reason,
                             tuple(name for name, _ in gather(carriers)), offsets))
     return sorted(groups, key=lambda group: order[group.producers[0]])
 
 
 def _segments(segments: list[tuple[str, int]]):
-    """(space, offset, count) of each segment of a layout, the offsets counted along the channel axis."""
+    """(space, offset) of each segment of a layout, the offsets counted along the channel axis."""
     offset = 0
     for space, count in segments:
-        yield space, offset, count
+        yield space, offset
         offset += count
 
 
@@ -192,8 +192,8 @@ def _leaks(graph: Graph) -> dict[str, str | None]:
     return leaks
 
 
-def _blockers(graph: Graph, layout: dict, flattened_norms: list[str]) -> dict[str, list[tuple[str, int]]]:
-    """Per channel space, the layers that keep its group whole, in the graph's order: each leak
+def _blockers(graph: Graph, layout: dict, flattened_norms: list[str]) -> dict[str, set[str]]:
+    """Per channel space, the layers that keep its group whole: each leak
     (:func:`_leaks`) that a layer reads other than a gate it does not pass, and each batch norm
     after a Flatten."""
     leaks, readers, blockers = _leaks(graph), graph.consumers(), {}
@@ -202,10 +202,9 @@ def _blockers(graph: Graph, layout: dict, flattened_norms: list[str]) -> dict[st
         passed_on = any(not (LAYER_TYPES[graph.node(reader).op].channel_rule == "gates" and leaks[reader] is None)
                         for reader in readers[node.name])
         for space, _ in layout[node.name] if origin and (passed_on or node.name == graph.output) else ():
-            if (origin, 0) not in blockers.get(space, []):
-                blockers.setdefault(space, []).append((origin, 0))
+            blockers.setdefault(space, set()).add(origin)
         for space, _ in layout[node.inputs[0]] if node.name in flattened_norms else ():
-            blockers.setdefault(space, []).append((node.name, 0))
+            blockers.setdefault(space, set()).add(node.name)
     return blockers
 
 

@@ -206,8 +206,8 @@ def check_supported(graph: Graph) -> None:
         if config.get("activation", "linear") not in ACTIVATIONS:
             raise UnsupportedModel(f"{where}: activation {config['activation']!r}; supported: {', '.join(ACTIVATIONS)}")
         input_shapes = [shapes[source] for source in node.inputs]
-        if input_shapes and layer.problem(node, *input_shapes):
-            raise UnsupportedModel(f"{where}: {layer.problem(node, *input_shapes)}")
+        if input_shapes and (problem := layer.problem(node, *input_shapes)):
+            raise UnsupportedModel(f"{where}: {problem}")
         expected = "at least 2" if layer.reads is None else str(layer.reads)
         if layer.reads is None and len(node.inputs) < 2 or layer.reads is not None and len(node.inputs) != layer.reads:
             raise UnsupportedModel(f"{where} reads {len(node.inputs)} layers, where it should read {expected}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .layer_type import LayerType
+from .layer_type import UnitLayer, with_bias
 from .sliding import Sliding, pair, sliding
 
 
@@ -19,26 +19,12 @@ def conv2d(x: np.ndarray, kernel, slide: Sliding) -> np.ndarray:
     return (rows.reshape(-1, rows.shape[-1]) @ matrix).reshape(*rows.shape[:3], filters)
 
 
-class Conv2D(LayerType):
+class Conv2D(UnitLayer):
     name = "Conv2D"
     description = "2-D convolution (any kernel size and stride, 'valid' or 'same' padding, with or without bias)"
-    weights = ("kernel", "bias")
     images = True
-    prunable = True
     im2col = True
-    channel_rule = "creates"
-
-    channel_axes = {"kernel": -1, "bias": 0}
-    channel_values = ("bias",)
-
-    def masked_channels(self, arrays, keep):
-        """A removed unit loses its kernel column and bias."""
-        return {variable: array * keep.astype(array.dtype) if variable in self.channel_axes and array is not None
-                else array for variable, array in arrays.items()}
-
-    def live_channels(self, node, arrays):
-        kernel, bias = arrays["kernel"], arrays.get("bias")
-        return kernel.reshape(-1, kernel.shape[-1]).any(axis=0) | (bias is not None and bias != 0)
+    width = "filters"
 
     def problem(self, node, input_shape):
         dilated = tuple(node.config.get("dilation_rate", (1, 1))) != (1, 1)
@@ -48,21 +34,15 @@ class Conv2D(LayerType):
         slide = sliding(node)
         return slide.output_side(input_shape[0], 0), slide.output_side(input_shape[1], 1), node.config["filters"]
 
-    def kernel_shape(self, node, input_shape) -> tuple[int, ...]:
-        """Its kernel's shape, from its config and input shape alone (as Keras builds it)."""
+    def kernel_shape(self, node, input_shape):
         return *pair(node.config["kernel_size"]), input_shape[-1], node.config["filters"]
 
-    def kernel_rows(self, node, x: np.ndarray) -> np.ndarray:
-        """What it multiplies its kernel (as a matrix) with: every window of its input (im2col)."""
+    def kernel_rows(self, node, x):
+        """Every window of its input (im2col)."""
         return sliding(node).rows(x)
 
-    def keras_config(self, config, arrays):
-        """Its width is its kernel's (a compacted model's is smaller than the saved config's)."""
-        return {**config, "filters": int(arrays["kernel"].shape[-1])}
-
     def forward(self, node, weights, values):
-        out = conv2d(values[0], weights["kernel"], sliding(node))
-        return out if weights.get("bias") is None else out + weights["bias"]
+        return with_bias(conv2d(values[0], weights["kernel"], sliding(node)), weights)
 
     def backward(self, node, weights, values, output, upstream):
         kernel, x = weights["kernel"], values[0]

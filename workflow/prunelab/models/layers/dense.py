@@ -2,48 +2,26 @@
 
 from __future__ import annotations
 
-import numpy as np
-
-from .layer_type import LayerType
+from .layer_type import UnitLayer, with_bias
 
 
-class Dense(LayerType):
+class Dense(UnitLayer):
     name = "Dense"
     description = "fully connected layer"
-    weights = ("kernel", "bias")
-    prunable = True
-    channel_rule = "creates"
-
-    channel_axes = {"kernel": -1, "bias": 0}
-    channel_values = ("bias",)
-
-    def masked_channels(self, arrays, keep):
-        """A removed unit loses its kernel column and bias."""
-        return {variable: array * keep.astype(array.dtype) if variable in self.channel_axes and array is not None
-                else array for variable, array in arrays.items()}
-
-    def live_channels(self, node, arrays):
-        kernel, bias = arrays["kernel"], arrays.get("bias")
-        return kernel.reshape(-1, kernel.shape[-1]).any(axis=0) | (bias is not None and bias != 0)
+    width = "units"
 
     def shape(self, node, input_shape):
         return (*input_shape[:-1], node.config["units"])
 
-    def kernel_shape(self, node, input_shape) -> tuple[int, ...]:
-        """Its kernel's shape, from its config and input shape alone (as Keras builds it)."""
+    def kernel_shape(self, node, input_shape):
         return input_shape[-1], node.config["units"]
 
-    def kernel_rows(self, node, x: np.ndarray) -> np.ndarray:
-        """What it multiplies its kernel (as a matrix) with: its input."""
+    def kernel_rows(self, node, x):
+        """Its input."""
         return x
 
-    def keras_config(self, config, arrays):
-        """Its width is its kernel's (a compacted model's is smaller than the saved config's)."""
-        return {**config, "units": int(arrays["kernel"].shape[-1])}
-
     def forward(self, node, weights, values):
-        out = values[0] @ weights["kernel"]
-        return out if weights.get("bias") is None else out + weights["bias"]
+        return with_bias(values[0] @ weights["kernel"], weights)
 
     def backward(self, node, weights, values, output, upstream):
         kernel = weights["kernel"]

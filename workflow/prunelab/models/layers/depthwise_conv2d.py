@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 
-from .layer_type import LayerType
+from .layer_type import LayerType, with_bias
 from .sliding import Sliding, sliding
 
 
@@ -54,8 +54,7 @@ class DepthwiseConv2D(LayerType):
         return slide.output_side(input_shape[0], 0), slide.output_side(input_shape[1], 1), input_shape[2]
 
     def forward(self, node, weights, values):
-        out = depthwise_conv2d(values[0], weights["kernel"], sliding(node))
-        return out if weights.get("bias") is None else out + weights["bias"]
+        return with_bias(depthwise_conv2d(values[0], weights["kernel"], sliding(node)), weights)
 
     def backward(self, node, weights, values, output, upstream):
         """∂/∂input: each window offset's kernel weight times the upstream gradient, placed where

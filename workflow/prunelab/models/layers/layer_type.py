@@ -111,3 +111,44 @@ class LayerType:
         (:class:`prunelab.measuring.onnx_export.OnnxGraph`), reading the tensors ``sources``
         (images in NCHW); returns its output tensor's name."""
         return sources[0]
+
+
+def with_bias(out: np.ndarray, weights: dict) -> np.ndarray:
+    """A layer's product with its kernel plus its bias, where it has one."""
+    return out if weights.get("bias") is None else out + weights["bias"]
+
+
+class UnitLayer(LayerType):
+    """A layer whose output units are a channel space of its own (Dense, Conv2D): methods prune its
+    kernel, whose last axis (with the bias) is its units, and a removed unit takes its kernel
+    column and bias. A subclass names the config key of its width (``width``) and says how its
+    kernel is shaped and what it multiplies."""
+
+    weights = ("kernel", "bias")
+    prunable = True
+    channel_rule = "creates"
+    channel_axes = {"kernel": -1, "bias": 0}
+    channel_values = ("bias",)
+    width = ""
+    """The config key of its number of units (``units``, ``filters``)."""
+
+    def masked_channels(self, arrays, keep):
+        """A removed unit loses its kernel column and bias."""
+        return {variable: array * keep.astype(array.dtype) if variable in self.channel_axes and array is not None
+                else array for variable, array in arrays.items()}
+
+    def live_channels(self, node, arrays):
+        kernel, bias = arrays["kernel"], arrays.get("bias")
+        return kernel.reshape(-1, kernel.shape[-1]).any(axis=0) | (bias is not None and bias != 0)
+
+    def keras_config(self, config, arrays):
+        """Its width is its kernel's (a compacted model's is smaller than the saved config's)."""
+        return {**config, self.width: int(arrays["kernel"].shape[-1])}
+
+    def kernel_shape(self, node: Node, input_shape: tuple[int, ...]) -> tuple[int, ...]:
+        """Its kernel's shape, from its config and input shape alone (as Keras builds it)."""
+        raise NotImplementedError
+
+    def kernel_rows(self, node: Node, x: np.ndarray) -> np.ndarray:
+        """What it multiplies its kernel (as a matrix) with, for its input ``x``."""
+        raise NotImplementedError
