@@ -12,7 +12,8 @@ working directory with the data already fetched:
    evaluation FLOPs' floor;
 4. a no-op rerun (everything up to date);
 5. the training stage with --cores 1 vs --cores 2 (threads pinned per job);
-6. the peak RSS of every rule, from Snakemake's benchmark records;
+6. the peak RSS of every rule, from Snakemake's benchmark records (only with
+   PRUNELAB_WARM_INTERPRETER=0: each job in its own process, which the records measure);
 7. inference latencies: the latency jobs rerun (they always run alone; copied to
    benchmarks/latency.csv);
 8. the plain script a user would write without the workflow (benchmarks/plain_script.py: one
@@ -53,6 +54,7 @@ import yaml
 
 from prunelab.measuring.efficiency import dense_flops
 from prunelab.models.network import zeros_like_architecture
+from prunelab.plumbing import warm as warm_interpreter
 from prunelab.plumbing.config import merged_config
 from prunelab.plumbing.paths import TRAINED_MODEL
 from prunelab.plumbing.plan import trained_models, training_specs
@@ -100,12 +102,15 @@ def workload_flops(config: dict) -> dict:
     return {"train": train, "evaluate": evaluate}
 
 
-def snakemake(workdir: Path, configfiles: list[Path], *args: str) -> float:
-    """Run Snakemake in ``workdir`` with ``configfiles``; returns wall seconds; raises if it fails."""
+def snakemake(workdir: Path, configfiles: list[Path], *args: str, warm: bool = True) -> float:
+    """Run Snakemake in ``workdir`` with ``configfiles``; returns wall seconds; raises if it fails.
+    ``warm=False``: every job in its own process, so that Snakemake's benchmark records measure
+    its CPU time and memory (in a fork of the warm interpreter, the job's own process only waits)."""
     command = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--directory", str(workdir),
                *args, "--configfile", *map(str, configfiles)]
+    environment = {**os.environ, warm_interpreter.SWITCH_VARIABLE: "1" if warm else "0"}
     started = time.perf_counter()
-    result = subprocess.run(command, capture_output=True, text=True)
+    result = subprocess.run(command, capture_output=True, text=True, env=environment)
     seconds = time.perf_counter() - started
     if result.returncode != 0:
         raise BenchmarkError(f"`{' '.join(command)}` failed:\n{result.stderr[-4000:]}")
@@ -130,7 +135,7 @@ def rerun_records(config: dict, rule: str, repeats: int, cores: int) -> list[pd.
         configfile.write_text(yaml.safe_dump(config))
         for repeat in range(repeats):
             forced = ["--cores", str(cores), "--forcerun", rule] if repeat else ["--cores", "2"]
-            snakemake(workdir, [configfile], *forced, "--until", rule)
+            snakemake(workdir, [configfile], *forced, "--until", rule, warm=False)
             records = benchmark_records(workdir)
             runs.append(records[records["rule"] == rule])
     return runs
@@ -203,8 +208,9 @@ def main() -> None:
                         "evaluate_tflop": flops["evaluate"] / 1e12, "floor_s": floor, "ratio_to_floor": sweep / floor}
         records = benchmark_records(workdir)
         out["sweep"]["jobs_s"] = records.groupby("rule")["s"].agg(["count", "median", "sum"]).round(3).to_dict("index")
-        memory = records.groupby("rule")["max_rss"].max()
-        out["peak_rss_mb"] = {rule: round(float(v), 1) for rule, v in memory.items()}
+        if not warm_interpreter.enabled():  # else a job's record measures its waiting process only
+            memory = records.groupby("rule")["max_rss"].max()
+            out["peak_rss_mb"] = {rule: round(float(v), 1) for rule, v in memory.items()}
 
     if "plain" in parts:
         print("plain script ...", flush=True)
@@ -401,9 +407,10 @@ def write_results(out: dict) -> None:
         scaling = out["training_scaling"]
         lines.append(f"| training stage, --cores 1 vs 2 | {scaling['cores 1']:.0f} s vs {scaling['cores 2']:.0f} s "
                      f"= {scaling['speedup']:.2f}x | about 2x |")
-    lines += ["", "Peak RSS per rule (MB, Snakemake's sampling; jobs under a second may be missed): "
-              + ", ".join(f"{r} {v:.0f}" for r, v in out["peak_rss_mb"].items()), "",
-              "Job seconds per rule (count, median, sum): " + ", ".join(
+    if "peak_rss_mb" in out:
+        lines += ["", "Peak RSS per rule (MB, Snakemake's sampling; jobs under a second may be missed; a run with "
+                  "PRUNELAB_WARM_INTERPRETER=0): " + ", ".join(f"{r} {v:.0f}" for r, v in out["peak_rss_mb"].items())]
+    lines += ["", "Job seconds per rule (count, median, sum): " + ", ".join(
                   f"{r} ({v['count']}, {v['median']}, {v['sum']:.0f})" for r, v in sweep["jobs_s"].items())]
     (REPO / "benchmarks" / "latest.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))

@@ -2,6 +2,7 @@ import contextlib
 import functools
 import hashlib
 import http.server
+import os
 import re
 import subprocess
 import sys
@@ -9,6 +10,8 @@ import threading
 from pathlib import Path
 
 import pytest
+
+from prunelab.plumbing import warm as warm_interpreter
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -67,10 +70,12 @@ CIFAR10_SMOKE = REPO / "tests" / "smoke-cifar10.yaml"
 APPLICATIONS_SMOKE = REPO / "tests" / "smoke-applications.yaml"
 
 
-def snakemake(workdir, *args, configfiles=(SMOKE,)):
+def snakemake(workdir, *args, configfiles=(SMOKE,), warm=True):
+    """A Snakemake run; ``warm=False``: every job in its own process (no warm interpreter)."""
     command = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--directory", str(workdir),
                *args, "--configfile", *map(str, configfiles)]
-    return subprocess.run(command, capture_output=True, text=True, timeout=1800)
+    environment = {**os.environ, warm_interpreter.SWITCH_VARIABLE: "1" if warm else "0"}
+    return subprocess.run(command, capture_output=True, text=True, timeout=1800, env=environment)
 
 
 def planned_jobs(output: str) -> dict[str, int]:
@@ -86,9 +91,9 @@ def planned_outputs(output: str, rule: str) -> list[str]:
     return re.findall(rf"^(?:local)?rule {rule}:\n(?:    .*\n)*?    output: (.+)$", output, re.M)
 
 
-def run_to_completion(workdir, *configfiles, cores=4, arguments=()):
+def run_to_completion(workdir, *configfiles, cores=4, arguments=(), warm=True):
     """A workflow run to its end (``arguments``: targets, or options such as ``--until``)."""
-    result = snakemake(workdir, "--cores", str(cores), *arguments, configfiles=configfiles)
+    result = snakemake(workdir, "--cores", str(cores), *arguments, configfiles=configfiles, warm=warm)
     assert result.returncode == 0, result.stderr[-5000:]
     return workdir
 

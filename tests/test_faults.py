@@ -27,12 +27,13 @@ def copy_data(smoke, workdir):
 
 def test_a_run_from_scratch_with_1_core_gives_the_same_metrics_as_with_4(smoke, tmp_path):
     """One model of the smoke config, from scratch with --cores 1 (the fixture used 4 on two
-    cores, so jobs ran side by side): the same rows, to the last digit. Up to its metrics table,
+    cores, so jobs ran side by side), each job in its own process (the fixture's ran in forks
+    of the warm interpreter): the same rows, to the last digit. Up to its metrics table,
     untimed: the figures, the report and the timings are no row of it; fine-tuned in one round
     (the smoke run's two-round fine-tunings train the same way, twice)."""
     extra = extra_config(tmp_path, ONE_SMOKE_MODEL_CONFIG + "efficiency: {latency_batch_sizes: []}\n"
                                                             "finetune: {rounds: [1]}\n")
-    again = run_to_completion(tmp_path / "work", SMOKE, extra, cores=1, arguments=("results/metrics.csv",))
+    again = run_to_completion(tmp_path / "work", SMOKE, extra, cores=1, arguments=("results/metrics.csv",), warm=False)
     assert len(metrics_rows(again)) == 8  # two methods at three k, and two fine-tuned
     expected = metrics_rows(smoke, **ONE_SMOKE_MODEL)
     pd.testing.assert_frame_equal(metrics_rows(again), expected[expected["finetune_rounds"] != "2"].reset_index(drop=True))

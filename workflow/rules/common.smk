@@ -16,6 +16,7 @@ from prunelab.plumbing.config import validate_config
 from prunelab.plumbing.paths import SCOPED, TRAINED_MODEL, format_number
 from prunelab.plumbing.plan import Plan
 from prunelab.plumbing.runtime import pin_threads
+from prunelab.plumbing import warm
 from prunelab.results.report import NOTEBOOK
 
 validate_config(config)
@@ -59,6 +60,21 @@ EXPERIMENT = config["name"] or "default"
 LOCAL = workflow.local_exec and not workflow.remote_exec
 ALL_CORES = (workflow.resource_settings.cores or 1) if LOCAL else 1
 LOGS = "results/logs"
+
+
+# A local run's jobs start from one warm interpreter's forks (prunelab.plumbing.warm) where they
+# run in this Python: not on a cluster, nor in conda environments or containers.
+onstart:
+    if LOCAL and not workflow.deployment_settings.deployment_method:
+        warm.start(Path(LOGS, "warm_interpreter.log"), config["training"])
+
+
+onsuccess:
+    warm.stop()
+
+
+onerror:
+    warm.stop()
 
 
 class Job:

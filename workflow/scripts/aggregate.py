@@ -1,5 +1,9 @@
 """Collect every pruning record into one tidy metrics table plus per-configuration tables."""
 
+from prunelab.plumbing.warm import run_warm
+
+run_warm()  # the rest runs in a fork of the run's warm interpreter, where one serves
+
 from prunelab.plumbing.fileio import atomic_output, read_json, write_text
 from prunelab.plumbing.runtime import script_logger
 from prunelab.results.tables import latency_frame, method_rows, metrics_frame, summarize, table_document

@@ -1,5 +1,9 @@
 """Fetch a researcher's own dataset (custom_datasets) verified by its SHA-256, every array checked."""
 
+from prunelab.plumbing.warm import run_warm
+
+run_warm()  # the rest runs in a fork of the run's warm interpreter, where one serves
+
 from pathlib import Path
 
 from prunelab.data.custom import fetch_custom

@@ -1,5 +1,9 @@
 """Fetch one dataset from the first configured source that delivers it verified."""
 
+from prunelab.plumbing.warm import run_warm
+
+run_warm()  # the rest runs in a fork of the run's warm interpreter, where one serves
+
 from pathlib import Path
 
 from prunelab.data.fetch import fetch_dataset

@@ -1,5 +1,9 @@
 """Prune one trained model, retrain it with the mask fixed, and evaluate it on the test set."""
 
+from prunelab.plumbing.warm import run_warm
+
+run_warm()  # the rest runs in a fork of the run's warm interpreter, where one serves
+
 import functools
 
 from prunelab.methods.finetuning import prune_and_finetune

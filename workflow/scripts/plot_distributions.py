@@ -1,5 +1,9 @@
 """Histograms of surviving |w| and unit L2 norms as k grows, for one trained model."""
 
+from prunelab.plumbing.warm import run_warm
+
+run_warm()  # the rest runs in a fork of the run's warm interpreter, where one serves
+
 from prunelab.measuring.survivors import survivors
 from prunelab.methods.scope import pruned_layers
 from prunelab.models.network import Network

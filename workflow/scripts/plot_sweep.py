@@ -1,5 +1,9 @@
 """Accuracy and loss vs k, the methods compared by compression, and the real savings, for one dataset."""
 
+from prunelab.plumbing.warm import run_warm
+
+run_warm()  # the rest runs in a fork of the run's warm interpreter, where one serves
+
 import pandas as pd
 
 from prunelab.plumbing.fileio import save_figure

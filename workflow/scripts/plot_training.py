@@ -1,5 +1,9 @@
 """Training curves of one trained model, the kept epoch marked."""
 
+from prunelab.plumbing.warm import run_warm
+
+run_warm()  # the rest runs in a fork of the run's warm interpreter, where one serves
+
 import pandas as pd
 
 from prunelab.plumbing.fileio import save_figure

@@ -1,5 +1,9 @@
 """Prune one trained model with a one-shot method at one k and evaluate it on the test set."""
 
+from prunelab.plumbing.warm import run_warm
+
+run_warm()  # the rest runs in a fork of the run's warm interpreter, where one serves
+
 from prunelab.methods.pruning import prune
 from prunelab.plumbing.jobs import PruningJob
 

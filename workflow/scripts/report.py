@@ -1,5 +1,9 @@
 """Execute the report notebook on this run's results and render it to HTML."""
 
+from prunelab.plumbing.warm import run_warm
+
+run_warm()  # the rest runs in a fork of the run's warm interpreter, where one serves
+
 from prunelab.results.report import render_report
 from prunelab.plumbing.runtime import script_logger
 

@@ -1,5 +1,9 @@
 """Train one model (dataset x model x regularizer x seed) and save its weights."""
 
+from prunelab.plumbing.warm import run_warm
+
+run_warm()  # the rest runs in a fork of the run's warm interpreter, where one serves
+
 import time
 from pathlib import Path
 

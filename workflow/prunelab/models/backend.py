@@ -14,6 +14,7 @@ import os
 import sys
 
 from ..plumbing.runtime import claim_cpus, cpus_seen_at_start, pin_threads
+from ..plumbing.warm import decline
 
 BACKENDS = ("tensorflow", "jax")
 DEFAULT_BACKEND = "tensorflow"
@@ -48,12 +49,11 @@ def import_tensorflow(threads: int, onednn: bool):
     """
     if "tensorflow" in sys.modules:
         if _PINNED != {"threads": threads, "onednn": onednn}:
-            raise RuntimeError(f"TensorFlow was already imported with {_PINNED or 'unpinned threads'}; "
-                               f"cannot pin threads={threads}, onednn={onednn}")
+            _refuse(f"TensorFlow was already imported with {_PINNED or 'unpinned threads'}; "
+                    f"cannot pin threads={threads}, onednn={onednn}")
+        _pin_tensorflow_environment(threads, onednn)  # the warm interpreter's jobs set it themselves
         return sys.modules["tensorflow"]
-    pin_threads(threads)
-    os.environ["TF_ENABLE_ONEDNN_OPTS"] = "1" if onednn else "0"
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    _pin_tensorflow_environment(threads, onednn)
     with _hidden(UNUSED_BY["tensorflow"]):
         import tensorflow as tf
 
@@ -61,6 +61,19 @@ def import_tensorflow(threads: int, onednn: bool):
     tf.config.threading.set_inter_op_parallelism_threads(1)
     _PINNED.update(threads=threads, onednn=onednn)
     return tf
+
+
+def _pin_tensorflow_environment(threads: int, onednn: bool) -> None:
+    pin_threads(threads)
+    os.environ["TF_ENABLE_ONEDNN_OPTS"] = "1" if onednn else "0"
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def _refuse(reason: str):
+    """A backend or setting this process can no longer give: in a job forked from the warm
+    interpreter, the job runs in its own process instead; elsewhere an error."""
+    decline(reason)
+    raise RuntimeError(reason)
 
 
 def xla_flags(threads: int) -> str:
@@ -78,8 +91,8 @@ def import_jax_keras(threads: int):
     settings = {"backend": "jax", "threads": threads}
     if "keras" in sys.modules:
         if _PINNED != settings:
-            raise RuntimeError(f"Keras was already imported with {_PINNED or 'another backend'}; cannot run it "
-                               f"on JAX with threads={threads}")
+            _refuse(f"Keras was already imported with {_PINNED or 'another backend'}; cannot run it "
+                    f"on JAX with threads={threads}")
         return sys.modules["keras"]
     pin_threads(threads)
     claim_cpus(threads)
@@ -96,6 +109,15 @@ def import_jax_keras(threads: int):
 
     _PINNED.update(settings)
     return keras
+
+
+def import_keras_for_files():
+    """Keras for writing and reading ``.keras`` files, which load on any backend: the one this
+    process already has (a fork of the warm interpreter has TensorFlow's), else JAX on one
+    thread, which keeps TensorFlow's import out of a numpy job."""
+    if "keras" in sys.modules:
+        return sys.modules["keras"]
+    return import_jax_keras(1)
 
 
 def import_keras(spec: dict):
