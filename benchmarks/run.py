@@ -59,6 +59,8 @@ from prunelab.plumbing.config import merged_config
 from prunelab.plumbing.paths import TRAINED_MODEL
 from prunelab.plumbing.plan import trained_models, training_specs
 
+import timeline  # benchmarks/timeline.py, beside this script
+
 REPO = Path(__file__).resolve().parents[1]
 
 PARTS = ("sweep", "plain", "bfloat16", "jax", "noop", "prune", "latency", "threads", "scaling")
@@ -203,8 +205,9 @@ def main() -> None:
 
     floor = (flops["train"] + flops["evaluate"]) / rate
     if "sweep" in parts:
-        sweep = timed_sweep(workdir, configfiles, config)
-        out["sweep"] = {"wall_s": sweep, "train_tflop": flops["train"] / 1e12,
+        sweep, busy = timed_sweep(workdir, configfiles, config)
+        out["sweep"] = {"wall_s": sweep, "cpu_busy_share": busy,
+                        "timeline": timeline.markdown(timeline.job_spans(timeline.newest_log(workdir))), "train_tflop": flops["train"] / 1e12,
                         "evaluate_tflop": flops["evaluate"] / 1e12, "floor_s": floor, "ratio_to_floor": sweep / floor}
         records = benchmark_records(workdir)
         out["sweep"]["jobs_s"] = records.groupby("rule")["s"].agg(["count", "median", "sum"]).round(3).to_dict("index")
@@ -230,7 +233,7 @@ def main() -> None:
         if variant in parts:
             variant_dir, variant_files = workdir / variant, [*configfiles, REPO / "benchmarks" / f"{variant}.yaml"]
             variant_config = merged_config(*variant_files)
-            wall = timed_sweep(variant_dir, variant_files, variant_config)
+            wall, _ = timed_sweep(variant_dir, variant_files, variant_config)
             out[variant] = {"wall_s": wall, "ratio_to_float32_floor": wall / floor,
                             **accuracy_cost(sweep_metrics(workdir, config), sweep_metrics(variant_dir, variant_config)),
                             "training": training_time(variant_dir, variant_config)}
@@ -275,16 +278,19 @@ def main() -> None:
     write_results(out)
 
 
-def timed_sweep(workdir: Path, configfiles: list[Path], config: dict) -> float:
-    """Wall seconds of the whole sweep with --cores 4, the data fetched beforehand (not timed);
-    raises unless every expected result is there and plausible."""
+def timed_sweep(workdir: Path, configfiles: list[Path], config: dict) -> tuple[float, float]:
+    """Wall seconds of the whole sweep with --cores 4, the data fetched beforehand (not timed), and
+    the share of the machine's CPU time busy meanwhile; raises unless every expected result is
+    there and plausible."""
     workdir.mkdir(parents=True, exist_ok=True)
     print(f"fetching data into {workdir} (not timed) ...", flush=True)
     snakemake(workdir, configfiles, "--cores", "2", *(f"results/data/{d}/provenance.json" for d in config["datasets"]))
     print(f"full sweep in {workdir} ...", flush=True)
+    before = timeline.CpuTimes()
     wall = snakemake(workdir, configfiles, "--cores", "4")
+    busy = timeline.CpuTimes().busy_share_since(before)
     check_outputs(workdir, config)
-    return wall
+    return wall, busy
 
 
 def training_time(workdir: Path, config: dict) -> dict:
@@ -374,6 +380,7 @@ def write_results(out: dict) -> None:
         f"| float32 GEMM rate (latest) | {out['gemm_gflops']['1 thread']:.0f} GFLOP/s (1 thread), "
         f"{list(out['gemm_gflops'].values())[1]:.0f} GFLOP/s (all cores) | |",
         f"| full sweep wall time | {sweep['wall_s']:.0f} s | |",
+        f"| the machine's CPU busy over the sweep (/proc/stat) | {sweep.get('cpu_busy_share', float('nan')):.0%} | at least 90 % |",
         f"| its floor ({sweep['train_tflop']:.1f} TFLOP training + {sweep['evaluate_tflop']:.1f} TFLOP evaluation "
         f"at {(sweep['train_tflop'] + sweep['evaluate_tflop']) * 1e3 / sweep['floor_s']:.0f} GFLOP/s, the all-core GEMM rate measured with the sweep) | {sweep['floor_s']:.0f} s | |",
         f"| sweep / floor | {sweep['ratio_to_floor']:.2f}x | at most 1.5x |",
@@ -412,6 +419,8 @@ def write_results(out: dict) -> None:
                   "PRUNELAB_WARM_INTERPRETER=0): " + ", ".join(f"{r} {v:.0f}" for r, v in out["peak_rss_mb"].items())]
     lines += ["", "Job seconds per rule (count, median, sum): " + ", ".join(
                   f"{r} ({v['count']}, {v['median']}, {v['sum']:.0f})" for r, v in sweep["jobs_s"].items())]
+    if "timeline" in sweep:
+        lines += ["", "The default sweep's jobs (from its Snakemake log; benchmarks/timeline.py):", "", *sweep["timeline"]]
     (REPO / "benchmarks" / "latest.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
