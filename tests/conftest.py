@@ -2,10 +2,12 @@ import contextlib
 import functools
 import hashlib
 import http.server
+import multiprocessing
 import os
 import re
 import subprocess
 import sys
+import tempfile
 import threading
 from pathlib import Path
 
@@ -70,12 +72,30 @@ CIFAR10_SMOKE = REPO / "tests" / "smoke-cifar10.yaml"
 APPLICATIONS_SMOKE = REPO / "tests" / "smoke-applications.yaml"
 
 
-def snakemake(workdir, *args, configfiles=(SMOKE,), warm=True):
-    """A Snakemake run; ``warm=False``: every job in its own process (no warm interpreter)."""
-    command = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--directory", str(workdir),
-               *args, "--configfile", *map(str, configfiles)]
+_SNAKEMAKE_FORKS = multiprocessing.get_context("forkserver")
+_SNAKEMAKE_FORKS.set_forkserver_preload(["snakemake.cli", "forked_snakemake"])
+
+
+def snakemake(workdir, *args, configfiles=(SMOKE,), warm=True, timeout=1800):
+    """A Snakemake run, as `python -m snakemake` would make it, in a fork of a process that has
+    imported Snakemake (tests/forked_snakemake.py); ``warm=False``: every job in its own process
+    (no warm interpreter)."""
+    import forked_snakemake
+
+    arguments = ["-s", str(REPO / "Snakefile"), "--directory", str(workdir), *args,
+                 "--configfile", *map(str, configfiles)]
     environment = {**os.environ, warm_interpreter.SWITCH_VARIABLE: "1" if warm else "0"}
-    return subprocess.run(command, capture_output=True, text=True, timeout=1800, env=environment)
+    with tempfile.TemporaryDirectory(prefix="snakemake-output-") as folder:
+        stdout, stderr = os.path.join(folder, "stdout"), os.path.join(folder, "stderr")
+        process = _SNAKEMAKE_FORKS.Process(target=forked_snakemake.run, args=(arguments, environment, stdout, stderr))
+        process.start()
+        process.join(timeout)
+        if process.exitcode is None:
+            process.kill()
+            process.join()
+            raise subprocess.TimeoutExpired(["snakemake", *arguments], timeout)
+        return subprocess.CompletedProcess(["snakemake", *arguments], process.exitcode,
+                                           Path(stdout).read_text(), Path(stderr).read_text())
 
 
 def planned_jobs(output: str) -> dict[str, int]:

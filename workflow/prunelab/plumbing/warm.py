@@ -24,28 +24,29 @@ The server preloads libraries only, and only what a job's own process would impo
 it for the configured training); the package's own modules other than this one and the backend's
 are imported by each job anew. The server ends with the run (``stop``), or when the Snakemake
 process that started it is gone. ``PRUNELAB_WARM_INTERPRETER=0`` runs every job in its own
-process, as does a run on a cluster. Snakemake's benchmark records then measure the job's own
-waiting process only: wall time right, CPU time and memory not.
+process, as does a run on a cluster. For a job run in a fork, Snakemake's benchmark record
+measures the job's own, waiting process: its wall time is right, its CPU time and memory are not.
 """
 
 from __future__ import annotations
 
 import atexit
 import contextlib
+import ctypes
 import json
 import os
+import secrets
 import selectors
 import signal
 import socket
 import struct
-import secrets
 import subprocess
 import sys
 from pathlib import Path
 
 SOCKET_VARIABLE = "PRUNELAB_WARM_SOCKET"
 SWITCH_VARIABLE = "PRUNELAB_WARM_INTERPRETER"
-# a forked job that cannot run here exits with this status before doing anything: run it cold
+# the status of a fork that cannot give what its job imports (``decline``): its own process runs it
 DECLINED = 75
 FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
 _HEADER = struct.Struct("!I")
@@ -82,7 +83,10 @@ def run_warm() -> None:
     for number, handler in previous.items():
         signal.signal(number, handler)
     connection.close()
-    if reply is None or reply.get("declined"):
+    if reply is None:  # its supervisor is gone, and with it the fork (``_run_job``)
+        print("warm interpreter: the job's fork was lost", file=sys.stderr, flush=True)
+        os._exit(1)
+    if reply.get("declined"):
         return
     status = reply["status"]
     if status < 0:  # the fork was killed by a signal: end the same way
@@ -228,6 +232,9 @@ def _run_job(request: dict, fds: list[int]) -> None:
     global _in_fork
     _in_fork = True
     code = 1
+    # die with the supervisor: a job whose own process can no longer learn how it ended must not
+    # go on writing its outputs (PR_SET_PDEATHSIG)
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)
     try:
         for target, fd in enumerate(fds):
             os.dup2(fd, target)
