@@ -29,8 +29,8 @@ def tensorflow():
 # The fixtures that run the workflow, each in the family of fixtures that builds on its run: the
 # tests of one family go to one pytest-xdist worker (`make test` runs two), so no run is made twice.
 WORKFLOW_RUNS = {"smoke": "smoke", "cnn_smoke": "cnn", "methods_smoke": "methods", "jax_smoke": "methods",
-                 "resnet_smoke": "resnet", "imported_smoke": "resnet", "own_dataset_smoke": "resnet",
-                 "cifar10_smoke": "resnet"}
+                 "resnet_smoke": "resnet", "imported_smoke": "imported", "own_dataset_smoke": "own-dataset",
+                 "cifar10_smoke": "cifar10"}
 
 # The jobs each fixture's workflow runs plan from an empty folder (snakemake -n), at most:
 # tests/test_budget.py fails when a change makes a fixture plan more, so the suite's growth is seen.
@@ -163,13 +163,23 @@ def resnet_smoke(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def imported_smoke(resnet_smoke, tmp_path_factory):
-    """A model trained outside the workflow (tests/train_elsewhere.py, plain Keras on the Fashion-MNIST
-    files the ResNet run fetched) saved as trained.keras, then pruned by the workflow; the Keras
+def fashion_files(tmp_path_factory):
+    """Fashion-MNIST's files as a run fetches them (the ResNet run's config, its data only): the
+    real images the runs below are made from, each its own family, so that pytest-xdist can spread
+    them over the workers (fetched once per worker: seconds)."""
+    workdir = tmp_path_factory.mktemp("fashion")
+    run_to_completion(workdir, RESNET_SMOKE, arguments=("results/data/fashion/provenance.json",))
+    return workdir / "results" / "data" / "fashion"
+
+
+@pytest.fixture(scope="session")
+def imported_smoke(fashion_files, tmp_path_factory):
+    """A model trained outside the workflow (tests/train_elsewhere.py, plain Keras on Fashion-MNIST's
+    files) saved as trained.keras, then pruned by the workflow; the Keras
     test metrics of the saved model are in keras_metrics.json beside it."""
     workdir = tmp_path_factory.mktemp("imported-smoke")
     trained = subprocess.run([sys.executable, str(REPO / "tests" / "train_elsewhere.py"),
-                              str(resnet_smoke / "results" / "data" / "fashion"), str(workdir / "trained.keras")],
+                              str(fashion_files), str(workdir / "trained.keras")],
                              capture_output=True, text=True, check=True)
     (workdir / "keras_metrics.json").write_text(trained.stdout.strip().splitlines()[-1])
     return run_to_completion(workdir, IMPORTED_SMOKE)
@@ -189,19 +199,19 @@ def loopback(folder):
 
 
 @pytest.fixture(scope="session")
-def cifar10_smoke(resnet_smoke, tmp_path_factory):
+def cifar10_smoke(fashion_files, tmp_path_factory):
     """Both CIFAR-10 presets run (tests/smoke-cifar10.yaml on top of each: their methods but
     SNIP and SynFlow; VGG-16 by weight and unit only, one-shot: ResNet-20's run takes every
     other method's code path) in one folder on an
     archive in CIFAR-10's layout served on a loopback HTTP server: Fashion-MNIST's first 400
-    training and 100 test images (as the ResNet run fetched them) zero-padded to 32x32 and
+    training and 100 test images (``fashion_files``) zero-padded to 32x32 and
     repeated over 3 channels; the test passes the archive's checksum as the source's."""
     import numpy as np
     from prunelab.data.cifar10 import write_archive
     from prunelab.data.loading import load_split
 
     workdir, served = tmp_path_factory.mktemp("cifar10-smoke"), tmp_path_factory.mktemp("cifar10-served")
-    data = resnet_smoke / "results" / "data" / "fashion"
+    data = fashion_files
 
     def padded(images, labels, count):
         images = np.pad(images[:count], ((0, 0), (2, 2), (2, 2)))
@@ -229,8 +239,8 @@ def cifar10_runs(workdir, base, digest):
 
 
 @pytest.fixture(scope="session")
-def own_dataset_smoke(resnet_smoke, tmp_path_factory):
-    """A researcher's own datasets from real images (Fashion-MNIST as the ResNet run fetched it):
+def own_dataset_smoke(fashion_files, tmp_path_factory):
+    """A researcher's own datasets from real images (Fashion-MNIST: ``fashion_files``):
     ``small``, its first 6,000 training and 2,000 test images as an .npz served on a loopback HTTP
     server; ``padded``, those of its first 5 classes zero-padded to 32x32, repeated over 3
     channels, float32, by file; run through the workflow (tests/smoke-own-dataset.yaml), then
@@ -239,7 +249,7 @@ def own_dataset_smoke(resnet_smoke, tmp_path_factory):
     from prunelab.data.loading import load_split
 
     workdir, served = tmp_path_factory.mktemp("own-dataset-smoke"), tmp_path_factory.mktemp("served")
-    data = resnet_smoke / "results" / "data" / "fashion"
+    data = fashion_files
     write_own_datasets(workdir, served, *(load_split(data, "fashion", split) for split in ("train", "test")))
     with loopback(served) as base:
         for configfiles, arguments in own_dataset_runs(workdir, served, base):
