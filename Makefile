@@ -24,7 +24,7 @@ readme-picture: setup browser  ## the README's picture from the default run's re
 
 # Tests run on every core (pytest-xdist): those of one workflow run's fixtures together on one
 # worker (tests/conftest.py), so no run is made twice.
-test: setup browser slurm  ## the whole test suite (offline, 13 to 14 minutes on 2 cores here: docs/development.md)
+test: setup browser slurm  ## the whole test suite (offline, 11 to 14 minutes on 2 cores here: docs/development.md)
 	python -m pytest --numprocesses auto --dist loadgroup $(ARGS)
 
 unit: setup  ## the fast loop: every test that neither trains nor runs the workflow (seconds)
