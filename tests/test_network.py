@@ -3,7 +3,9 @@ import pytest
 
 from prunelab.measuring.evaluation import log_softmax
 from prunelab.data.loading import features
-from prunelab.models.network import Network, conv2d_valid, kernel_shapes, logits, max_pool_2x2
+from prunelab.models.layers.pooling import max_pool
+from prunelab.models.layers.sliding import Sliding
+from prunelab.models.network import POOL_2X2, Network, conv2d_valid, kernel_shapes, logits
 
 CNN = {"type": "cnn", "conv": [4, 6, 5], "kernel_size": 3, "pool": [True, True, False], "hidden": [12, 7],
        "bias": True}
@@ -21,9 +23,17 @@ def test_conv_matches_a_direct_loop():
 
 def test_max_pool_drops_the_odd_edge():
     x = np.arange(2 * 5 * 5).reshape(1, 5, 5, 2).astype(float)
-    pooled = max_pool_2x2(x)
+    pooled = max_pool(x, POOL_2X2)
     assert pooled.shape == (1, 2, 2, 2)
     assert pooled[0, 0, 0].tolist() == x[0, :2, :2].reshape(-1, 2).max(axis=0).tolist()
+
+
+@pytest.mark.parametrize("slide", [Sliding((2, 2), (2, 2), "valid"), Sliding((3, 3), (2, 2), "same"),
+                                   Sliding((3, 2), (1, 2), "valid"), Sliding((2, 2), (1, 1), "same")])
+def test_max_pool_equals_the_maximum_over_each_window(slide):
+    x = np.random.default_rng(3).normal(size=(2, 7, 6, 3)).astype(np.float32)
+    expected = slide.windows(slide.pad(x, -np.inf)).max(axis=(4, 5))
+    np.testing.assert_array_equal(max_pool(x, slide), expected)
 
 
 def test_save_and_load_round_trip(tmp_path):

@@ -12,7 +12,8 @@ import numpy as np
 
 from . import graph_gradients
 from .graph_network import GraphNetwork
-from .network import Network, im2col, max_pool_2x2, pools_of
+from .layers.pooling import max_pool
+from .network import POOL_2X2, Network, im2col, pools_of
 
 
 def _forward(network: Network, x: np.ndarray) -> tuple[np.ndarray, list[dict]]:
@@ -36,7 +37,7 @@ def _forward(network: Network, x: np.ndarray) -> tuple[np.ndarray, list[dict]]:
             out = np.where(step["active"], out, 0.0)
             if network.is_conv(index) and pools[index]:
                 step["before_pool"] = out
-                out = max_pool_2x2(out)
+                out = max_pool(out, POOL_2X2)
         cache.append(step)
         x = out
     return x, cache

@@ -18,9 +18,12 @@ import numpy as np
 
 from ..data.datasets import IMAGE_SHAPE, NUM_CLASSES
 from ..plumbing.fileio import load_arrays, save_arrays
-from .layers.sliding import patches
+from .layers.pooling import max_pool
+from .layers.sliding import Sliding, patches
 from .graph_network import GRAPH_KEY, GRAPH_TYPES, GraphNetwork, graph_kernel_shapes
 
+POOL_2X2 = Sliding((2, 2), (2, 2), "valid")
+"""A chain's pooling: Keras MaxPooling2D() defaults, 2x2 windows, stride 2, odd edges dropped."""
 CONV_BATCH = 500  # images per im2col batch: bounds memory to about 100 MB
 IMAGE_SIZE = IMAGE_SHAPE[0]  # square images
 
@@ -166,15 +169,6 @@ def conv2d_valid(x: np.ndarray, kernel) -> np.ndarray:
     return (patches @ matrix).reshape(n, ho, wo, filters)
 
 
-def max_pool_2x2(x: np.ndarray) -> np.ndarray:
-    """Keras MaxPooling2D() defaults: 2x2 windows, stride 2, odd edges dropped. The elementwise
-    maximum of the four corners' strided views: the same values as a reduction over the windows,
-    several times faster (numpy reduces over non-adjacent axes slowly)."""
-    h, w = x.shape[1] - x.shape[1] % 2, x.shape[2] - x.shape[2] % 2
-    top = np.maximum(x[:, 0:h:2, 0:w:2], x[:, 0:h:2, 1:w:2])
-    return np.maximum(top, np.maximum(x[:, 1:h:2, 0:w:2], x[:, 1:h:2, 1:w:2]), out=top)
-
-
 def _layer_output(network: Network, index: int, x: np.ndarray) -> np.ndarray:
     kernel = network.kernels[index]
     out = conv2d_valid(x, kernel) if network.is_conv(index) else x @ kernel
@@ -191,7 +185,7 @@ def layer_input(network: Network, index: int, x: np.ndarray) -> np.ndarray:
         x = _layer_output(network, layer, _flat_for_dense(network, layer, x))
         x = np.maximum(x, 0.0, out=x)
         if pools[layer]:
-            x = max_pool_2x2(x)
+            x = max_pool(x, POOL_2X2)
     return _flat_for_dense(network, index, x)
 
 
