@@ -28,7 +28,7 @@ NETWORKS = {"ResNet50": {}, "MobileNetV2": {"alpha": 0.35}, "DenseNet121": {}, "
 
 
 def measure(keras, name: str, options: dict, folder: Path) -> dict:
-    from prunelab.measuring.channel_compaction import compact_silent, parameter_count
+    from prunelab.measuring.channel_compaction import compact_channels, parameter_count
     from prunelab.methods.pruning import load_method, prune
     from prunelab.models.graph import run
     from prunelab.models.graph_network import GraphNetwork
@@ -46,7 +46,7 @@ def measure(keras, name: str, options: dict, folder: Path) -> dict:
         start = time.perf_counter()
         pruned, _ = prune(network, unit, K, layers)
         seconds.append(time.perf_counter() - start)
-    small = compact_silent(graph, pruned.weights)
+    small = compact_channels(graph, pruned.weights)
     compacted = model_of_graph(keras, graph, small)
     model.save(folder / f"{name}.keras")
     compacted.save(folder / f"{name}-unit.keras")

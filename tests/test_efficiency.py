@@ -190,3 +190,76 @@ def test_keras_model_from_an_exported_file_predicts_like_numpy(tensorflow, tmp_p
     x = features(CNN, images(200))
     expected = logits(compacted, x)
     np.testing.assert_array_equal(np.argmax(model.predict(x, verbose=0), 1), np.argmax(expected, 1))
+
+
+def as_graph(network: Network):
+    """The chain ``network`` as a graph of Keras layers (as its Sequential model serializes)."""
+    from prunelab.models.graph import Graph, Node
+    from prunelab.models.graph_network import GraphNetwork
+
+    nodes, weights, previous = [Node("in", "InputLayer", {"name": "in", "batch_shape": [None, *network.input_shape]},
+                                     ())], {}, "in"
+    pools = network.architecture.get("pool", [])
+    for index, kernel in enumerate(network.kernels):
+        name, last = f"layer{index}", index == network.num_layers - 1
+        if network.is_conv(index):
+            config = {"filters": kernel.shape[-1], "kernel_size": list(kernel.shape[:2]), "activation": "relu"}
+        else:
+            if network.is_conv(index - 1):
+                nodes.append(Node("flatten", "Flatten", {"name": "flatten"}, (previous,)))
+                previous = "flatten"
+            config = {"units": kernel.shape[-1], "activation": "softmax" if last else "relu"}
+        nodes.append(Node(name, "Conv2D" if network.is_conv(index) else "Dense", {"name": name, **config}, (previous,)))
+        weights[name], previous = {"kernel": kernel}, name
+        if network.biases is not None:
+            weights[name]["bias"] = network.biases[index]
+        if network.is_conv(index) and index < len(pools) and pools[index]:
+            nodes.append(Node(f"pool{index}", "MaxPooling2D", {"name": f"pool{index}"}, (previous,)))
+            previous = f"pool{index}"
+    return GraphNetwork({"type": "custom"}, Graph(tuple(nodes), previous), weights)
+
+
+@pytest.mark.parametrize("architecture", [DENSE, {**DENSE, "bias": True}, CNN], ids=["dense", "dense-bias", "cnn"])
+@pytest.mark.parametrize("method, k", [("unit", 0.5), ("weight", 0.97), ("weight", 0.995), ("global_weight", 0.99)])
+def test_compaction_means_the_same_for_a_chain_and_its_graph(architecture, method, k):
+    """Units that lost every input (constants, folded into the next bias), units nothing reads and
+    units carrying zeros go alike whether the model is a chain or a graph: the same widths, the
+    same parameter count, the same predictions."""
+    network = random_network(architecture)
+    pruned, _ = prune(network, BUILT_IN[method], k, pruned_layers(network, "all_but_output"))
+    if architecture["bias"]:  # a unit without inputs whose bias is not zero: a constant, read by the next layer
+        pruned.kernels[1][..., 1] = 0
+    chain, graph = compact(pruned), compact(as_graph(pruned))
+    assert [k.shape for k in graph.kernels] == [k.shape for k in chain.kernels]
+    assert sum(a.size for a in graph.parameters()) == sum(a.size for a in chain.parameters())
+    x = features(architecture, images()).reshape(-1, *network.input_shape)
+    np.testing.assert_allclose(graph.logits(x), logits(chain, x), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(graph.logits(x), logits(pruned, x), rtol=1e-5, atol=1e-5)
+
+
+def test_a_constant_the_padding_would_meet_stays():
+    """A channel that lost every input feeds a 'same' convolution: at the image border the padding's
+    zeros meet it, so no bias can take it over, and it stays; feeding a 'valid' one it goes."""
+    from prunelab.models.graph import Graph, Node
+    from prunelab.models.graph_network import GraphNetwork
+
+    def node(name, op, source, **config):
+        return Node(name, op, {"name": name, **config}, (source,) if source else ())
+
+    rng = np.random.default_rng(4)
+    for padding, expected in (("same", 3), ("valid", 2)):
+        graph = Graph((node("in", "InputLayer", None, batch_shape=[None, 6, 6, 2]),
+                       node("a", "Conv2D", "in", filters=3, kernel_size=1, activation="relu"),
+                       node("b", "Conv2D", "a", filters=4, kernel_size=3, padding=padding, activation="relu"),
+                       node("flat", "Flatten", "b"), node("out", "Dense", "flat", units=2, activation="softmax")),
+                      "out")
+        weights = {"a": {"kernel": rng.normal(size=(1, 1, 2, 3)).astype(np.float32), "bias": np.ones(3, np.float32)},
+                   "b": {"kernel": rng.normal(size=(3, 3, 3, 4)).astype(np.float32), "bias": np.zeros(4, np.float32)},
+                   "out": {"kernel": rng.normal(size=(int(np.prod(graph.shapes["flat"])), 2)).astype(np.float32),
+                           "bias": np.zeros(2, np.float32)}}
+        weights["a"]["kernel"][..., 0] = 0
+        network = GraphNetwork({"type": "custom"}, graph, weights)
+        small = compact(network)
+        assert small.weights["a"]["kernel"].shape[-1] == expected
+        x = rng.uniform(size=(5, 6, 6, 2)).astype(np.float32)
+        np.testing.assert_allclose(small.logits(x), network.logits(x), rtol=1e-5, atol=1e-5)

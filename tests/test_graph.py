@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 
-from prunelab.measuring.channel_compaction import compact, compact_silent, masked, parameter_count
+from prunelab.measuring.channel_compaction import compact, compact_channels, masked, parameter_count
 from prunelab.methods.unit import unit_channels
 from prunelab.models.channel_groups import channel_groups
 from prunelab.models.dependency import Group, dependency_groups, pruned_groups
@@ -650,7 +650,7 @@ def test_a_researchers_channel_method_prunes_every_group_by_its_batch_norms(tens
             assert np.flatnonzero(~kernel.reshape(-1, kernel.shape[-1]).any(axis=0)).tolist() == removed.tolist()
         for name in group.normalizers:
             assert not pruned.weights[name]["gamma"][removed].any() and not pruned.weights[name]["beta"][removed].any()
-    small = compact_silent(graph, pruned.weights)
+    small = compact_channels(graph, pruned.weights)
     assert parameter_count(small) < 0.4 * parameter_count(weights)
     x = np.random.default_rng(7).uniform(size=(16, 16, 16, 3)).astype(np.float32)
     np.testing.assert_allclose(run(graph, small, x), run(graph, pruned.weights, x), rtol=1e-4, atol=1e-5)
@@ -668,7 +668,7 @@ def _unit_pruned_and_compacted(keras, graph, weights, x):
     network = GraphNetwork({"type": "custom"}, graph, weights)
     unit = load_method({"name": "unit", "source": "prunelab.methods.unit", "runs": "one_shot"})
     pruned, _ = prune(network, unit, 0.5, list(range(network.num_layers - 1)))
-    small = compact_silent(graph, pruned.weights)
+    small = compact_channels(graph, pruned.weights)
     rebuilt = model_of_graph(keras, graph, small)
     np.testing.assert_allclose(rebuilt.predict(x, verbose=0), run(graph, pruned.weights, x, logits=False), rtol=1e-4,
                                atol=1e-6)

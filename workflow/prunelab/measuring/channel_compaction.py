@@ -8,6 +8,10 @@ zeroed with the channel, not folded into the next layer's bias (a folded constan
 the zero padding of a 'same' convolution at the image border and change the result there).
 :func:`compact` then removes those channels from producers, batch norms and consumers: the
 smaller model computes what the masked one does, up to float summation order.
+
+Compaction means one thing for every model (:func:`compact_channels`): remove what changes
+nothing — channels carrying exact zeros, channels nothing reads — and a channel every
+producer lost entirely, a constant, where its consumers' biases take it over exactly.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..models.dependency import Group, input_rows, pruned_groups
-from ..models.graph import Graph
+from ..models.graph import Graph, inputs_of
 from ..models.layers import LAYER_TYPES
 
 
@@ -71,29 +75,105 @@ def compact(graph: Graph, weights: dict, kept: list[tuple[Group, np.ndarray]]) -
     return out
 
 
-def silent_channels(graph: Graph, weights: dict) -> list[tuple[Group, np.ndarray]]:
-    """Per group pruning can shrink, which channels carry something (False: exact zeros
-    everywhere: no member gives the channel a value for a zero input: every producer's kernel
-    column and bias zero, every batch norm's output for a zero input zero). At least one channel
-    of each group is kept."""
-    kept = []
+def _channel_rows(graph: Graph, group: Group, name: str, positions: int, kernel: np.ndarray) -> np.ndarray:
+    """Consumer ``name``'s kernel grouped by the input channel of ``group`` each entry reads:
+    (the group's channels, everything else)."""
+    start = group.offset(name)
+    if kernel.ndim == 4:
+        rows = kernel[:, :, start:start + group.channels, :]
+        return np.moveaxis(rows, 2, 0).reshape(group.channels, -1)
+    channels = graph.shapes[graph.node(name).inputs[0]][-1] // positions
+    rows = kernel.reshape(positions, channels, -1)[:, start:start + group.channels, :]
+    return rows.transpose(1, 0, 2).reshape(group.channels, -1)
+
+
+def _channel_mask(graph: Graph, group: Group, name: str, positions: int, chosen: np.ndarray) -> np.ndarray:
+    """Over consumer ``name``'s input (one image, flattened positions repeated): True at the
+    ``chosen`` channels of ``group``."""
+    channels = graph.shapes[graph.node(name).inputs[0]][-1] // positions
+    mask = np.zeros(channels, dtype=bool)
+    mask[group.offset(name):group.offset(name) + group.channels] = chosen
+    return np.tile(mask, positions) if positions > 1 else mask
+
+
+def _folded_constants(graph: Graph, weights: dict, group: Group, constant: np.ndarray) -> dict | None:
+    """What each consumer of ``group`` adds to its bias when the ``constant`` channels go (a
+    channel every producer lost entirely: the same value for every image, its producers' bias
+    carried through the group's batch norms and activations), or ``None`` where that is not
+    exact: a consumer without a bias, or one whose output the constants do not shift alike at
+    every position (a 'same' convolution's padding meets them at the border; a zero padding
+    before them)."""
+    zero_image = np.zeros((1, *graph.input_shape), np.float32)
+    added = {}
+    for name, positions in group.consumers:
+        node, arrays = graph.node(name), weights[name]
+        reads = inputs_of(graph, weights, name, zero_image)
+        reads = reads * _channel_mask(graph, group, name, positions, constant).reshape(reads.shape[-1])
+        shift = LAYER_TYPES[node.op].forward(node, {"kernel": arrays["kernel"]}, [reads])[0]
+        shift = shift.reshape(-1, shift.shape[-1])
+        if not (shift == shift[0]).all() or (arrays.get("bias") is None and shift[0].any()):
+            return None
+        added[name] = shift[0]
+    return added
+
+
+def removable_channels(graph: Graph, weights: dict) -> tuple[list[tuple[Group, np.ndarray]], dict]:
+    """Per group pruning can shrink, which channels stay (False: the channel changes nothing once
+    gone), and what removing them adds to consumers' biases. A channel goes if it carries exact
+    zeros (no member gives it a value for a zero input: every producer's kernel column and bias
+    zero, every batch norm's output for a zero input zero), if nothing reads it (every
+    consumer's input rows of it zero), or if it is a constant that its consumers' biases take
+    over exactly (:func:`_folded_constants`). If every channel could go, the first one read
+    stays: a layer keeps a width."""
+    kept, added = [], {}
     for group, _ in pruned_groups(graph):
         alive = np.zeros(group.channels, dtype=bool)
+        computed = np.zeros(group.channels, dtype=bool)
         for name in members(group):
             node, start = graph.node(name), group.offset(name)
             live = LAYER_TYPES[node.op].live_channels(node, weights[name])
             alive |= live[start:start + group.channels] if np.ndim(live) else live
-        if not alive.any():
-            alive[0] = True
-        kept.append((group, alive))
-    return kept
+        for name in group.producers:
+            kernel = weights[name]["kernel"]
+            computed |= kernel.reshape(-1, kernel.shape[-1]).any(axis=0)
+        read = np.zeros(group.channels, dtype=bool) if group.consumers else np.ones(group.channels, dtype=bool)
+        for name, positions in group.consumers:
+            read |= _channel_rows(graph, group, name, positions, weights[name]["kernel"]).any(axis=1)
+        removable, constant = ~alive | ~read, alive & read & ~computed
+        if (removable | constant).all():
+            keeper = np.argmax(read) if read.any() else 0
+            removable[keeper] = constant[keeper] = False
+        if constant.any() and (shifts := _folded_constants(graph, weights, group, constant)) is not None:
+            removable |= constant
+            for name, shift in shifts.items():
+                added[name] = added.get(name, 0) + shift
+        kept.append((group, ~removable))
+    return kept, added
 
 
-def compact_silent(graph: Graph, weights: dict) -> dict:
-    """The weights without their silent channels (:func:`silent_channels`): the same function,
-    a smaller model. A channel that is computed but never read stays (unlike a chain's
-    compaction, which also drops units nothing reads)."""
-    return compact(graph, weights, silent_channels(graph, weights))
+def compact_channels(graph: Graph, weights: dict) -> dict:
+    """The weights without the channels that change nothing (:func:`removable_channels`), removed
+    constants folded into the next layers' biases: the same function (float rounding aside), a
+    smaller model. Removing channels can leave others unread, so the channels found are first
+    zeroed, in their members and in their consumers' rows, and the search repeats until it finds
+    no more; then they go."""
+    found = None
+    while True:
+        kept, added = removable_channels(graph, weights)
+        keeps = [keep for _, keep in kept]
+        if all(keep.all() for keep in keeps):
+            return weights
+        if found is not None and all(np.array_equal(a, b) for a, b in zip(keeps, found)):
+            return compact(graph, weights, kept)
+        found = keeps
+        weights = {name: dict(arrays) for name, arrays in weights.items()}
+        for name, shift in added.items():
+            weights[name]["bias"] = (weights[name]["bias"] + shift).astype(weights[name]["bias"].dtype)
+        weights = masked(graph, weights, kept)
+        for name, (positions, keep) in _input_keeps(graph, kept).items():
+            kernel = weights[name]["kernel"]
+            rows = np.ones(len(keep), kernel.dtype) * keep
+            weights[name]["kernel"] = kernel * (rows[:, None] if kernel.ndim == 4 else np.tile(rows, positions)[:, None])
 
 
 def parameter_count(weights: dict) -> int:

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..models.graph_network import GraphNetwork
 from ..models.network import Network
-from .channel_compaction import compact_silent
+from .channel_compaction import compact_channels
 
 
 def _next_inputs(next_kernel: np.ndarray, units: int) -> np.ndarray:
@@ -47,9 +47,10 @@ def _architecture_after(architecture: dict, kernels: list[np.ndarray]) -> dict:
 
 def compact(network: Network | GraphNetwork) -> Network | GraphNetwork:
     """The smallest network computing the same outputs: dead hidden units removed (a graph
-    model's silent channels: :func:`prunelab.measuring.channel_compaction.compact_silent`)."""
+    model's channels that change nothing, by the same rule:
+    :func:`prunelab.measuring.channel_compaction.compact_channels`)."""
     if isinstance(network, GraphNetwork):
-        return network.with_all_weights(compact_silent(network.graph, network.weights))
+        return network.with_all_weights(compact_channels(network.graph, network.weights))
     kernels = list(network.kernels)
     biases = list(network.biases) if network.biases is not None else None
     changed = True
