@@ -27,8 +27,8 @@ from .protocol import protocol as training_protocol
 STEPS_PER_EXECUTION = 32
 """Optimizer steps Keras runs per call of its compiled step function where no callback acts
 between steps. Bit-identical weights and history to one step per call (measured on TensorFlow
-and JAX, and the default and smoke results byte-identical); on TensorFlow one thread, the default
-MLP's epoch 5-12 % faster (docs/performance.md)."""
+and JAX, and the smoke and CNN-smoke results byte-identical); on TensorFlow one thread, the
+default MLP's epoch 7 and 12 % faster in two runs (docs/performance.md)."""
 
 
 class DivergedError(RuntimeError):
