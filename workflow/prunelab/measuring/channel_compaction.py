@@ -87,13 +87,10 @@ def _channel_rows(graph: Graph, group: Group, name: str, positions: int, kernel:
     return rows.transpose(1, 0, 2).reshape(group.channels, -1)
 
 
-def _channel_mask(graph: Graph, group: Group, name: str, positions: int, chosen: np.ndarray) -> np.ndarray:
-    """Over consumer ``name``'s input (one image, flattened positions repeated): True at the
-    ``chosen`` channels of ``group``."""
-    channels = graph.shapes[graph.node(name).inputs[0]][-1] // positions
-    mask = np.zeros(channels, dtype=bool)
-    mask[group.offset(name):group.offset(name) + group.channels] = chosen
-    return np.tile(mask, positions) if positions > 1 else mask
+def _over_input(keep: np.ndarray, positions: int) -> np.ndarray:
+    """A consumer's input-channel mask (:func:`_input_keeps`) along its input's last axis, which
+    its kernel's input rows follow: repeated for each position after a Flatten."""
+    return np.tile(keep, positions) if positions > 1 else keep
 
 
 def _folded_constants(graph: Graph, weights: dict, group: Group, constant: np.ndarray) -> dict | None:
@@ -105,10 +102,9 @@ def _folded_constants(graph: Graph, weights: dict, group: Group, constant: np.nd
     before them)."""
     zero_image = np.zeros((1, *graph.input_shape), np.float32)
     added = {}
-    for name, positions in group.consumers:
+    for name, (positions, others) in _input_keeps(graph, [(group, ~constant)]).items():
         node, arrays = graph.node(name), weights[name]
-        reads = inputs_of(graph, weights, name, zero_image)
-        reads = reads * _channel_mask(graph, group, name, positions, constant).reshape(reads.shape[-1])
+        reads = inputs_of(graph, weights, name, zero_image) * ~_over_input(others, positions)
         shift = LAYER_TYPES[node.op].forward(node, {"kernel": arrays["kernel"]}, [reads])[0]
         shift = shift.reshape(-1, shift.shape[-1])
         if not (shift == shift[0]).all() or (arrays.get("bias") is None and shift[0].any()):
@@ -171,9 +167,7 @@ def compact_channels(graph: Graph, weights: dict) -> dict:
             weights[name]["bias"] = (weights[name]["bias"] + shift).astype(weights[name]["bias"].dtype)
         weights = masked(graph, weights, kept)
         for name, (positions, keep) in _input_keeps(graph, kept).items():
-            kernel = weights[name]["kernel"]
-            rows = np.ones(len(keep), kernel.dtype) * keep
-            weights[name]["kernel"] = kernel * (rows[:, None] if kernel.ndim == 4 else np.tile(rows, positions)[:, None])
+            weights[name]["kernel"] = weights[name]["kernel"] * _over_input(keep, positions)[:, None]
 
 
 def parameter_count(weights: dict) -> int:
