@@ -2,13 +2,14 @@
 
     make benchmark-augment        (PYTHONPATH=workflow python benchmarks/augment.py)
 
-1. The augmentation alone (prunelab.models.augmentation.augment_images): one epoch's draws of
-   50,000 32x32x3 and 50,000 28x28x1 float32 images, in batches of 128, median of 3.
-2. One training epoch of the built-in `cnn` on 50,000 28x28x1 random images (after the 10,000
-   held out for validation) through prunelab's own fit, TensorFlow backend, one thread, without
-   and with augmentation, each in a fresh process, alternating, twice each: the difference is
-   the augmentation's cost in a real training (the draws and the batches fed from Python
-   instead of Keras's own array batching). Run it with nothing else running.
+1. The augmentation alone (prunelab.models.augmentation.epoch_images): one epoch's draws and
+   order of 50,000 32x32x3 and 50,000 28x28x1 float32 images, in batches of 128, median of 3.
+2. One training epoch through prunelab's own fit (one thread, as a training job), without and
+   with augmentation, each in a fresh process, alternating, twice each, on TensorFlow and on JAX:
+   the built-in `cnn` on 50,000 random 28x28x1 images and ResNet-20 on 10,000 (after the 1,000
+   held out for validation); each time in a fresh process, so model building and the first
+   trace are in it. The difference is the augmentation's cost in a real training. Run it with
+   nothing else running.
 Writes benchmarks/augment.json and .md.
 """
 
@@ -26,6 +27,10 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "benchmarks"
 IMAGES, BATCH = 50_000, 128
+TRAININGS = {"cnn": ({}, 50_000), "resnet20": ({"type": "resnet", "depth": 20}, 10_000)}
+"""Each model benchmarked, its architecture ({}: the built-in of that name) and how many training
+images an epoch shows."""
+HELD_OUT = 1_000
 
 EPOCH = """
 import json, logging, sys, time
@@ -34,11 +39,16 @@ from prunelab.plumbing.config import validate_config
 from prunelab.plumbing.plan import training_specs
 from prunelab.models.training import fit
 
-augment = {{"crop": 4, "flip": True}} if "{augment}" == "on" else {{}}
-config = validate_config({{"models": ["cnn"], "regularizers": ["none"], "training": {{"augment": augment}}}})
+backend, architecture, images = sys.argv[1], json.loads(sys.argv[2]), int(sys.argv[3])
+augment = {{"crop": 4, "flip": True}} if sys.argv[4] == "on" else {{}}
+model = sys.argv[5]
+config = validate_config({{"models": [model], "architectures": {{model: architecture}} if architecture else {{}},
+                          "regularizers": ["none"],
+                          "training": {{"augment": augment, "backend": backend, "validation_size": {held_out}}}}})
 [spec] = training_specs(config).values()
 rng = np.random.default_rng(0)
-images, labels = rng.integers(0, 256, size=(60_000, 28, 28), dtype=np.uint8), rng.integers(0, 10, 60_000)
+count = images + {held_out}
+images, labels = rng.integers(0, 256, size=(count, 28, 28), dtype=np.uint8), rng.integers(0, 10, count)
 started = time.perf_counter()
 fit(images, labels, spec=spec, seed=0, log=logging.getLogger(), epochs=1, learning_rate=0.001, batch_size={batch})
 print(json.dumps({{"epoch_s": time.perf_counter() - started}}))
@@ -46,45 +56,59 @@ print(json.dumps({{"epoch_s": time.perf_counter() - started}}))
 
 
 def augmentation_alone(shape: tuple[int, ...]) -> list[float]:
-    from prunelab.models.augmentation import augment_images
+    from prunelab.models.augmentation import epoch_images
 
     images = np.random.default_rng(0).uniform(size=(IMAGES, *shape)).astype(np.float32)
+    labels = np.zeros(IMAGES, np.int64)
     times = []
     for repeat in range(3):
         started = time.perf_counter()
-        for batch in range(0, IMAGES, BATCH):
-            augment_images(images[batch:batch + BATCH], 4, True, np.random.default_rng([0, repeat, batch]))
+        epoch_images(images, labels, BATCH, 0, repeat, {"crop": 4, "flip": True})
         times.append(time.perf_counter() - started)
     return times
 
 
-def training_epoch(augment: str) -> float:
-    output = subprocess.run([sys.executable, "-c", EPOCH.format(augment=augment, batch=BATCH)], capture_output=True,
-                            text=True, check=True,
-                            env={"PYTHONPATH": str(REPO / "workflow"), "PATH": "/usr/bin:/bin"}).stdout
+def training_epoch(backend: str, model: str, augment: str) -> float:
+    architecture, images = TRAININGS[model]
+    output = subprocess.run([sys.executable, "-c", EPOCH.format(batch=BATCH, held_out=HELD_OUT), backend,
+                             json.dumps(architecture), str(images), augment, model], capture_output=True, text=True,
+                            check=True, env={"PYTHONPATH": str(REPO / "workflow"), "PATH": "/usr/bin:/bin"}).stdout
     return json.loads(output.strip().splitlines()[-1])["epoch_s"]
+
+
+def _runs(times: list[float]) -> str:
+    return f"{statistics.median(times):.1f} ({', '.join(f'{t:.1f}' for t in times)})"
 
 
 def main() -> None:
     alone = {f"{'x'.join(map(str, shape))}": augmentation_alone(shape) for shape in ((32, 32, 3), (28, 28, 1))}
-    epochs = {"off": [], "on": []}
+    epochs = {f"{model} {backend}": {"off": [], "on": []} for model in TRAININGS for backend in ("tensorflow", "jax")}
     for _ in range(2):
-        for augment in ("off", "on"):
-            epochs[augment].append(training_epoch(augment))
-    results = {"date": time.strftime("%Y-%m-%d"), "images": IMAGES, "batch_size": BATCH,
+        for name, times in epochs.items():
+            model, backend = name.split()
+            for augment in ("off", "on"):
+                times[augment].append(training_epoch(backend, model, augment))
+    results = {"date": time.strftime("%Y-%m-%d"), "batch_size": BATCH,
+               "images": {model: images for model, (_, images) in TRAININGS.items()},
                "augmentation_alone_s": {k: [round(t, 3) for t in v] for k, v in alone.items()},
-               "cnn_epoch_s": {k: [round(t, 1) for t in v] for k, v in epochs.items()}}
+               "epoch_s": {name: {k: [round(t, 1) for t in v] for k, v in times.items()}
+                           for name, times in epochs.items()}}
     (OUT / "augment.json").write_text(json.dumps(results, indent=2) + "\n")
-    off, on = statistics.median(epochs["off"]), statistics.median(epochs["on"])
     lines = [f"# training.augment's cost per epoch ({results['date']})", "",
              "`make benchmark-augment` (benchmarks/augment.py), one thread, nothing else running.", "",
-             "| what | seconds per epoch of 50,000 images (runs) |", "|---|---|"]
+             "| what | seconds per epoch (runs) |", "|---|---|"]
     for shape, times in alone.items():
-        lines.append(f"| crop 4 + flip alone, {shape} | {statistics.median(times):.2f} "
+        lines.append(f"| crop 4 + flip alone, 50,000 images of {shape} | {statistics.median(times):.2f} "
                      f"({', '.join(f'{t:.2f}' for t in times)}) |")
-    lines += [f"| cnn training epoch, no augmentation | {off:.1f} ({', '.join(f'{t:.1f}' for t in epochs['off'])}) |",
-              f"| cnn training epoch, crop 4 + flip | {on:.1f} ({', '.join(f'{t:.1f}' for t in epochs['on'])}) |", "",
-              f"Augmentation adds {on - off:+.1f} s ({(on - off) / off:+.0%}) to a cnn epoch."]
+    summary = []
+    for name, times in epochs.items():
+        model, backend = name.split()
+        images = f"{TRAININGS[model][1]:,}"
+        lines += [f"| {model} epoch of {images} images, {backend}, no augmentation | {_runs(times['off'])} |",
+                  f"| {model} epoch of {images} images, {backend}, crop 4 + flip | {_runs(times['on'])} |"]
+        off, on = statistics.median(times["off"]), statistics.median(times["on"])
+        summary.append(f"{model} on {backend} {on - off:+.1f} s ({(on - off) / off:+.1%})")
+    lines += ["", "Augmentation adds (medians): " + "; ".join(summary) + "."]
     (OUT / "augment.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 

@@ -52,21 +52,28 @@ def test_the_same_draws_give_the_same_bytes_and_other_draws_others():
     assert first.tobytes() == again.tobytes() and first.tobytes() != other.tobytes()
 
 
-def test_an_epoch_shows_every_training_image_once_in_a_seeded_order(tensorflow):
-    from prunelab.models.augmentation import epoch_batches
+def test_an_epoch_shows_every_training_image_once_in_a_seeded_order():
+    """Each epoch every image once, with its own label, in the order of the permutation drawn from
+    (seed, epoch), each batch augmented with the draws of (seed, epoch, batch), the remainder last;
+    another epoch another order; the same seed and epoch the same bytes."""
+    from prunelab.models.augmentation import augment_images, epoch_images
 
     images, labels = _images(50), np.arange(50)
-    batches = epoch_batches(tensorflow.keras, images, labels, 16, seed=4, augment={"crop": 0, "flip": False})
     orders = []
-    for _ in range(2):
-        batches.on_epoch_begin()
-        orders.append(np.concatenate([batches[i][1] for i in range(len(batches))]))
-        assert [len(batches[i][1]) for i in range(len(batches))] == [16, 16, 16, 2]
-        assert all(np.array_equal(batches[0][0][j], images[batches[0][1][j]]) for j in range(16))
+    for epoch in range(2):
+        shown, shown_labels = epoch_images(images, labels, 16, seed=4, epoch=epoch, augment={"crop": 1, "flip": True})
+        order = np.random.default_rng([4, epoch]).permutation(50)
+        assert np.array_equal(shown_labels, order)
+        for batch, start in enumerate(range(0, 50, 16)):
+            chosen = order[start:start + 16]
+            expected = augment_images(images[chosen], 1, True, np.random.default_rng([4, epoch, batch]))
+            assert np.array_equal(shown[start:start + 16], expected)
+        orders.append(shown_labels)
+        again = epoch_images(images, labels, 16, seed=4, epoch=epoch, augment={"crop": 1, "flip": True})
+        assert again[0].tobytes() == shown.tobytes()
     assert sorted(orders[0]) == list(range(50)) and list(orders[0]) != list(orders[1])
-    again = epoch_batches(tensorflow.keras, images, labels, 16, seed=4, augment={"crop": 0, "flip": False})
-    again.on_epoch_begin()
-    assert np.array_equal(np.concatenate([again[i][1] for i in range(len(again))]), orders[0])
+    unaugmented, order = epoch_images(images, labels, 16, seed=4, epoch=0, augment={"crop": 0, "flip": False})
+    assert np.array_equal(unaugmented, images[order])
 
 
 TRAIN = """

@@ -114,7 +114,7 @@ def test_the_cifar10_presets_run_end_to_end_on_a_loopback_archive(cifar10_smoke)
         assert set(table.loc[table["finetune_epochs"] > 0, "method"]) == finetuned
         [record] = (results / "models" / "cifar10").glob(f"{preset.split('-')[1]}-*/seed0/train.json")
         trained = json.loads(record.read_text())
-        assert trained["spec"]["augment"] == {"crop": 4, "flip": True} and trained["kept_epoch"] == 2
+        assert trained["spec"]["augment"] == {"crop": 4, "flip": True, "version": 2} and trained["kept_epoch"] == 2
         html = (results / preset / "report" / "report.html").read_text()
         assert "He et al. 2016" in html if preset.endswith("resnet20") else "Li et al. 2017" in html
 

@@ -2,7 +2,7 @@ import pytest
 
 from prunelab.plumbing.config import validate_config
 from prunelab.plumbing.paths import format_number
-from prunelab.plumbing.plan import Plan, finetune_ids, trained_models, training_specs
+from prunelab.plumbing.plan import Plan, finetune_ids, trained_models, training_id, training_specs
 from prunelab.results.plotting import model_label
 
 DENSE = {"type": "dense", "hidden": [1000, 1000, 500, 200], "bias": False}
@@ -103,7 +103,10 @@ def test_augmentation_versions_the_models_it_trains_and_stays_out_of_the_id_when
     assert plain == training_specs(validate_config({**cnn, "training": {"augment": {"crop": 0, "flip": False}}}))
     augmented = training_specs(validate_config({**cnn, "training": {"augment": {"crop": 4, "flip": True}}}))
     assert set(augmented).isdisjoint(plain)
-    assert all(spec["augment"] == {"crop": 4, "flip": True} for spec in augmented.values())
+    assert all(spec["augment"] == {"crop": 4, "flip": True, "version": 2} for spec in augmented.values())
+    # the draws' version keeps results of the earlier batch order (version 1, unrecorded) apart
+    earlier = {training_id({**spec, "augment": {"crop": 4, "flip": True}}) for spec in augmented.values()}
+    assert earlier.isdisjoint(augmented)
 
 
 def test_the_kept_epoch_rule_versions_fine_tuning_only_when_not_the_lowest_validation_loss():

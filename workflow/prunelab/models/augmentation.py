@@ -10,16 +10,27 @@ gives the same bytes and both Keras backends get the same images.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 NO_AUGMENTATION = {"crop": 0, "flip": False}
 """``training.augment`` at its default: training as before the key existed (Keras's own shuffle)."""
 
 
+VERSION = 2
+"""What an augmented training's spec (and so its train id) records beside ``crop`` and ``flip``:
+which images in which order an epoch shows for the same seed. 1 (unrecorded, until 2026-12-07):
+batches fed from Python by a ``keras.utils.PyDataset``, whose order Keras shuffled again with
+Python's ``random``; 2: :func:`epoch_images`, the order of one numpy permutation per epoch."""
+
+
 def augmented(augment: dict | None) -> bool:
-    return bool(augment) and augment != NO_AUGMENTATION
+    """Whether ``augment`` (``training.augment``, or a spec's) crops or flips."""
+    return bool(augment) and (augment.get("crop", 0) > 0 or bool(augment.get("flip", False)))
+
+
+def versioned(augment: dict) -> dict:
+    """``training.augment`` as a training spec holds it: with the :data:`VERSION` of its draws."""
+    return {**augment, "version": VERSION}
 
 
 def augment_images(images: np.ndarray, crop: int, flip: bool, rng: np.random.Generator) -> np.ndarray:
@@ -36,30 +47,20 @@ def augment_images(images: np.ndarray, crop: int, flip: bool, rng: np.random.Gen
     return result
 
 
-def epoch_batches(keras, images: np.ndarray, labels: np.ndarray, batch_size: int, seed: int, augment: dict):
-    """A ``keras.utils.PyDataset`` of a training's batches: in epoch ``e`` the images in the order
-    of a permutation drawn from ``(seed, e)``, each batch augmented by :func:`augment_images` with
-    draws from ``(seed, e, batch)``; the last batch holds the remainder, as Keras's own batching."""
+def epoch_images(images: np.ndarray, labels: np.ndarray, batch_size: int, seed: int, epoch: int,
+                 augment: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Epoch ``epoch``'s training images and labels in the order it shows them: a permutation drawn
+    from ``(seed, epoch)``, each batch of ``batch_size`` augmented by :func:`augment_images` with
+    draws from ``(seed, epoch, batch)``, the last batch holding the remainder (as Keras's own
+    batching). Built at once as arrays so that Keras batches them itself: fed batch by batch from
+    Python (a ``PyDataset``) the same epoch took twice as long (benchmarks/augment.md)."""
     if images.ndim != 4:
         raise ValueError(f"training.augment crops and flips images (N, height, width, channels), "
                          f"not inputs of shape {images.shape}")
-
-    class EpochBatches(keras.utils.PyDataset):
-        def __init__(self):
-            super().__init__()
-            self.epoch = -1  # before the first epoch: Keras reads a batch to learn the shapes
-            self.order = np.arange(len(images))
-
-        def __len__(self):
-            return math.ceil(len(images) / batch_size)
-
-        def on_epoch_begin(self):
-            self.epoch += 1
-            self.order = np.random.default_rng([seed, self.epoch]).permutation(len(images))
-
-        def __getitem__(self, batch):
-            chosen = self.order[batch * batch_size:(batch + 1) * batch_size]
-            rng = np.random.default_rng([seed, max(self.epoch, 0), batch])
-            return augment_images(images[chosen], augment["crop"], augment["flip"], rng), labels[chosen]
-
-    return EpochBatches()
+    order = np.random.default_rng([seed, epoch]).permutation(len(images))
+    shown = np.empty_like(images)
+    for start in range(0, len(images), batch_size):
+        chosen = order[start:start + batch_size]
+        rng = np.random.default_rng([seed, epoch, start // batch_size])
+        shown[start:start + len(chosen)] = augment_images(images[chosen], augment["crop"], augment["flip"], rng)
+    return shown, labels[order]

@@ -13,7 +13,7 @@ import time
 import numpy as np
 
 from ..data.loading import features, split_train_validation
-from .augmentation import augmented, epoch_batches
+from .augmentation import augmented, epoch_images
 from .backend import import_keras, synchronize
 from .graph import Graph
 from .imported import ImportedModelError, load_imported
@@ -146,10 +146,16 @@ def fit(images, labels, *, spec: dict, seed: int, log: logging.Logger, epochs: i
 
     callbacks = [*callbacks, Progress()] + ([Snapshot()] if stop_after_steps is not None else [])
     augment = spec.get("augment")
-    # unaugmented: Keras's own batching and shuffle, as every result before augmentation existed
-    training_data = ({"x": epoch_batches(keras, x_train, y_train, batch_size, seed, augment)} if augmented(augment)
-                     else {"x": x_train, "y": y_train, "batch_size": batch_size, "shuffle": True})
-    model.fit(**training_data, validation_data=validation, epochs=epochs, verbose=0, callbacks=callbacks)
+    if augmented(augment):  # one call per epoch, each on that epoch's images
+        for epoch in range(epochs):
+            shown, shown_labels = epoch_images(x_train, y_train, batch_size, seed, epoch, augment)
+            model.fit(shown, shown_labels, batch_size=batch_size, shuffle=False, validation_data=validation,
+                      initial_epoch=epoch, epochs=epoch + 1, verbose=0, callbacks=callbacks)
+            if model.stop_training:
+                break
+    else:  # Keras's own batching and shuffle, as every result before augmentation existed
+        model.fit(x_train, y_train, batch_size=batch_size, shuffle=True, validation_data=validation, epochs=epochs,
+                  verbose=0, callbacks=callbacks)
     if stop_after_steps is not None:
         if "weights" not in snapshot:
             raise ValueError(f"training has only {per_epoch * epochs} steps, not {stop_after_steps}")

@@ -16,7 +16,7 @@ from ..methods.pruning import method_spec
 from ..methods.registry import code_files, configured_methods, method_order, method_settings
 from ..methods.scope import scope_name
 from ..methods.selection import is_unpruned
-from ..models.augmentation import NO_AUGMENTATION
+from ..models.augmentation import NO_AUGMENTATION, versioned
 from ..models.backend import DEFAULT_BACKEND
 from ..models.keras_models import DEFAULT_PRECISION
 from ..models.protocol import DEFAULTS as PROTOCOL_DEFAULTS
@@ -34,11 +34,14 @@ at that value a setting stays out of the spec (and its id), so those results kee
 def training_spec(config: dict, model: str, regularizer: str) -> dict:
     """Every setting that affects the trained weights (dataset and seed are wildcards), but
     those of :data:`LATER_DEFAULTS` at their old value, and ``keep`` without a validation split
-    (the last epoch is kept whatever it says)."""
+    (the last epoch is kept whatever it says); ``augment``, where on, with the version of its
+    draws (:func:`prunelab.models.augmentation.versioned`)."""
     strength = 0.0 if regularizer == "none" else float(config["regularization_strength"][regularizer])
     training = {key: value for key, value in config["training"].items()
                 if not (key in LATER_DEFAULTS and value == LATER_DEFAULTS[key])
                 and not (key == "keep" and config["training"]["validation_size"] == 0)}
+    if "augment" in training:
+        training["augment"] = versioned(training["augment"])
     return {
         "model": model,
         "architecture": config["architectures"][model],
