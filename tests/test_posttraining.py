@@ -105,6 +105,55 @@ def test_unit_refit_goes_through_pooling_and_flattening_of_a_cnn():
     assert np.isfinite(logits(pruned, images)).all() and masks[3] is None
 
 
+def test_unit_refit_prunes_a_resnets_block_channels_and_refits_the_layer_reading_them(tensorflow):
+    """In a ResNet the channels of each block's first conv are read by its second conv alone
+    (through batch norm and ReLU): those are pruned and the second conv refitted; the residual
+    sums' channels stay whole, as in He et al. 2017. The compacted model predicts as the masked one."""
+    from prunelab.measuring.compaction import compact
+    from prunelab.models.graph_network import GraphNetwork
+    from prunelab.models.keras_models import build_resnet, graph_of
+    from prunelab.models.calibration import layer_inputs
+
+    architecture = {"type": "resnet", "depth": 8}
+    network = GraphNetwork(architecture, *graph_of(build_resnet(tensorflow.keras, architecture, (8, 8, 3), 10)))
+    rng = np.random.default_rng(7)
+    network = network.with_all_weights({name: {variable: (value + rng.normal(scale=0.2, size=value.shape)
+                                                           if variable in ("beta", "bias") else value)
+                                               for variable, value in arrays.items()}
+                                        for name, arrays in network.weights.items()})
+    images = rng.uniform(size=(40, 8, 8, 3)).astype(np.float32)
+    layers = list(range(network.num_layers - 1))  # all but the output
+    pruned, masks = prune(network, BUILT_IN["unit_refit"], 0.5, layers, data=PruningData(calibration=images))
+    cut = [name for name, mask in zip(network.layer_names, masks) if mask is not None and not mask.all()]
+    assert cut == ["s1b1_conv1", "s2b1_conv1", "s3b1_conv1"]
+    for name in cut:
+        index = network.layer_names.index(name)
+        removed = ~masks[index].reshape(-1, masks[index].shape[-1]).any(axis=0)
+        assert removed.sum() == network.kernels[index].shape[-1] // 2
+        reader = network.layer_names.index(name.replace("conv1", "conv2"))
+        assert network.sole_reader(index) == (reader, "")
+        # the reader's kernel is the least-squares fit from its inputs in the pruned model, and it
+        # reproduces the trained pre-activations better than the trained kernel does there
+        np.testing.assert_allclose(pruned.kernels[reader], refit_layer(pruned, network, reader, images)[0],
+                                   rtol=1e-6, atol=1e-7)
+        assert np.all(pruned.kernels[reader][:, :, removed] == 0)
+        x = np.asarray(layer_inputs(pruned, reader, images), np.float64)
+        y = np.asarray(layer_inputs(network, reader, images), np.float64) @ network.kernels[reader].reshape(
+            -1, network.kernels[reader].shape[-1])
+        refitted, kept = (x @ kernel.reshape(-1, kernel.shape[-1]) for kernel in (pruned.kernels[reader],
+                                                                                network.kernels[reader]))
+        assert np.linalg.norm(refitted - y) < 0.9 * np.linalg.norm(kept - y)
+    small = compact(pruned)
+    assert sum(k.size for k in small.kernels) < sum(k.size for k in pruned.kernels)
+    np.testing.assert_allclose(small.logits(images), pruned.logits(images), rtol=1e-4, atol=1e-5)
+    reason = network.sole_reader(network.layer_names.index("s1b1_conv2"))[1]
+    assert reason == "s1b1_conv2: its channels are summed with those of 'conv'"
+    with pytest.raises(ValueError, match="no layer of pruning.layers can be pruned with a refit of the layer "
+                                         "reading it: s1b1_conv2: its channels are summed with those of 'conv'"):
+        prune(network, BUILT_IN["unit_refit"], 0.5, [network.layer_names.index("s1b1_conv2")],
+              data=PruningData(calibration=images))
+
+
 @pytest.mark.parametrize("method", ["wanda_n_of_m", "sparsegpt_n_of_m"])
 def test_n_of_m_variants_keep_n_of_every_m_consecutive_inputs(method):
     rng = np.random.default_rng(5)

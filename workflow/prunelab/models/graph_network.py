@@ -89,6 +89,34 @@ class GraphNetwork:
             weights.setdefault(name, {})["kernel"] = kernel
         return replace(self, weights=weights)
 
+    def layer_bias(self, index: int) -> np.ndarray | None:
+        """Prunable layer ``index``'s bias (``None`` if it has none)."""
+        return self.weights[self.layer_names[index]].get("bias")
+
+    def with_layer(self, index: int, kernel: np.ndarray, bias: np.ndarray | None) -> "GraphNetwork":
+        """The model with prunable layer ``index``'s kernel and bias (if it has one) replaced."""
+        name = self.layer_names[index]
+        arrays = {**self.weights[name], "kernel": kernel}
+        if bias is not None:
+            arrays["bias"] = bias
+        return replace(self, weights={**self.weights, name: arrays})
+
+    def sole_reader(self, index: int) -> tuple[int | None, str]:
+        """The prunable layer that alone reads prunable layer ``index``'s channels, and reads them
+        as they are: their group has no other producer, consumer, depthwise convolution or
+        concatenation (batch norms, activations, pooling, padding and flattening may lie between).
+        ``None`` and why (naming the layer) where there is none: a residual sum's channels, say."""
+        name = self.layer_names[index]
+        group = next(group for group in self.graph.groups if name in group.producers)
+        others = [producer for producer in group.producers if producer != name]
+        reason = (group.reason or (others and f"its channels are summed with those of {others[0]!r}")
+                  or (len(group.consumers) != 1 and f"its channels are read by {len(group.consumers)} layers")
+                  or (group.carriers and f"its channels pass through the depthwise {group.carriers[0]!r}")
+                  or (group.offsets and "its channels are concatenated with others"))
+        if not reason and group.consumers[0][0] not in self.layer_names:
+            reason = f"its channels are read by {group.consumers[0][0]!r}, whose kernel is frozen"
+        return (None, f"{name}: {reason}") if reason else (self.layer_names.index(group.consumers[0][0]), "")
+
     def with_all_weights(self, weights: dict) -> "GraphNetwork":
         return replace(self, weights=weights)
 

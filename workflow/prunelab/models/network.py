@@ -63,6 +63,21 @@ class Network:
     def with_weights(self, kernels: list[np.ndarray], biases: list[np.ndarray] | None) -> "Network":
         return replace(self, kernels=kernels, biases=biases)
 
+    def layer_bias(self, index: int) -> np.ndarray | None:
+        """Layer ``index``'s bias (``None`` in a bias-free model)."""
+        return None if self.biases is None else self.biases[index]
+
+    def with_layer(self, index: int, kernel: np.ndarray, bias: np.ndarray | None) -> "Network":
+        """The network with layer ``index``'s kernel and bias (if it has one) replaced."""
+        kernels = [kernel if i == index else k for i, k in enumerate(self.kernels)]
+        biases = None if self.biases is None else [bias if i == index else b for i, b in enumerate(self.biases)]
+        return self.with_weights(kernels, biases)
+
+    def sole_reader(self, index: int) -> tuple[int | None, str]:
+        """The layer that alone reads layer ``index``'s units and nothing else (in a chain the next
+        one; ``None`` after the output layer), and why there is none ("" in a chain)."""
+        return (index + 1 if index + 1 < self.num_layers else None), ""
+
     def absolute(self) -> "Network":
         """Every kernel and bias replaced by its absolute value (SynFlow's linearized network)."""
         return self.with_weights([np.abs(k) for k in self.kernels],
