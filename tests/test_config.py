@@ -64,8 +64,6 @@ def test_built_in_architectures_stay_defined_beside_a_configs_own():
     ({"models": ["r"], "architectures": {"r": {"type": "resnet", "depth": 8}},
       "pruning": {"methods": ["unit_refit"], "k": [0, 0.99], "layers": ["s2b1_conv1"]}},
      "pruning.k: [0.99] would remove all 32 units of layer 3 of model 'r', leaving unit_refit nothing to refit from"),
-    ({"models": ["v"], "architectures": {"v": {"type": "vgg", "depth": 11}}, "pruning": {"methods": ["scratch"]}},
-     "pruning.methods: scratch cannot prune model 'v' (vgg): it rebuilds the architecture"),
     ({"models": ["r"], "architectures": {"r": {"type": "resnet", "depth": 8}}, "pruning": {"layers": ["s2b1_cnv1"]}},
      "pruning.layers: model 'r': layers ['s2b1_cnv1']: no layer 's2b1_cnv1'; the prunable layers are conv, "
      "s1b1_conv1, s1b1_conv2, s2b1_conv1, s2b1_shortcut, s2b1_conv2"),

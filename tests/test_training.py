@@ -340,6 +340,34 @@ def test_scratch_trains_the_architecture_unit_pruning_leaves_in_the_dense_shapes
     assert np.count_nonzero(network.kernels[0][:, 16:]) == 0 and np.count_nonzero(network.biases[1][8:]) == 0
 
 
+def test_scratch_trains_what_unit_leaves_of_a_resnet_anew_and_embeds_it_in_its_shapes(tensorflow):
+    """In a graph model scratch trains the model unit pruning leaves (channel groups, compacted),
+    built anew from the layers' own configs at the narrowed widths, and places its channels first
+    in the trained model's shapes: the embedded model predicts what the small one does."""
+    from prunelab.measuring.compaction import compact
+
+    images, labels = synthetic_digits()
+    log = logging.getLogger("test")
+    spec = {**SPEC, "architecture": {"type": "resnet", "depth": 8}, "regularizer": "none", "strength": 0.0,
+            "epochs": 1}
+    trained, _ = train_model(images, labels, spec, seed=0, log=log)
+    layers = list(range(trained.num_layers - 1))
+    network, masks, history = train_scratch(images, labels, spec=spec, seed=0, log=log, trained=trained, k=0.5,
+                                            layers=layers)
+    assert len(history) == 1 and network.graph == trained.graph
+    assert [k.shape for k in network.kernels] == [k.shape for k in trained.kernels]
+    unit_pruned = compact(prune(trained, BUILT_IN["unit"], 0.5, layers)[0])
+    small = compact(network)
+    assert [k.shape for k in small.kernels] == [k.shape for k in unit_pruned.kernels]
+    assert [k.shape for k in small.kernels] == [(3, 3, 1, 8), (3, 3, 8, 8), (3, 3, 8, 8), (3, 3, 8, 16), (1, 1, 8, 16),
+                                                (3, 3, 16, 16), (3, 3, 16, 32), (1, 1, 16, 32), (3, 3, 32, 32), (32, 10)]
+    for mask, kernel in zip(masks[:-1], network.kernels):  # the occupied block: the small model's entries
+        assert not kernel[~mask].any() and kernel[mask].all()
+    assert masks[-1] is None  # the output layer is not among the pruned ones
+    x = features(spec["architecture"], images[:20])
+    np.testing.assert_allclose(network.logits(x), small.logits(x), rtol=1e-4, atol=1e-5)
+
+
 JAX_TRAINING = """
 import hashlib, json, logging, sys
 import numpy as np

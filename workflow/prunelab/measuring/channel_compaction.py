@@ -75,6 +75,39 @@ def compact(graph: Graph, weights: dict, kept: list[tuple[Group, np.ndarray]]) -
     return out
 
 
+def widen(graph: Graph, small: dict, full: dict) -> tuple[dict, dict]:
+    """The inverse of :func:`compact`: ``small`` (weights of ``graph`` at fewer channels, a
+    narrowed model trained from scratch, say) placed in the shapes of ``full``, each group's
+    channels first and zeros for the missing ones, in every member and consumer: it computes what
+    ``small`` does, and counts (non-zeros, FLOPs, bytes) compare with pruned versions of ``full``.
+    Also returns, per layer and variable, the mask of the entries ``small`` fills."""
+    kept = [(group, np.arange(group.channels) < small[group.producers[0]]["kernel"].shape[-1])
+            for group in graph.groups if small[group.producers[0]]["kernel"].shape[-1] < group.channels]
+    axes: dict[tuple[str, str], list[tuple[int, np.ndarray]]] = {}
+    for name, keep in member_keeps(graph, kept).items():
+        for variable, axis in LAYER_TYPES[graph.node(name).op].channel_axes.items():
+            axes.setdefault((name, variable), []).append((axis, keep))
+    for name, (positions, keep) in _input_keeps(graph, kept).items():
+        conv = full[name]["kernel"].ndim == 4
+        axes.setdefault((name, "kernel"), []).append((2, keep) if conv else (0, _over_input(keep, positions)))
+    widened, filled = {}, {}
+    for name, arrays in full.items():
+        widened[name], filled[name] = {}, {}
+        for variable, target in arrays.items():
+            if target is None:
+                widened[name][variable] = None
+                continue
+            mask = np.ones(target.shape, dtype=bool)
+            for axis, keep in axes.get((name, variable), ()):
+                shape = [1] * target.ndim
+                shape[axis] = -1
+                mask &= keep.reshape(shape)
+            placed = np.zeros(target.shape, dtype=small[name][variable].dtype)
+            placed[mask] = small[name][variable].ravel()  # np.compress keeps the row-major order
+            widened[name][variable], filled[name][variable] = placed, mask
+    return widened, filled
+
+
 def _channel_rows(graph: Graph, group: Group, name: str, positions: int, kernel: np.ndarray) -> np.ndarray:
     """Consumer ``name``'s kernel grouped by the input channel of ``group`` each entry reads:
     (the group's channels, everything else)."""

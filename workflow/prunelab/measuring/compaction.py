@@ -15,7 +15,7 @@ import numpy as np
 
 from ..models.graph_network import GraphNetwork
 from ..models.network import Network
-from .channel_compaction import compact_channels
+from .channel_compaction import compact_channels, widen
 
 
 def _next_inputs(next_kernel: np.ndarray, units: int) -> np.ndarray:
@@ -77,11 +77,16 @@ def compact(network: Network | GraphNetwork) -> Network | GraphNetwork:
     return Network(_architecture_after(network.architecture, kernels), kernels, biases)
 
 
-def embed(small: Network, full: Network) -> tuple[Network, list[np.ndarray]]:
+def embed(small: Network | GraphNetwork, full: Network | GraphNetwork) -> tuple[Network | GraphNetwork,
+                                                                              list[np.ndarray]]:
     """``small`` (a narrower network of ``full``'s kind, e.g. trained from scratch) placed in
     ``full``'s shapes: its units first in every layer, zeros for the missing units and their
-    inputs. It computes the same function, and counts (non-zeros, FLOPs, bytes) compare
-    with pruned versions of ``full``. Also returns each layer's mask of the occupied block."""
+    inputs (a graph model's: :func:`prunelab.measuring.channel_compaction.widen`). It computes the
+    same function, and counts (non-zeros, FLOPs, bytes) compare with pruned versions of ``full``.
+    Also returns each layer's mask of the occupied block."""
+    if isinstance(full, GraphNetwork):
+        weights, filled = widen(full.graph, small.weights, full.weights)
+        return full.with_all_weights(weights), [filled[name]["kernel"] for name in full.layer_names]
     kernels, masks, channels = [], [], 1
     for index, (kernel, target) in enumerate(zip(small.kernels, full.kernels)):
         block = np.zeros(target.shape, dtype=bool)

@@ -83,9 +83,6 @@ class Method:
     control: Control | None = None
     floor: bool = False
     """Whether it is the floor every method must beat (random pruning)."""
-    chain_only: str = ""
-    """Why it prunes only the chain models (``dense``, ``cnn``), not graph models (ResNet, VGG);
-    empty if it prunes any model. The config check refuses it on a graph model with this reason."""
     train: Callable | None = None
     """Methods that train: ``train(job) -> Trained``, run by the rule family of its way."""
     rule: str | None = None

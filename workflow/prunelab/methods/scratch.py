@@ -12,17 +12,15 @@ from .method import Control, Method, Trained
 
 def train_scratch(images: np.ndarray, labels: np.ndarray, *, spec: dict, seed: int, log: logging.Logger,
                   trained: Network, k: float, layers: list[int]) -> tuple[Network, list, list[dict]]:
-    """The compacted architecture that unit pruning of ``trained`` leaves at ``k``, trained from
-    scratch like the dense model; returned in the dense model's shapes (removed units as zeros)
-    so its counts compare with every other method's."""
+    """The compacted architecture that unit pruning of ``trained`` leaves at ``k`` (in a graph
+    model, by channel groups), trained from scratch like the dense model; returned in the dense
+    model's shapes (removed units as zeros) so its counts compare with every other method's."""
     from ..measuring.compaction import compact, embed
     from ..models.training import fit
-    from .pruning import apply_masks
-    from .selection import smallest_units_mask
+    from .pruning import prune
+    from .unit import METHODS as UNIT
 
-    masks = [smallest_units_mask(kernel, k) if index in layers else None
-             for index, kernel in enumerate(trained.kernels)]
-    architecture = compact(apply_masks(trained, masks, unit_level=True)).architecture
+    architecture = compact(prune(trained, UNIT[0], k, layers)[0]).narrowed_architecture()
     log.info("training the architecture unit pruning leaves at k=%g from scratch: %s", k, architecture)
     small, history = fit(images, labels, spec={**spec, "architecture": architecture}, seed=seed, log=log,
                          epochs=spec["epochs"], learning_rate=spec["learning_rate"], batch_size=spec["batch_size"])
@@ -41,7 +39,5 @@ METHODS = (Method("scratch", "the architecture unit pruning leaves, trained from
                   runs="from_scratch", removes_units=True, train=train, rule="scratch",
                   result=lambda config: f"results/scratch/{SCOPED}/k{{k}}",
                   targets=lambda config, settings: [{"k": k} for k in pruning_k(config)], color="#aec7e8",
-                  chain_only="it rebuilds the architecture unit pruning leaves from its layer widths, which a "
-                             "graph model's config does not have",
                   control=Control("unit", "the same architecture by unit pruning", retraining="best"),
                   paper="Liu et al. 2019, Rethinking the Value of Network Pruning"),)

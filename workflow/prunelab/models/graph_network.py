@@ -30,6 +30,12 @@ GRAPH_TYPES = ("resnet", "vgg", "custom", "imported")
 """Every architecture type evaluated as a graph: the built-ins (:mod:`prunelab.models.keras_models`) and a researcher's own models
 (``custom_models``): ``custom`` built by their code, whose layers are known only once built, and
 ``imported``, trained elsewhere, whose layers its file's config says."""
+NARROWED = "narrowed"
+"""The architecture type of a graph model narrowed by unit pruning, as ``scratch`` trains it anew:
+``{"type": "narrowed", "graph": its graph's JSON}`` (:meth:`GraphNetwork.narrowed_architecture`);
+never a config's."""
+BUILT_AS_GRAPHS = (*GRAPH_TYPES, NARROWED)
+"""Every architecture type built and read as a graph."""
 VGG_PLANS = {
     11: [64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512],
     13: [64, 64, "M", 128, 128, "M", 256, 256, "M", 512, 512, "M", 512, 512],
@@ -116,6 +122,15 @@ class GraphNetwork:
         if not reason and group.consumers[0][0] not in self.layer_names:
             reason = f"its channels are read by {group.consumers[0][0]!r}, whose kernel is frozen"
         return (None, f"{name}: {reason}") if reason else (self.layer_names.index(group.consumers[0][0]), "")
+
+    def narrowed_architecture(self) -> dict:
+        """The architecture of the model these weights describe, to build and train anew: the
+        graph with each layer's width its kernel's (a compacted model's: fewer channels than the
+        saved configs say)."""
+        nodes = tuple(replace(node, config=LAYER_TYPES[node.op].keras_config(dict(node.config),
+                                                                              self.weights.get(node.name, {})))
+                      for node in self.graph.nodes)
+        return {"type": NARROWED, "graph": Graph(nodes, self.graph.output).to_json()}
 
     def with_all_weights(self, weights: dict) -> "GraphNetwork":
         return replace(self, weights=weights)

@@ -10,7 +10,7 @@ from ..data.datasets import IMAGE_SHAPE
 from ..plumbing.user_code import load_function
 from .graph import Graph
 from .layers import LAYER_TYPES
-from .graph_network import GRAPH_TYPES, RESNET_FILTERS, VGG_PLANS, GraphNetwork
+from .graph_network import BUILT_AS_GRAPHS, RESNET_FILTERS, VGG_PLANS, GraphNetwork
 from .imported import load_imported
 from .network import Network, cnn_shape_problem
 from .protocol import decay_regularizer
@@ -57,7 +57,7 @@ def build_model(keras, architecture: dict, num_classes: int, regularizer_name: s
     variance scaling), Keras's default where it names none; biases start at zero. ``input_shape``
     is one image as the model takes it (:func:`prunelab.data.loading.features`): (height, width,
     channels), flattened for ``dense``; the ``cnn``'s geometry is that of 28x28 images."""
-    if architecture["type"] in GRAPH_TYPES:
+    if architecture["type"] in BUILT_AS_GRAPHS:
         return build_graph_model(keras, architecture, tuple(input_shape), num_classes, regularizer_name, strength,
                                  kernel_masks, bias_masks, weight_decay)
     if architecture["type"] == "cnn" and (problem := cnn_shape_problem(input_shape)):
@@ -100,7 +100,7 @@ def build_model(keras, architecture: dict, num_classes: int, regularizer_name: s
 def network_of(model, architecture: dict) -> Network | GraphNetwork:
     """The model's weights as a :class:`Network` (kernels, and biases if it has them), or a
     :class:`GraphNetwork` for a graph architecture."""
-    if architecture["type"] in GRAPH_TYPES:
+    if architecture["type"] in BUILT_AS_GRAPHS:
         return GraphNetwork(architecture, *graph_of(model))
     weighted = [layer for layer in model.layers if hasattr(layer, "kernel")]
     kernels = [layer.kernel.numpy() for layer in weighted]
@@ -179,7 +179,7 @@ def build_graph_model(keras, architecture: dict, input_shape, num_classes: int, 
     variable's constraint once the model is built (building draws the initial weights, so it
     happens once, whatever the masks)."""
     build = {"resnet": build_resnet, "vgg": build_vgg, "custom": build_custom,
-             "imported": build_imported}[architecture["type"]]
+             "imported": build_imported, "narrowed": build_narrowed}[architecture["type"]]
     model = build(keras, architecture, input_shape, num_classes, regularizer_name, strength, weight_decay)
     graph = Graph.from_keras_config(model.get_config())
     for name, mask in zip(graph.prunable(), kernel_masks or [None] * len(graph.prunable()), strict=True):
@@ -219,6 +219,16 @@ def build_imported(keras, architecture: dict, input_shape, num_classes: int, reg
     model = keras.models.clone_model(load_imported(keras, architecture))
     return researchers_model(keras, model, f"model {architecture['file']}", tuple(input_shape), num_classes,
                              regularizer_name, strength, weight_decay)
+
+
+def build_narrowed(keras, architecture: dict, input_shape, num_classes: int, regularizer_name: str = "none",
+                   strength: float = 0.0, weight_decay: float = 0.0):
+    """What unit pruning leaves of a graph model, built anew to be trained from scratch (``scratch``):
+    every layer from its own config, at the narrowed widths, drawing fresh weights by its own
+    initializers; regularized as a researcher's model (:func:`researchers_model`: as the built-ins)."""
+    model = model_of_graph(keras, Graph.from_json(architecture["graph"]))
+    return researchers_model(keras, model, "the narrowed model", tuple(input_shape), num_classes, regularizer_name,
+                             strength, weight_decay)
 
 
 def researchers_model(keras, model, where: str, input_shape: tuple, num_classes: int, regularizer_name: str,
@@ -329,11 +339,11 @@ def graph_of(model) -> tuple[Graph, dict]:
     return graph, {name: arrays for name, arrays in weights.items() if arrays}
 
 
-def model_of_graph(keras, graph: Graph, weights: dict):
+def model_of_graph(keras, graph: Graph, weights: dict | None = None):
     """The Keras model a graph describes, with its weights, rebuilt through the functional API
     from the layers' own configs; each layer's width is its kernel's (so a compacted graph gives a
     genuinely smaller model). It saves and loads in plain Keras, its layers' configs as they were
-    (initializers included).
+    (initializers included). Without ``weights``, each layer draws its own by its initializers.
 
     The weights are assigned, so no initializer needs to run: each layer is built with zeros and
     given its own initializers back before anything reads its config. On JAX a random initializer
@@ -343,9 +353,10 @@ def model_of_graph(keras, graph: Graph, weights: dict):
         if not node.inputs:
             tensors[node.name] = keras.Input(shape=graph.input_shape, name=node.name)
             continue
-        layer_type, arrays = LAYER_TYPES[node.op], weights.get(node.name, {})
-        config = layer_type.keras_config(dict(node.config), arrays)
-        initializers = {key: value for key, value in config.items() if key.endswith("_initializer")}
+        layer_type, arrays = LAYER_TYPES[node.op], (weights or {}).get(node.name, {})
+        config = layer_type.keras_config(dict(node.config), arrays) if weights is not None else dict(node.config)
+        initializers = {key: value for key, value in config.items()
+                        if key.endswith("_initializer") and weights is not None}
         layer = keras.layers.deserialize({"module": "keras.layers", "class_name": node.op,
                                           "config": {**config, **dict.fromkeys(initializers, "zeros")}})
         sources = [tensors[source] for source in node.inputs]

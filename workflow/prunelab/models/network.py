@@ -73,6 +73,11 @@ class Network:
         biases = None if self.biases is None else [bias if i == index else b for i, b in enumerate(self.biases)]
         return self.with_weights(kernels, biases)
 
+    def narrowed_architecture(self) -> dict:
+        """The architecture to build and train this network's shapes anew: its own (a compacted
+        chain's says its widths)."""
+        return self.architecture
+
     def sole_reader(self, index: int) -> tuple[int | None, str]:
         """The layer that alone reads layer ``index``'s units and nothing else (in a chain the next
         one; ``None`` after the output layer), and why there is none ("" in a chain)."""

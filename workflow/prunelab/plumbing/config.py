@@ -142,16 +142,12 @@ def _method_problems(config: dict) -> list[str]:
     if problems:
         return problems
     methods = configured_methods(config).values()
-    graph_models = [model for model in config["models"] if config["architectures"][model]["type"] in GRAPH_TYPES]
     imported = [model for model in config["models"] if config["architectures"][model]["type"] == "imported"]
     for method in methods:
         if method.from_initialization and imported:
             problems.append(f"pruning.methods: {method.name} cannot prune model {imported[0]!r}: it was trained "
                             f"elsewhere, so its initialization and training are not here, and {method.name} is "
                             f"{RUNS[method.runs]}")
-        if method.chain_only and graph_models:
-            problems.append(f"pruning.methods: {method.name} cannot prune model {graph_models[0]!r} "
-                            f"({config['architectures'][graph_models[0]]['type']}): {method.chain_only}")
         if method.check is not None:
             problems += [problem for problem in method.check(config) if problem not in problems]
     export, on_the_grid = config["efficiency"]["export"], [method.name for method in methods if method.on_the_k_grid]
