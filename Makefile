@@ -7,7 +7,7 @@ export PATH := $(BIN):$(PATH)
 # The one way the package is found (the Snakefile does the same for what it runs).
 export PYTHONPATH := $(abspath workflow)
 
-.PHONY: setup browser slurm run readme-picture test unit report lint benchmark benchmark-posttraining benchmark-dot-rate benchmark-graph benchmark-applications benchmark-augment benchmark-evaluation benchmark-custom-data benchmark-latency config docs
+.PHONY: setup browser slurm run readme-picture test unit report lint benchmark benchmark-posttraining benchmark-dot-rate benchmark-graph benchmark-applications benchmark-augment benchmark-evaluation benchmark-onednn benchmark-custom-data benchmark-latency config docs
 setup: $(STAMP)
 
 $(STAMP): requirements.txt
@@ -74,6 +74,9 @@ benchmark-augment: setup  ## training.augment's cost per epoch: the draws alone 
 
 benchmark-evaluation: setup  ## numpy against ONNX Runtime evaluating each built-in: seconds and whether the logits agree (minutes)
 	python benchmarks/evaluation_runtime.py
+
+benchmark-onednn: setup  ## training speed of each built-in with oneDNN off and on, on 1 and 2 threads (about 25 minutes)
+	python benchmarks/onednn.py
 
 benchmark-custom-data: setup  ## fetching and reading a CIFAR-10-sized own dataset and CIFAR-10 archive, verified (minutes)
 	python benchmarks/custom_data.py
