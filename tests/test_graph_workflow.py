@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 METHODS = {"weight", "global_weight", "random", "unit", "snip", "synflow", "sparsegpt", "wanda", "unit_refit",
-           "network_slimming"}
+           "scratch", "network_slimming"}
 
 
 def test_every_method_prunes_a_resnet_and_unit_pruning_really_shrinks_it(resnet_smoke):
@@ -31,7 +31,7 @@ def test_every_method_prunes_a_resnet_and_unit_pruning_really_shrinks_it(resnet_
     assert unpruned["accuracy"].nunique() == 1 and unpruned["accuracy"].iloc[0] > 0.5  # one epoch learns
     assert (unpruned["total_params"] == 78_426).all()  # ResNet-8 on 28x28x1: kernels, biases, batch norm
     half = table[table["k"] == 0.5].set_index("method")
-    assert (half.drop(index="unit_refit")["sparsity"].round(3) == 0.5).all()
+    assert (half.drop(index=["unit_refit", "scratch"])["sparsity"].round(3) == 0.5).all()
     assert half.loc["weight", "accuracy"] > half.loc["random", "accuracy"]
     # channel groups removed together: about a quarter of the parameters are left, and the file shrinks
     assert half.loc["unit", "compact_params"] < 0.3 * unpruned["compact_params"].iloc[0]
@@ -48,6 +48,9 @@ def test_every_method_prunes_a_resnet_and_unit_pruning_really_shrinks_it(resnet_
     removed = 3 * 3 * (16 * 8 + 8 * 16) + 3 * 3 * (16 * 16 + 16 * 32) + 3 * 3 * (32 * 32 + 32 * 64) + 4 * (8 + 16 + 32)
     assert 0 < half.loc["unit_refit", "sparsity"] < 0.5
     assert half.loc["unit_refit", "compact_params"] == unpruned["compact_params"].iloc[0] - removed
+    # scratch trains anew the architecture unit leaves: the same parameters, and it learns
+    assert half.loc["scratch", "compact_params"] == half.loc["unit", "compact_params"]
+    assert half.loc["scratch", "accuracy"] > 0.3 > half.loc["unit", "accuracy"]
 
 
 def test_a_researchers_own_model_is_trained_pruned_and_compacted_like_a_built_in(resnet_smoke):
@@ -63,6 +66,8 @@ def test_a_researchers_own_model_is_trained_pruned_and_compacted_like_a_built_in
     # variables), 7 x 7 x 4 flattened rows of the 32 -> 16 dense units, the classes untouched
     kept = 3 * 3 * 1 * 4 + 3 * 3 * 4 * 4 + 2 * (4 * 4) + 7 * 7 * 4 * 16 + 16 + 16 * 10 + 10
     assert unit["compact_params"] == kept
+    scratch = table[(table["method"] == "scratch") & (table["k"] == 0.5)].iloc[0]
+    assert scratch["compact_params"] == kept  # unit's architecture, trained anew
     assert unit["compact_flops"] < 0.3 * unpruned["dense_flops"]
 
 
