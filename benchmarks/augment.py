@@ -24,6 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
+from spread import median_and_runs
+
 REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "benchmarks"
 IMAGES, BATCH = 50_000, 128
@@ -76,10 +78,6 @@ def training_epoch(backend: str, model: str, augment: str) -> float:
     return json.loads(output.strip().splitlines()[-1])["epoch_s"]
 
 
-def _runs(times: list[float]) -> str:
-    return f"{statistics.median(times):.1f} ({', '.join(f'{t:.1f}' for t in times)})"
-
-
 def main() -> None:
     alone = {f"{'x'.join(map(str, shape))}": augmentation_alone(shape) for shape in ((32, 32, 3), (28, 28, 1))}
     epochs = {f"{model} {backend}": {"off": [], "on": []} for model in TRAININGS for backend in ("tensorflow", "jax")}
@@ -98,14 +96,13 @@ def main() -> None:
              "`make benchmark-augment` (benchmarks/augment.py), one thread, nothing else running.", "",
              "| what | seconds per epoch (runs) |", "|---|---|"]
     for shape, times in alone.items():
-        lines.append(f"| crop 4 + flip alone, 50,000 images of {shape} | {statistics.median(times):.2f} "
-                     f"({', '.join(f'{t:.2f}' for t in times)}) |")
+        lines.append(f"| crop 4 + flip alone, 50,000 images of {shape} | {median_and_runs(times, 2)} |")
     summary = []
     for name, times in epochs.items():
         model, backend = name.split()
         images = f"{TRAININGS[model][1]:,}"
-        lines += [f"| {model} epoch of {images} images, {backend}, no augmentation | {_runs(times['off'])} |",
-                  f"| {model} epoch of {images} images, {backend}, crop 4 + flip | {_runs(times['on'])} |"]
+        lines += [f"| {model} epoch of {images} images, {backend}, no augmentation | {median_and_runs(times['off'], 1)} |",
+                  f"| {model} epoch of {images} images, {backend}, crop 4 + flip | {median_and_runs(times['on'], 1)} |"]
         off, on = statistics.median(times["off"]), statistics.median(times["on"])
         summary.append(f"{model} on {backend} {on - off:+.1f} s ({(on - off) / off:+.1%})")
     lines += ["", "Augmentation adds (medians): " + "; ".join(summary) + "."]

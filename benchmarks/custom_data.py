@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -27,6 +26,8 @@ import numpy as np
 from prunelab.data.cifar10 import fetch_cifar10, write_archive
 from prunelab.data.custom import fetch_custom
 from prunelab.data.loading import load_split
+
+from spread import median_and_runs
 
 OUT = Path(__file__).resolve().parent
 
@@ -68,12 +69,11 @@ def main() -> None:
              "`make benchmark-custom-data` (benchmarks/custom_data.py), nothing else running.", "",
              "| step | seconds, median (runs) |", "|---|---|",
              f"| fetch by file: SHA-256 while copying, every array checked, renamed | "
-             f"{statistics.median(fetches):.2f} ({', '.join(f'{t:.2f}' for t in fetches)}) |",
+             f"{median_and_runs(fetches, 2)} |",
              f"| every job's read: SHA-256 again, the training split loaded | "
-             f"{statistics.median(reads):.2f} ({', '.join(f'{t:.2f}' for t in reads)}) |",
+             f"{median_and_runs(reads, 2)} |",
              f"| CIFAR-10's archive layout ({archive / 1e6:.0f} MB .tar.gz) from a folder: SHA-256 while copying, "
-             f"unpacked, parsed, dataset.npz written and checked | {statistics.median(archive_fetches):.2f} "
-             f"({', '.join(f'{t:.2f}' for t in archive_fetches)}) |"]
+             f"unpacked, parsed, dataset.npz written and checked | {median_and_runs(archive_fetches, 2)} |"]
     (OUT / "custom_data.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 

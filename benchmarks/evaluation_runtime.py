@@ -21,11 +21,12 @@ benchmarks/evaluation_runtime.json and .md.
 from __future__ import annotations
 
 import json
-import statistics
 import time
 from pathlib import Path
 
 import numpy as np
+
+from spread import median_and_runs
 
 REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "benchmarks"
@@ -100,7 +101,7 @@ def main() -> None:
              "(difference) |", "|---|---|---|---|---|---|---|"]
     for name, runtimes in results.items():
         for runtime, row in runtimes.items():
-            seconds = f"{statistics.median(row['seconds']):.3f} ({', '.join(f'{t:.3f}' for t in row['seconds'])})"
+            seconds = median_and_runs(row["seconds"], 3)
             lines.append(f"| {name} | {runtime} | {seconds} | {'yes' if row['bitwise_equal'] else 'no'} | "
                          f"{row['largest_difference']:.2g} | {'yes' if row['same_correct'] else 'no'} | "
                          f"{'yes' if row['same_loss'] else 'no'} ({row['loss_difference']:.2g}) |")

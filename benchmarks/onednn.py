@@ -20,6 +20,8 @@ import sys
 import time
 from pathlib import Path
 
+from spread import median_and_runs
+
 REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "benchmarks"
 MODELS = {"dense": ({}, 10_000), "cnn": ({}, 10_000), "resnet20": ({"type": "resnet", "depth": 20}, 2_500),
@@ -84,8 +86,7 @@ def main() -> None:
              "process, seconds per 10,000 28x28x1 images (runs), batch 128, Adam; nothing else running.", "",
              "| model | " + " | ".join(labels) + " | fastest on one thread |", "|---|" + "---|" * (len(labels) + 1)]
     for model, by in times.items():
-        cells = [f"{statistics.median(by[label]):.2f} ({', '.join(f'{t:.2f}' for t in by[label])})"
-                 for label in labels]
+        cells = [median_and_runs(by[label], 2) for label in labels]
         one = min(labels[:2], key=lambda label: statistics.median(by[label]))
         lines.append(f"| {model} | " + " | ".join(cells) + f" | {one} |")
     (OUT / "onednn.md").write_text("\n".join(lines) + "\n")

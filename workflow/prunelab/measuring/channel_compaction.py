@@ -81,8 +81,8 @@ def widen(graph: Graph, small: dict, full: dict) -> tuple[dict, dict]:
     channels first and zeros for the missing ones, in every member and consumer: it computes what
     ``small`` does, and counts (non-zeros, FLOPs, bytes) compare with pruned versions of ``full``.
     Also returns, per layer and variable, the mask of the entries ``small`` fills."""
-    kept = [(group, np.arange(group.channels) < small[group.producers[0]]["kernel"].shape[-1])
-            for group in graph.groups if small[group.producers[0]]["kernel"].shape[-1] < group.channels]
+    widths = {group: small[group.producers[0]]["kernel"].shape[-1] for group in graph.groups}
+    kept = [(group, np.arange(group.channels) < width) for group, width in widths.items() if width < group.channels]
     axes: dict[tuple[str, str], list[tuple[int, np.ndarray]]] = {}
     for name, keep in member_keeps(graph, kept).items():
         for variable, axis in LAYER_TYPES[graph.node(name).op].channel_axes.items():

@@ -353,10 +353,11 @@ def model_of_graph(keras, graph: Graph, weights: dict | None = None):
         if not node.inputs:
             tensors[node.name] = keras.Input(shape=graph.input_shape, name=node.name)
             continue
-        layer_type, arrays = LAYER_TYPES[node.op], (weights or {}).get(node.name, {})
-        config = layer_type.keras_config(dict(node.config), arrays) if weights is not None else dict(node.config)
-        initializers = {key: value for key, value in config.items()
-                        if key.endswith("_initializer") and weights is not None}
+        layer_type, arrays = LAYER_TYPES[node.op], {} if weights is None else weights.get(node.name, {})
+        config, initializers = dict(node.config), {}
+        if weights is not None:  # widths from the kernels; built with zeros, the initializers given back below
+            config = layer_type.keras_config(config, arrays)
+            initializers = {key: value for key, value in config.items() if key.endswith("_initializer")}
         layer = keras.layers.deserialize({"module": "keras.layers", "class_name": node.op,
                                           "config": {**config, **dict.fromkeys(initializers, "zeros")}})
         sources = [tensors[source] for source in node.inputs]
