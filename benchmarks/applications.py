@@ -31,14 +31,14 @@ def measure(keras, name: str, options: dict, folder: Path) -> dict:
     from prunelab.measuring.channel_compaction import compact_channels, parameter_count
     from prunelab.methods.pruning import load_method, prune
     from prunelab.models.graph import run
-    from prunelab.models.graph_network import GraphNetwork
+    from prunelab.models.network import Network
     from prunelab.models.keras_models import graph_of, model_of_graph
 
     model = getattr(keras.applications, name)(weights=None, input_shape=(32, 32, 3), classes=10, **options)
     graph, weights = graph_of(model)
     x = np.random.default_rng(0).uniform(size=(8, 32, 32, 3)).astype(np.float32)
     forward_difference = float(np.abs(run(graph, weights, x, logits=False) - model.predict(x, verbose=0)).max())
-    network = GraphNetwork({"type": "custom"}, graph, weights)
+    network = Network({"type": "custom"}, graph, weights)
     unit = load_method({"name": "unit", "source": "prunelab.methods.unit", "runs": "one_shot"})
     layers = list(range(network.num_layers - 1))
     seconds = []

@@ -7,15 +7,12 @@ built-in (the default `dense` and `cnn`, ResNet-20 and VGG-11 on 28x28x1 images,
 built by Keras (TensorFlow, one thread) with its initial weights and biases drawn away from zero,
 this times the logits of 10,000 random images, three times each, one thread everywhere:
 
-- *chain numpy*: the chain engine's forward pass (`dense` and `cnn` today);
-- *graph numpy*: the graph engine's forward pass of the same model (`GraphNetwork.logits`);
-- *ONNX Runtime*: the model's ONNX export (each engine's own), one thread, batches of 500 as
-  prune jobs run it (graph models today).
+- *numpy*: the engine's forward pass (`Network.logits`);
+- *ONNX Runtime*: the model's ONNX export, one thread, batches of 500 as prune jobs run it;
 
-and compares each one's logits with the chain's (or, for graph models, the graph numpy pass's):
-bitwise equal or not, the largest difference, and whether the test metrics computed from them
-(correct count and loss) would be the same. Run it with nothing else running. Writes
-benchmarks/evaluation_runtime.json and .md.
+and compares ONNX Runtime's logits with numpy's: bitwise equal or not, the largest difference,
+and whether the test metrics computed from them (correct count and loss) would be the same. Run
+it with nothing else running. Writes benchmarks/evaluation_runtime.json and .md.
 """
 
 from __future__ import annotations
@@ -52,9 +49,7 @@ def main() -> None:
     from prunelab.measuring.evaluation import EVALUATION_BATCH, classification_metrics
     from prunelab.measuring.onnx_export import run, session
     from prunelab.models.backend import import_tensorflow
-    from prunelab.models.graph_network import GraphNetwork
-    from prunelab.models.keras_models import build_model, graph_of, network_of
-    from prunelab.models.network import logits
+    from prunelab.models.keras_models import build_model, network_of
     from prunelab.plumbing.runtime import pin_threads
 
     pin_threads(1)
@@ -71,11 +66,7 @@ def main() -> None:
                 variable.assign(rng.normal(scale=0.1, size=variable.shape).astype(np.float32))
         x = features(architecture, pixels)
         network = network_of(model, architecture)
-        graph = GraphNetwork({"type": "custom"}, *graph_of(model))
-        runs = {}
-        if not isinstance(network, GraphNetwork):
-            runs["chain numpy"] = timed(lambda: logits(network, x))
-        runs["graph numpy"] = timed(lambda: graph.logits(x))
+        runs = {"numpy": timed(lambda: network.logits(x))}
         onnx = session(network)
         runs["ONNX Runtime"] = timed(lambda: np.concatenate([run(onnx, x[i:i + EVALUATION_BATCH])
                                                              for i in range(0, IMAGES, EVALUATION_BATCH)]))

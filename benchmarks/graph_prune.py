@@ -85,13 +85,13 @@ def prepare(folder: Path) -> None:
     """The trained-model file and the images, written once (TensorFlow only here)."""
     sys.path.insert(0, str(REPO / "workflow"))
     from prunelab.models.backend import import_tensorflow
-    from prunelab.models.graph_network import GraphNetwork
+    from prunelab.models.network import Network
     from prunelab.models.keras_models import build_resnet, graph_of
 
     keras = import_tensorflow(1, False).keras
     keras.utils.set_random_seed(0)
     model = build_resnet(keras, ARCHITECTURE, (32, 32, 3), 10)
-    GraphNetwork(ARCHITECTURE, *graph_of(model)).save(folder / "weights.npz")
+    Network(ARCHITECTURE, *graph_of(model)).save(folder / "weights.npz")
     rng = np.random.default_rng(0)
     np.save(folder / "images.npy", rng.integers(0, 256, (IMAGES, 32, 32, 3), dtype=np.uint8))
     np.save(folder / "labels.npy", rng.integers(0, 10, IMAGES).astype(np.uint8))

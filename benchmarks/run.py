@@ -53,7 +53,7 @@ import pandas as pd
 import yaml
 
 from prunelab.measuring.efficiency import dense_flops
-from prunelab.models.network import zeros_like_architecture
+from prunelab.models.network import Network, kernel_shapes
 from prunelab.plumbing import warm as warm_interpreter
 from prunelab.plumbing.config import merged_config
 from prunelab.plumbing.paths import TRAINED_MODEL
@@ -96,7 +96,9 @@ def workload_flops(config: dict) -> dict:
     per_dataset = len(config["datasets"]) * len(config["seeds"])
     train = evaluate = 0
     for spec in specs.values():
-        forward = 2 * dense_flops(zeros_like_architecture(spec["architecture"]))
+        architecture = spec["architecture"]  # a dense or cnn's: their graph follows from the architecture
+        zeros = [np.zeros(shape, np.float32) for shape in kernel_shapes(architecture)]
+        forward = 2 * dense_flops(Network.of_chain(architecture, zeros))
         validation = spec["validation_size"]
         train_images = spec["train_size"] or TRAIN_IMAGES - validation
         train += per_dataset * spec["epochs"] * (3 * train_images + validation) * forward

@@ -68,7 +68,7 @@ def test_built_in_architectures_stay_defined_beside_a_configs_own():
      "pruning.layers: model 'r': layers ['s2b1_cnv1']: no layer 's2b1_cnv1'; the prunable layers are conv, "
      "s1b1_conv1, s1b1_conv2, s2b1_conv1, s2b1_shortcut, s2b1_conv2"),
     ({"pruning": {"layers": [0, "dense_1"]}},
-     "pruning.layers: model 'dense': layers [0, 'dense_1']: no layer 'dense_1'; layer names are for graph models"),
+     "pruning.layers: model 'dense': layers [0, 'dense_1']: no layer 'dense_1'; the prunable layers are dense0, dense1"),
     ({"finetune": {"epochs": [0, 3], "methods": ["unit", "snip"]}},
      "finetune.methods: ['snip'] not in pruning.methods (weight, unit)"),
     ({"pruning": {"methods": ["weight", "n_of_m", "snip"]}, "efficiency": {"export": ["weight", "n_of_m", "snip"]}},

@@ -12,7 +12,7 @@ from prunelab.data.loading import features
 from prunelab.methods.pruning import prune
 from prunelab.methods.registry import BUILT_IN
 from prunelab.methods.scope import pruned_layers
-from prunelab.models.network import Network, logits
+from prunelab.models.network import Network
 
 DENSE = {"type": "dense", "hidden": [3, 2], "bias": False}
 CNN = {"type": "cnn", "conv": [4, 6], "kernel_size": 3, "pool": [True, False], "hidden": [5], "bias": True}
@@ -26,7 +26,7 @@ def random_network(architecture, seed=0):
         shapes = [(784, 30), (30, 20), (20, 10)]
     kernels = [rng.normal(size=s).astype(np.float32) * 0.2 for s in shapes]
     biases = [rng.normal(size=s[-1]).astype(np.float32) * 0.1 for s in shapes] if architecture["bias"] else None
-    return Network(architecture, kernels, biases)
+    return Network.of_chain(architecture, kernels, biases)
 
 
 def images(n=64, seed=1):
@@ -34,7 +34,7 @@ def images(n=64, seed=1):
 
 
 def test_flops_count_macs_of_nonzero_weights_per_output_position():
-    network = Network(DENSE, [np.ones((4, 3)), np.ones((3, 2)), np.ones((2, 10))])
+    network = Network.of_chain(DENSE, [np.ones((4, 3)), np.ones((3, 2)), np.ones((2, 10))])
     assert dense_flops(network) == 12 + 6 + 20
     network.kernels[0][0, :] = 0
     assert flops(network) == 9 + 6 + 20
@@ -49,7 +49,7 @@ def test_a_depthwise_convolution_counts_its_own_multiply_accumulates():
     """A depthwise 3x3 ('same', stride 2) over 4 channels of an 8x8 image, between two 1x1 convs:
     16 output pixels times 36 weights, beside the convs' own; its zeroed weights do not count."""
     from prunelab.models.graph import Graph, Node
-    from prunelab.models.graph_network import GraphNetwork
+    from prunelab.models.network import Network
 
     def node(name, op, source, **config):
         return Node(name, op, {"name": name, **config}, (source,) if source else ())
@@ -62,7 +62,7 @@ def test_a_depthwise_convolution_counts_its_own_multiply_accumulates():
     weights = {"a": {"kernel": rng.normal(size=(1, 1, 2, 4)).astype(np.float32)},
                "dw": {"kernel": rng.normal(size=(3, 3, 4, 1)).astype(np.float32)},
                "b": {"kernel": rng.normal(size=(1, 1, 4, 3)).astype(np.float32)}}
-    network = GraphNetwork({"type": "custom"}, graph, weights)
+    network = Network({"type": "custom"}, graph, weights)
     assert dense_flops(network) == 64 * 8 + 16 * 36 + 16 * 12
     weights["dw"]["kernel"][:, :, 0] = 0
     assert flops(network) == 64 * 8 + 16 * 27 + 16 * 12
@@ -72,7 +72,7 @@ def test_stored_size_picks_the_smaller_format_per_layer():
     dense = np.ones((100, 50), np.float32)
     sparse = np.zeros((100, 50), np.float32)
     sparse[::10, ::5] = 1.0  # 100 non-zeros
-    arrays = dict(np.load(io.BytesIO(export.to_bytes(Network(DENSE, [dense, sparse, np.ones((50, 10))])))))
+    arrays = dict(np.load(io.BytesIO(export.to_bytes(Network.of_chain(DENSE, [dense, sparse, np.ones((50, 10))])))))
     assert arrays["W0"].shape == (100, 50)  # dense: 20,000 bytes beat CSR's 5 bytes per value
     assert "W1" not in arrays and arrays["W1.data"].size == 100
     assert arrays["W1.indices"].dtype == np.uint8 and arrays["W1.indptr"].dtype == np.uint8
@@ -86,7 +86,7 @@ def test_export_round_trip_is_exact(tmp_path):
     assert size == (tmp_path / "model.npz").stat().st_size == len(export.to_bytes(pruned))
     loaded = export.load(tmp_path / "model.npz")
     assert loaded.architecture == pruned.architecture
-    for a, b in zip(loaded.kernels + loaded.biases, pruned.kernels + pruned.biases):
+    for a, b in zip(loaded.parameters(), pruned.parameters(), strict=True):
         np.testing.assert_array_equal(a, b)
 
 
@@ -97,10 +97,10 @@ def test_compacted_model_predicts_exactly_like_the_masked_one(architecture, meth
     pruned, _ = prune(network, BUILT_IN[method], k, pruned_layers(network, "all_but_output"))
     compacted = compact(pruned)
     x = features(architecture, images())
-    masked_logits, compact_logits = logits(pruned, x), logits(compacted, x)
+    masked_logits, compact_logits = pruned.logits(x), compacted.logits(x)
     np.testing.assert_array_equal(np.argmax(compact_logits, 1), np.argmax(masked_logits, 1))
     np.testing.assert_allclose(compact_logits, masked_logits, rtol=1e-5, atol=1e-5)
-    sparse_logits = logits(sparse_form(pruned), x)
+    sparse_logits = sparse_form(pruned).logits(x)
     np.testing.assert_allclose(sparse_logits, masked_logits, rtol=1e-5, atol=1e-5)
 
 
@@ -109,22 +109,22 @@ def test_unit_pruning_compacts_to_the_surviving_widths():
     pruned, _ = prune(network, BUILT_IN["unit"], 0.5, [0, 1])
     compacted = compact(pruned)
     assert [k.shape for k in compacted.kernels] == [(784, 15), (15, 10), (10, 10)]
-    assert compacted.architecture["hidden"] == [15, 10]
+    assert compacted.file_architecture()["hidden"] == [15, 10]
     cnn = compact(prune(random_network(CNN), BUILT_IN["unit"], 0.5, [0, 1, 2])[0])
     assert [k.shape for k in cnn.kernels] == [(3, 3, 1, 2), (3, 3, 2, 3), (11 * 11 * 3, 2), (2, 10)]
-    assert cnn.architecture["conv"] == [2, 3] and cnn.architecture["hidden"] == [2]
+    assert cnn.file_architecture()["conv"] == [2, 3] and cnn.file_architecture()["hidden"] == [2]
 
 
 def test_constant_units_are_folded_into_the_next_bias():
     kernels = [np.ones((784, 2), np.float32), np.array([[1.0], [2.0]], np.float32), np.ones((1, 10), np.float32)]
     kernels[0][:, 1] = 0  # unit 1 has no inputs: it outputs ReLU(bias) = 0.5 forever
-    network = Network({"type": "dense", "hidden": [2, 1], "bias": True}, kernels,
-                      [np.array([0.0, 0.5], np.float32), np.array([0.1], np.float32), np.zeros(10, np.float32)])
+    network = Network.of_chain({"type": "dense", "hidden": [2, 1], "bias": True}, kernels,
+                               [np.array([0.0, 0.5], np.float32), np.array([0.1], np.float32), np.zeros(10, np.float32)])
     compacted = compact(network)
     assert compacted.kernels[0].shape == (784, 1)
-    np.testing.assert_allclose(compacted.biases[1], [0.1 + 2.0 * 0.5])
+    np.testing.assert_allclose(compacted.layer_bias(1), [0.1 + 2.0 * 0.5])
     x = features(network.architecture, images())
-    np.testing.assert_allclose(logits(compacted, x), logits(network, x), rtol=1e-6)
+    np.testing.assert_allclose(compacted.logits(x), network.logits(x), rtol=1e-6)
 
 
 def test_efficiency_stats_of_a_unit_pruned_model():
@@ -179,7 +179,7 @@ def test_onnx_runtime_predicts_like_the_numpy_model():
         network = random_network(architecture)
         for pruned in (network, compact(prune(network, BUILT_IN["unit"], 0.5, [0, 1])[0])):
             x = features(architecture, images(100))
-            np.testing.assert_allclose(run(session(pruned), x), logits(pruned, x), rtol=1e-5, atol=1e-5)
+            np.testing.assert_allclose(run(session(pruned), x), pruned.logits(x), rtol=1e-5, atol=1e-5)
 
 
 def test_keras_model_from_an_exported_file_predicts_like_numpy(tensorflow, tmp_path):
@@ -188,60 +188,15 @@ def test_keras_model_from_an_exported_file_predicts_like_numpy(tensorflow, tmp_p
     export.save(compacted, tmp_path / "model.npz")
     model = export.load_keras(tmp_path / "model.npz")
     x = features(CNN, images(200))
-    expected = logits(compacted, x)
+    expected = compacted.logits(x)
     np.testing.assert_array_equal(np.argmax(model.predict(x, verbose=0), 1), np.argmax(expected, 1))
-
-
-def as_graph(network: Network):
-    """The chain ``network`` as a graph of Keras layers (as its Sequential model serializes)."""
-    from prunelab.models.graph import Graph, Node
-    from prunelab.models.graph_network import GraphNetwork
-
-    nodes, weights, previous = [Node("in", "InputLayer", {"name": "in", "batch_shape": [None, *network.input_shape]},
-                                     ())], {}, "in"
-    pools = network.architecture.get("pool", [])
-    for index, kernel in enumerate(network.kernels):
-        name, last = f"layer{index}", index == network.num_layers - 1
-        if network.is_conv(index):
-            config = {"filters": kernel.shape[-1], "kernel_size": list(kernel.shape[:2]), "activation": "relu"}
-        else:
-            if network.is_conv(index - 1):
-                nodes.append(Node("flatten", "Flatten", {"name": "flatten"}, (previous,)))
-                previous = "flatten"
-            config = {"units": kernel.shape[-1], "activation": "softmax" if last else "relu"}
-        nodes.append(Node(name, "Conv2D" if network.is_conv(index) else "Dense", {"name": name, **config}, (previous,)))
-        weights[name], previous = {"kernel": kernel}, name
-        if network.biases is not None:
-            weights[name]["bias"] = network.biases[index]
-        if network.is_conv(index) and index < len(pools) and pools[index]:
-            nodes.append(Node(f"pool{index}", "MaxPooling2D", {"name": f"pool{index}"}, (previous,)))
-            previous = f"pool{index}"
-    return GraphNetwork({"type": "custom"}, Graph(tuple(nodes), previous), weights)
-
-
-@pytest.mark.parametrize("architecture", [DENSE, {**DENSE, "bias": True}, CNN], ids=["dense", "dense-bias", "cnn"])
-@pytest.mark.parametrize("method, k", [("unit", 0.5), ("weight", 0.97), ("weight", 0.995), ("global_weight", 0.99)])
-def test_compaction_means_the_same_for_a_chain_and_its_graph(architecture, method, k):
-    """Units that lost every input (constants, folded into the next bias), units nothing reads and
-    units carrying zeros go alike whether the model is a chain or a graph: the same widths, the
-    same parameter count, the same predictions."""
-    network = random_network(architecture)
-    pruned, _ = prune(network, BUILT_IN[method], k, pruned_layers(network, "all_but_output"))
-    if architecture["bias"]:  # a unit without inputs whose bias is not zero: a constant, read by the next layer
-        pruned.kernels[1][..., 1] = 0
-    chain, graph = compact(pruned), compact(as_graph(pruned))
-    assert [k.shape for k in graph.kernels] == [k.shape for k in chain.kernels]
-    assert sum(a.size for a in graph.parameters()) == sum(a.size for a in chain.parameters())
-    x = features(architecture, images()).reshape(-1, *network.input_shape)
-    np.testing.assert_allclose(graph.logits(x), logits(chain, x), rtol=1e-5, atol=1e-5)
-    np.testing.assert_allclose(graph.logits(x), logits(pruned, x), rtol=1e-5, atol=1e-5)
 
 
 def test_a_constant_the_padding_would_meet_stays():
     """A channel that lost every input feeds a 'same' convolution: at the image border the padding's
     zeros meet it, so no bias can take it over, and it stays; feeding a 'valid' one it goes."""
     from prunelab.models.graph import Graph, Node
-    from prunelab.models.graph_network import GraphNetwork
+    from prunelab.models.network import Network
 
     def node(name, op, source, **config):
         return Node(name, op, {"name": name, **config}, (source,) if source else ())
@@ -258,7 +213,7 @@ def test_a_constant_the_padding_would_meet_stays():
                    "out": {"kernel": rng.normal(size=(int(np.prod(graph.shapes["flat"])), 2)).astype(np.float32),
                            "bias": np.zeros(2, np.float32)}}
         weights["a"]["kernel"][..., 0] = 0
-        network = GraphNetwork({"type": "custom"}, graph, weights)
+        network = Network({"type": "custom"}, graph, weights)
         small = compact(network)
         assert small.weights["a"]["kernel"].shape[-1] == expected
         x = rng.uniform(size=(5, 6, 6, 2)).astype(np.float32)

@@ -13,13 +13,13 @@ from prunelab.methods.unit import unit_channels
 from prunelab.models.channel_groups import channel_groups
 from prunelab.models.dependency import Group, dependency_groups, pruned_groups
 from prunelab.models.graph import Graph, Node, UnsupportedModel, run
-from prunelab.models.graph_network import GraphNetwork
+from prunelab.models.network import Network
 
 
 def unit_kept(graph, weights, k):
     """(group, kept channels) of every prunable group as unit chooses them with every layer pruned:
     its answer to the groups the workflow offers it (prunelab.models.channel_groups)."""
-    network = GraphNetwork({"type": "custom"}, graph, weights)
+    network = Network({"type": "custom"}, graph, weights)
     kept = unit_channels(network.kernels, k, groups=channel_groups(network, list(range(network.num_layers))))
     return [(group, keep) for (group, _), keep in zip(pruned_groups(graph), kept, strict=True)]
 
@@ -466,14 +466,14 @@ def test_calibration_rows_of_a_graph_layer_give_its_pre_activation(tensorflow):
     """For a strided 'same' conv inside a ResNet and for the output layer: rows @ kernel matrix
     is what Keras computes before the activation; the Gram matrix sums over image batches."""
     keras = tensorflow.keras
-    from prunelab.models.calibration import GraphLayerInputs
+    from prunelab.models.calibration import LayerInputs
     from prunelab.models.keras_models import build_resnet, graph_of
 
     model = _randomized(keras, build_resnet(keras, {"type": "resnet", "depth": 8}, (12, 12, 3), 4))
     graph, weights = graph_of(model)
     images = np.random.default_rng(9).uniform(size=(7, 12, 12, 3)).astype(np.float32)
     for name in ("s2b1_conv1", "output"):
-        inputs = GraphLayerInputs(graph, weights, name, images, batch_images=3)
+        inputs = LayerInputs(graph, weights, name, images, batch_images=3)
         kernel = weights[name]["kernel"]
         rows = np.asarray(inputs)
         probe = keras.Model(model.inputs, model.get_layer(name).output)
@@ -496,7 +496,7 @@ def test_onnx_runtime_computes_the_graph_models_logits(tensorflow, kind):
     from prunelab.measuring.latency import sparse_form
     from prunelab.measuring.onnx_export import run as run_onnx
     from prunelab.measuring.onnx_export import session
-    from prunelab.models.graph_network import GraphNetwork
+    from prunelab.models.network import Network
     from prunelab.models.keras_models import build_resnet, build_vgg, graph_of
 
     if kind == "every-layer":
@@ -506,7 +506,7 @@ def test_onnx_runtime_computes_the_graph_models_logits(tensorflow, kind):
     else:
         model, shape = build_resnet(keras, {"type": "resnet", "depth": 8, "shortcut": "identity"}, (12, 12, 3),
                                     10), (12, 12, 3)
-    network = GraphNetwork({"type": kind}, *graph_of(_randomized(keras, model)))
+    network = Network({"type": kind}, *graph_of(_randomized(keras, model)))
     x = np.random.default_rng(10).uniform(size=(5, *shape)).astype(np.float32)
     expected = network.logits(x)
     np.testing.assert_allclose(run_onnx(session(network), x), expected, rtol=1e-4, atol=1e-5)
@@ -517,7 +517,7 @@ def test_graph_kernel_shapes_are_the_built_models(tensorflow):
     """Config checks know a ResNet's and a VGG's layers (names and shapes) before any job, as the
     built model has them."""
     keras = tensorflow.keras
-    from prunelab.models.graph_network import graph_layers
+    from prunelab.models.network import graph_layers
     from prunelab.models.keras_models import build_resnet, build_vgg, graph_of
 
     for architecture in ({"type": "resnet", "depth": 14}, {"type": "resnet", "depth": 14, "shortcut": "identity"},
@@ -525,7 +525,7 @@ def test_graph_kernel_shapes_are_the_built_models(tensorflow):
         build = build_resnet if architecture["type"] == "resnet" else build_vgg
         graph, weights = graph_of(build(keras, architecture, (28, 28, 1), 10))
         built = [(name, weights[name]["kernel"].shape) for name in graph.prunable()]
-        assert graph_layers(architecture, 1, 10) == built
+        assert graph_layers(architecture, (28, 28, 1), 10) == built
 
 
 @pytest.mark.parametrize("function, message", [
@@ -635,7 +635,7 @@ def test_a_researchers_channel_method_prunes_every_group_by_its_batch_norms(tens
 
     architecture = {"type": "resnet", "depth": 8}
     graph, weights = graph_of(_randomized(keras, build_resnet(keras, architecture, (16, 16, 3), 10)))
-    network = GraphNetwork(architecture, graph, weights)
+    network = Network(architecture, graph, weights)
     layers = list(range(network.num_layers - 1))  # all but the output layer
     method = load_custom_method("network_slimming", "tests/custom_method.py:network_slimming")
     assert method.needs == ("groups",) and method.removes_units
@@ -665,7 +665,7 @@ def _unit_pruned_and_compacted(keras, graph, weights, x):
     from prunelab.methods.pruning import load_method, prune
     from prunelab.models.keras_models import model_of_graph
 
-    network = GraphNetwork({"type": "custom"}, graph, weights)
+    network = Network({"type": "custom"}, graph, weights)
     unit = load_method({"name": "unit", "source": "prunelab.methods.unit", "runs": "one_shot"})
     pruned, _ = prune(network, unit, 0.5, list(range(network.num_layers - 1)))
     small = compact_channels(graph, pruned.weights)
@@ -688,7 +688,7 @@ def _like_keras_in_numpy_and_onnx_then_compacted(keras, model, graph, weights, x
     from prunelab.measuring.onnx_export import session
 
     np.testing.assert_allclose(run(graph, weights, x, logits=False), model.predict(x, verbose=0), rtol=1e-4, atol=1e-6)
-    network = GraphNetwork({"type": "custom"}, graph, weights)
+    network = Network({"type": "custom"}, graph, weights)
     np.testing.assert_allclose(run_onnx(session(network), x), network.logits(x), rtol=1e-4, atol=1e-5)
     return _unit_pruned_and_compacted(keras, graph, weights, x)
 

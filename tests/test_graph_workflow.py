@@ -125,7 +125,7 @@ def _load_in_plain_keras(workdir, models, folder, dataset="fashion", backend="ja
     time) and compare their predictions with the workflow's own engine; returns each model's two files."""
     from prunelab.data.loading import features, load_split
     from prunelab.measuring.export import load
-    from prunelab.models.network import Network, logits
+    from prunelab.models.network import Network
     from prunelab.plumbing.fileio import read_json
 
     images, _ = load_split(workdir / "results" / "data" / dataset, dataset, "test")
@@ -141,7 +141,7 @@ def _load_in_plain_keras(workdir, models, folder, dataset="fashion", backend="ja
                 ("exported", exported, load(exported.with_suffix(".npz")))):
             predictions = folder / f"{model}-{form}.npy"
             arguments += [str(path), str(inputs), str(predictions)]
-            expected.append((predictions, logits(network, x)))
+            expected.append((predictions, network.logits(x)))
         files[model] = trained, exported
     subprocess.run([sys.executable, "-c", PLAIN_KERAS, *arguments], check=True, capture_output=True,
                    env={"PATH": "/usr/bin:/bin", "KERAS_BACKEND": backend})

@@ -21,14 +21,14 @@ from prunelab.methods.registry import BUILT_IN, custom_methods
 from prunelab.methods.selection import count_to_prune
 from prunelab.methods.synflow import synflow_gradients, synflow_masks
 from prunelab.models.gradients import loss_gradients
-from prunelab.models.network import Network, logits
+from prunelab.models.network import Network
 
 TWO_LAYER = {"type": "dense", "hidden": [2], "bias": False}
 
 
 def two_layer():
     """x = [1, 2] -> W1 -> ReLU -> W2 -> logits, small enough to differentiate by hand."""
-    return Network(TWO_LAYER, [np.array([[1.0, -1.0], [0.5, 2.0]]), np.array([[1.0, 0.0], [0.0, 1.0]])])
+    return Network.of_chain(TWO_LAYER, [np.array([[1.0, -1.0], [0.5, 2.0]]), np.array([[1.0, 0.0], [0.0, 1.0]])])
 
 
 def test_counts_are_exact_for_decimal_halves():
@@ -97,7 +97,7 @@ def test_synflow_scores_of_a_two_layer_network_by_hand():
 
 def test_synflow_rounds_shrink_the_kept_fraction_exponentially_to_exactly_k():
     rng = np.random.default_rng(0)
-    network = Network(TWO_LAYER | {"hidden": [20]}, [rng.normal(size=(30, 20)), rng.normal(size=(20, 10))])
+    network = Network.of_chain(TWO_LAYER | {"hidden": [20]}, [rng.normal(size=(30, 20)), rng.normal(size=(20, 10))])
     masks = synflow_masks(network.kernels, 0.9, network=network, layers=[0, 1], settings={"rounds": 10})
     assert sum(int((~m).sum()) for m in masks) == count_to_prune(0.9, 800)
     assert all(m.any() for m in masks)  # no layer collapses
@@ -118,12 +118,12 @@ def test_gradual_schedule_follows_the_cubic_formula_and_ends_exactly_at_k():
 
 def test_lottery_rounds_prune_a_fraction_of_the_remaining_weights_and_the_output_at_its_own_rate():
     rng = np.random.default_rng(3)
-    network = Network(TWO_LAYER | {"hidden": [10]}, [rng.normal(size=(20, 10)), rng.normal(size=(10, 10))])
+    network = Network.of_chain(TWO_LAYER | {"hidden": [10]}, [rng.normal(size=(20, 10)), rng.normal(size=(10, 10))])
     first = lottery_masks(network, None, layers=[0], rate=0.2, output_rate=0.1)
     assert (~first[0]).sum() == 40 and (~first[1]).sum() == 10  # 20 % of 200, 10 % of 100
     np.testing.assert_array_equal(first[0], prune(network, BUILT_IN["weight"], 0.2, [0])[1][0])  # smallest |w| first
     # the next round prunes from other (retrained) weights, keeping every earlier removal
-    retrained = network.with_weights([rng.normal(size=(20, 10)), rng.normal(size=(10, 10))], None)
+    retrained = network.with_weights([rng.normal(size=(20, 10)), rng.normal(size=(10, 10))])
     second = lottery_masks(retrained, first, layers=[0], rate=0.2, output_rate=0.1)
     assert (~second[0]).sum() == 40 + 32 and (~second[1]).sum() == 10 + 9  # of the remaining 160 and 90
     assert (~first[0] <= ~second[0]).all() and (~first[1] <= ~second[1]).all()
@@ -135,7 +135,7 @@ def test_lottery_rounds_prune_a_fraction_of_the_remaining_weights_and_the_output
 def test_embedding_a_narrow_network_keeps_its_function():
     rng = np.random.default_rng(0)
     cnn = {"type": "cnn", "conv": [4, 6], "kernel_size": 3, "pool": [True, False], "hidden": [5], "bias": True}
-    full = Network(cnn, [rng.normal(size=s) for s in [(3, 3, 1, 4), (3, 3, 4, 6), (11 * 11 * 6, 5), (5, 10)]],
+    full = Network.of_chain(cnn, [rng.normal(size=s) for s in [(3, 3, 1, 4), (3, 3, 4, 6), (11 * 11 * 6, 5), (5, 10)]],
                    [rng.normal(size=n) for n in (4, 6, 5, 10)])
     narrow, _ = prune(full, BUILT_IN["unit"], 0.5, [0, 1, 2])
     small = compact(narrow)
@@ -144,7 +144,7 @@ def test_embedding_a_narrow_network_keeps_its_function():
     assert [k.shape for k in embedded.kernels] == [k.shape for k in full.kernels]
     assert [int(b.sum()) for b in blocks] == [k.size for k in small.kernels]
     x = rng.random((3, 28, 28, 1)).astype(np.float32)
-    np.testing.assert_allclose(logits(embedded, x), logits(small, x), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(embedded.logits(x), small.logits(x), rtol=1e-5, atol=1e-5)
 
 
 def test_custom_methods_load_from_a_file_and_are_checked(tmp_path, monkeypatch):
@@ -192,20 +192,19 @@ def test_every_built_in_method_is_registered_once_with_how_it_runs():
 
 
 def test_a_method_asking_for_inputs_prunes_layer_by_layer_through_the_layers_already_pruned():
-    from prunelab.models.calibration import LayerInputs
-    from prunelab.models.network import layer_input
+    from prunelab.models.calibration import layer_inputs
 
     method = load_custom_method("input_weighted", "tests/custom_method.py:input_weighted")
     assert method.needs == ("inputs",) and method.layer_by_layer
     rng = np.random.default_rng(4)
-    network = Network(TWO_LAYER | {"hidden": [6]}, [rng.normal(size=(8, 6)), rng.normal(size=(6, 10))])
+    network = Network.of_chain(TWO_LAYER | {"hidden": [6]}, [rng.normal(size=(8, 6)), rng.normal(size=(6, 10))])
     images = rng.random((20, 8)).astype(np.float32)
     pruned, masks = prune(network, method, 0.5, [0, 1], data=PruningData(calibration=images))
     assert [int((~m).sum(axis=0).max()) for m in masks] == [4, 3]  # half of each unit's inputs
     # layer 1 was scored on its inputs through the pruned layer 0, not the trained one
-    through_pruned = layer_input(network.with_weights([pruned.kernels[0], network.kernels[1]], None), 1, images)
+    through_pruned = np.asarray(layer_inputs(network.with_weights([pruned.kernels[0], network.kernels[1]]), 1, images))
     x = through_pruned.astype(np.float64)
-    np.testing.assert_allclose(LayerInputs(pruned, 1, images).gram(), x.T @ x, rtol=1e-6)
+    np.testing.assert_allclose(layer_inputs(pruned, 1, images).gram(), x.T @ x, rtol=1e-6)
     score = np.abs(network.kernels[1]) * np.linalg.norm(x, axis=0)[:, None]
     expected = np.ones(score.shape, dtype=bool)
     np.put_along_axis(expected, np.argsort(score, axis=0, kind="stable")[:3], False, axis=0)

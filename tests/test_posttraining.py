@@ -8,8 +8,9 @@ from prunelab.methods.pruning import PruningData, prune
 from prunelab.methods.registry import BUILT_IN
 from prunelab.methods.sparsegpt import DAMPING, sparsegpt_layer
 from prunelab.methods.unit_refit import refit_layer
-from prunelab.models.calibration import LayerInputs
-from prunelab.models.network import Network, layer_input, logits
+from prunelab.models.calibration import LayerInputs, layer_inputs
+from prunelab.models.graph import inputs_of
+from prunelab.models.network import Network
 
 DENSE = {"type": "dense", "hidden": [3], "bias": False}
 
@@ -18,7 +19,7 @@ def test_wanda_scores_weights_by_their_inputs_norm_within_each_unit_or_the_layer
     # inputs: feature 0 always 0.1, feature 1 always 3, feature 2 always 1 (norms over 4 images: 0.2, 6, 2)
     images = np.tile(np.array([[0.1, 3.0, 1.0]], dtype=np.float32), (4, 1))
     kernel = np.array([[5.0, 1.0], [0.5, 0.2], [1.0, 4.0]])  # scores |w|·‖x‖: [[1, .2], [3, 1.2], [2, 8]]
-    network = Network({**DENSE, "hidden": [2]}, [kernel, np.ones((2, 10))])
+    network = Network.of_chain({**DENSE, "hidden": [2]}, [kernel, np.ones((2, 10))])
     unit = prune(network, BUILT_IN["wanda"], 1 / 3, [0], data=PruningData(calibration=images,
                                                                        settings={"group": "unit"}))[1][0]
     # one of three inputs per unit: the largest |w| (5.0) goes in unit 0, the smallest (0.2) stays in unit 1
@@ -67,7 +68,7 @@ def test_sparsegpt_counts_are_exact_across_blocks_and_dead_inputs_go_first():
 
 def test_unit_refit_refits_the_next_layer_by_damped_least_squares():
     rng = np.random.default_rng(3)
-    network = Network({"type": "dense", "hidden": [4, 3], "bias": True},
+    network = Network.of_chain({"type": "dense", "hidden": [4, 3], "bias": True},
                       [rng.normal(size=(5, 4)), rng.normal(size=(4, 3)), rng.normal(size=(3, 10))],
                       [rng.uniform(1, 2, size=4), rng.normal(size=3), rng.normal(size=10)])  # units active
     images = rng.random((30, 5)).astype(np.float32)
@@ -76,10 +77,9 @@ def test_unit_refit_refits_the_next_layer_by_damped_least_squares():
     assert removed.sum() == 1 and removed[np.argmin(np.linalg.norm(network.kernels[0], axis=0))]
     assert pruned.biases[0][removed] == 0
     # by hand: the pruned network's inputs to layer 1, with a column of ones; the trained network's pre-activations
-    masked = network.with_weights([np.where(masks[0], network.kernels[0], 0)] + network.kernels[1:],
-                                  [np.where(removed, 0, network.biases[0])] + network.biases[1:])
-    x = np.hstack([layer_input(masked, 1, images).astype(np.float64), np.ones((30, 1))])
-    y = layer_input(network, 1, images).astype(np.float64) @ network.kernels[1] + network.biases[1]
+    masked = network.with_layer(0, np.where(masks[0], network.kernels[0], 0), np.where(removed, 0, network.biases[0]))
+    x = np.hstack([np.asarray(layer_inputs(masked, 1, images), np.float64), np.ones((30, 1))])
+    y = np.asarray(layer_inputs(network, 1, images), np.float64) @ network.kernels[1] + network.biases[1]
     gram = x.T @ x
     solution = np.linalg.solve(gram + DAMPING * np.mean(np.diag(gram)) * np.eye(5), x.T @ y)
     np.testing.assert_allclose(pruned.kernels[1], solution[:4], rtol=1e-5, atol=1e-6)
@@ -97,12 +97,12 @@ def test_unit_refit_refits_the_next_layer_by_damped_least_squares():
 def test_unit_refit_goes_through_pooling_and_flattening_of_a_cnn():
     rng = np.random.default_rng(4)
     cnn = {"type": "cnn", "conv": [4, 6], "kernel_size": 3, "pool": [True, False], "hidden": [5], "bias": True}
-    network = Network(cnn, [rng.normal(size=s) for s in [(3, 3, 1, 4), (3, 3, 4, 6), (11 * 11 * 6, 5), (5, 10)]],
+    network = Network.of_chain(cnn, [rng.normal(size=s) for s in [(3, 3, 1, 4), (3, 3, 4, 6), (11 * 11 * 6, 5), (5, 10)]],
                       [rng.normal(size=n) for n in (4, 6, 5, 10)])
     images = rng.random((12, 28, 28, 1)).astype(np.float32)
     pruned, masks = prune(network, BUILT_IN["unit_refit"], 0.5, [0, 1, 2], data=PruningData(calibration=images))
     assert [int((~m.reshape(-1, m.shape[-1]).any(axis=0)).sum()) for m in masks[:3]] == [2, 3, 3]
-    assert np.isfinite(logits(pruned, images)).all() and masks[3] is None
+    assert np.isfinite(pruned.logits(images)).all() and masks[3] is None
 
 
 def test_unit_refit_prunes_a_resnets_block_channels_and_refits_the_layer_reading_them(tensorflow):
@@ -110,12 +110,12 @@ def test_unit_refit_prunes_a_resnets_block_channels_and_refits_the_layer_reading
     (through batch norm and ReLU): those are pruned and the second conv refitted; the residual
     sums' channels stay whole, as in He et al. 2017. The compacted model predicts as the masked one."""
     from prunelab.measuring.compaction import compact
-    from prunelab.models.graph_network import GraphNetwork
+    from prunelab.models.network import Network
     from prunelab.models.keras_models import build_resnet, graph_of
     from prunelab.models.calibration import layer_inputs
 
     architecture = {"type": "resnet", "depth": 8}
-    network = GraphNetwork(architecture, *graph_of(build_resnet(tensorflow.keras, architecture, (8, 8, 3), 10)))
+    network = Network(architecture, *graph_of(build_resnet(tensorflow.keras, architecture, (8, 8, 3), 10)))
     rng = np.random.default_rng(7)
     network = network.with_all_weights({name: {variable: (value + rng.normal(scale=0.2, size=value.shape)
                                                            if variable in ("beta", "bias") else value)
@@ -157,7 +157,7 @@ def test_unit_refit_prunes_a_resnets_block_channels_and_refits_the_layer_reading
 @pytest.mark.parametrize("method", ["wanda_n_of_m", "sparsegpt_n_of_m"])
 def test_n_of_m_variants_keep_n_of_every_m_consecutive_inputs(method):
     rng = np.random.default_rng(5)
-    network = Network({**DENSE, "hidden": [8]}, [rng.normal(size=(16, 8)), rng.normal(size=(8, 10))])
+    network = Network.of_chain({**DENSE, "hidden": [8]}, [rng.normal(size=(16, 8)), rng.normal(size=(8, 10))])
     images = rng.random((40, 16)).astype(np.float32)
     settings = {"n_of_m": [2, 4], "block": 8}
     pruned, masks = prune(network, BUILT_IN[method], 0.5, [0, 1], data=PruningData(calibration=images,
@@ -172,24 +172,28 @@ def test_n_of_m_variants_keep_n_of_every_m_consecutive_inputs(method):
 def test_the_calibration_inputs_of_a_conv_layer_are_its_im2col_patches_in_batches():
     rng = np.random.default_rng(6)
     cnn = {"type": "cnn", "conv": [2, 3], "kernel_size": 3, "pool": [True, False], "hidden": [], "bias": False}
-    network = Network(cnn, [rng.normal(size=(3, 3, 1, 2)), rng.normal(size=(3, 3, 2, 3)), rng.normal(size=(75, 10))])
+    network = Network.of_chain(cnn, [rng.normal(size=(3, 3, 1, 2)), rng.normal(size=(3, 3, 2, 3)), rng.normal(size=(75, 10))])
     images = rng.random((7, 28, 28, 1)).astype(np.float32)
-    inputs = LayerInputs(network, 1, images, batch_images=3)
+    inputs = LayerInputs(network.graph, network.weights, "conv1", images, batch_images=3)
     matrix = np.asarray(inputs)
     assert matrix.shape == (7 * 11 * 11, 18) and len(inputs) == 7 * 11 * 11
     np.testing.assert_allclose(inputs.gram(), matrix.T.astype(np.float64) @ matrix, rtol=1e-5)
     np.testing.assert_allclose(inputs.squared_norms(), np.diag(inputs.gram()), rtol=1e-10)
     # rows times the kernel are the layer's pre-activations
     out = (matrix @ network.kernels[1].reshape(18, 3)).reshape(7, 11, 11, 3)
-    from prunelab.models.network import conv2d_valid
-    np.testing.assert_allclose(out, conv2d_valid(layer_input(network, 1, images), network.kernels[1]), rtol=1e-5)
+    from prunelab.models.layers.conv2d import conv2d
+    from prunelab.models.layers.sliding import Sliding
+
+    expected = conv2d(inputs_of(network.graph, network.weights, "conv1", images), network.kernels[1],
+                      Sliding((3, 3), (1, 1), "valid"))
+    np.testing.assert_allclose(out, expected, rtol=1e-5)
 
 
 def test_the_metrics_say_which_pruned_models_changed_their_surviving_weights():
     from prunelab.results.records import weights_changed
 
     rng = np.random.default_rng(7)
-    network = Network({**DENSE, "hidden": [8], "bias": True}, [rng.normal(size=(16, 8)), rng.normal(size=(8, 10))],
+    network = Network.of_chain({**DENSE, "hidden": [8], "bias": True}, [rng.normal(size=(16, 8)), rng.normal(size=(8, 10))],
                       [rng.normal(size=8), rng.normal(size=10)])
     data = PruningData(calibration=rng.random((40, 16)).astype(np.float32), settings={"block": 8})
     for method, changed in (("weight", False), ("unit", False), ("sparsegpt", True), ("unit_refit", True)):

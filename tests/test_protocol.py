@@ -40,7 +40,7 @@ def by_hand(network, x, labels, lr, momentum, nesterov, weight_decay, steps=2):
     kernels = [k.astype(np.float64) for k in network.kernels]
     velocity = [np.zeros_like(k) for k in kernels]
     for _ in range(steps):
-        gradients = loss_gradients(network.with_weights(kernels, None), x, labels)
+        gradients = loss_gradients(network.with_weights(kernels), x, labels)
         gradients = [g + weight_decay * k for g, k in zip(gradients, kernels)]
         velocity = [momentum * v - lr * g for v, g in zip(velocity, gradients)]
         kernels = [k + (momentum * v - lr * g if nesterov else v) for k, v, g in zip(kernels, velocity, gradients)]

@@ -16,7 +16,7 @@ def cnn_network(seed=0) -> Network:
     rng = np.random.default_rng(seed)
     shapes = [(3, 3, 1, 4), (3, 3, 4, 6), (11 * 11 * 6, 12), (12, 10)]  # 28 -> conv 26 -> pool 13 -> conv 11
     kernels = [rng.normal(size=s).astype(np.float32) for s in shapes]
-    return Network(CNN, kernels, [rng.normal(size=s[-1]).astype(np.float32) for s in shapes])
+    return Network.of_chain(CNN, kernels, [rng.normal(size=s[-1]).astype(np.float32) for s in shapes])
 
 
 def assert_identical(a: Network, b: Network):
@@ -51,7 +51,7 @@ def test_what_a_bitmap_cannot_say_is_stored_whole(tmp_path):
     kernels = list(trained.kernels)
     kernels[0] = np.where(np.abs(kernels[0]) < 0.5, np.float32(-0.0), kernels[0])
     kernels[3] = kernels[3].astype(np.float64)
-    pruned = trained.with_weights(kernels, trained.biases)
+    pruned = trained.with_weights(kernels)
     save_pruned(tmp_path / "odd.npz", pruned, trained)
     with np.load(tmp_path / "odd.npz") as stored:
         assert {"W0", "W3"} <= set(stored.files) and "W1" not in stored.files
@@ -61,7 +61,7 @@ def test_what_a_bitmap_cannot_say_is_stored_whole(tmp_path):
 def test_a_unit_pruned_graph_model_reads_back_with_its_batch_norm(tensorflow, tmp_path):
     """A ResNet's channel groups removed: kernels masked, the removed channels' batch-norm
     parameters zeroed (not a mask of the trained arrays: stored as values)."""
-    from prunelab.models.graph_network import GraphNetwork
+    from prunelab.models.network import Network
     from prunelab.models.keras_models import build_resnet, graph_of
 
     keras = tensorflow.keras
@@ -70,7 +70,7 @@ def test_a_unit_pruned_graph_model_reads_back_with_its_batch_norm(tensorflow, tm
     for layer in model.layers:
         if isinstance(layer, keras.layers.BatchNormalization):
             layer.beta.assign(np.full(layer.beta.shape, 0.2, np.float32))
-    trained = GraphNetwork({"type": "resnet", "depth": 8}, *graph_of(model))
+    trained = Network({"type": "resnet", "depth": 8}, *graph_of(model))
     pruned, _ = prune(trained, BUILT_IN["unit"], 0.5, list(range(trained.num_layers - 1)), seed=0)
     save_pruned(tmp_path / "unit.npz", pruned, trained)
     assert_identical(load_pruned(tmp_path / "unit.npz", trained), pruned)

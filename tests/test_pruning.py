@@ -18,7 +18,7 @@ def dense_network(bias=False, seed=2):
     rng = np.random.default_rng(seed)
     kernels = [rng.normal(size=(20, 10)), rng.normal(size=(10, 8)) * 100, rng.normal(size=(8, 3)) * 1e-3]
     biases = [rng.normal(size=k.shape[-1]) for k in kernels] if bias else None
-    return Network({**DENSE, "bias": bias}, kernels, biases)
+    return Network.of_chain({**DENSE, "bias": bias}, kernels, biases)
 
 
 def test_count_to_prune_rounds_half_up_and_clips():
@@ -135,7 +135,7 @@ def test_unit_pruning_zeroes_the_biases_of_removed_units_only():
 
 
 def test_layer_selection():
-    cnn = Network({"type": "cnn"}, [np.ones((3, 3, 1, 4)), np.ones((3, 3, 4, 4)), np.ones((16, 5)), np.ones((5, 2))])
+    cnn = Network.of_chain({"type": "cnn"}, [np.ones((3, 3, 1, 4)), np.ones((3, 3, 4, 4)), np.ones((16, 5)), np.ones((5, 2))])
     assert pruned_layers(cnn, "conv") == [0, 1]
     assert pruned_layers(cnn, "all_but_output") == [0, 1, 2]
     assert pruned_layers(cnn, [3, 0]) == [0, 3]

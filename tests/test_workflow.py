@@ -321,7 +321,7 @@ def test_compaction_and_onnx_runtime_predict_like_the_masked_model_on_the_10000_
     from prunelab.measuring.compaction import compact
     from prunelab.data.loading import load_split
     from prunelab.data.loading import features
-    from prunelab.models.network import Network, logits
+    from prunelab.models.network import Network
     from prunelab.measuring.onnx_export import run, session
     from prunelab.methods.pruning import prune
     from prunelab.methods.registry import BUILT_IN
@@ -335,7 +335,7 @@ def test_compaction_and_onnx_runtime_predict_like_the_masked_model_on_the_10000_
             x = features(spec["architecture"], images)
             for method, k in (("unit", 0.5), ("unit", 0.9), ("weight", 0.9)):
                 pruned, _ = prune(network, BUILT_IN[method], k, pruned_layers(network, "all_but_output"))
-                masked, compacted = logits(pruned, x), logits(compact(pruned), x)
+                masked, compacted = pruned.logits(x), compact(pruned).logits(x)
                 assert len(x) == 10_000 and (masked.argmax(1) == compacted.argmax(1)).all()
                 np.testing.assert_allclose(compacted, masked, rtol=1e-4, atol=1e-4)
                 for form in (pruned, compact(pruned)):  # ONNX Runtime, masked and compacted

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..models.graph_network import GraphNetwork
 from ..models.network import Network
 
 
@@ -22,7 +21,7 @@ EVALUATION_BATCH = 500
 """Images per ONNX Runtime call when a model is evaluated."""
 
 
-def predict(network: Network | GraphNetwork, x: np.ndarray) -> np.ndarray:
+def predict(network: Network, x: np.ndarray) -> np.ndarray:
     """The logits the test metrics are computed from: every model runs as its ONNX export in ONNX
     Runtime on one thread, one runtime for all, chosen by measurement (benchmarks/evaluation_runtime.md,
     10,000 images, one thread): 2.3x faster than numpy on the default ``cnn`` (0.75 against 1.75 s),

@@ -17,8 +17,7 @@ import os
 import numpy as np
 
 from ..plumbing.fileio import atomic_output, atomic_path, load_arrays
-from ..models.graph_network import GRAPH_KEY, GraphNetwork
-from ..models.network import Network
+from ..models.network import GRAPH_KEY, Network
 
 ARCHITECTURE_KEY = "architecture"
 
@@ -55,18 +54,16 @@ def _text(value: str) -> np.ndarray:
     return np.frombuffer(value.encode(), np.uint8)
 
 
-def to_bytes(network: Network | GraphNetwork) -> bytes:
-    """The model as stored on disk: the exact bytes of its ``.npz`` file. A graph model also
-    stores its graph, and every array it holds besides the prunable kernels under ``layer/variable``."""
-    arrays = {ARCHITECTURE_KEY: _text(json.dumps(network.architecture, sort_keys=True))}
+def to_bytes(network: Network) -> bytes:
+    """The model as stored on disk: the exact bytes of its ``.npz`` file: its architecture, its
+    prunable kernels (dense or CSR), and the arrays its file holds besides (:meth:`Network.arrays`:
+    a chain's biases ``b{i}``; any other model's graph and every other array, ``layer/variable``)."""
+    arrays = {ARCHITECTURE_KEY: _text(json.dumps(network.file_architecture(), sort_keys=True))}
     for index, kernel in enumerate(network.kernels):
         arrays.update(_layer_arrays(index, kernel))
-    arrays.update({f"b{i}": b.astype(np.float32) for i, b in enumerate(network.biases or [])})
-    if isinstance(network, GraphNetwork):
-        arrays[GRAPH_KEY] = _text(network.graph.to_json())
-        arrays.update({f"{name}/{variable}": value.astype(np.float32) for name, variables in network.weights.items()
-                       for variable, value in variables.items()
-                       if not (variable == "kernel" and name in network.layer_names)})
+    kernels = {f"W{i}" for i in range(network.num_layers)} | {f"{name}/kernel" for name in network.layer_names}
+    arrays.update({name: _text(str(value)) if name == GRAPH_KEY else value.astype(np.float32)
+                   for name, value in network.arrays().items() if name not in kernels})
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)
     return buffer.getvalue()
@@ -99,25 +96,21 @@ def load(path: str | os.PathLike) -> Network:
     if GRAPH_KEY in arrays:
         others = {key: value for key, value in arrays.items() if "/" in key}
         graph = arrays[GRAPH_KEY].tobytes().decode()
-        return GraphNetwork.from_arrays({**others, GRAPH_KEY: graph}, architecture).with_weights(kernels)
-    biases = [arrays[f"b{i}"] for i in range(len(kernels))] if "b0" in arrays else None
-    return Network(architecture, kernels, biases)
+        return Network.from_arrays({**others, GRAPH_KEY: graph}, architecture).with_weights(kernels)
+    biases = {key: value for key, value in arrays.items() if key.startswith("b")}
+    return Network.from_arrays({**biases, **{f"W{i}": kernel for i, kernel in enumerate(kernels)}}, architecture)
 
 
-def to_keras(network: Network | GraphNetwork):
+def to_keras(network: Network):
     """A working Keras model with the network's (compacted) architecture and weights."""
     import keras
 
-    from ..models.keras_models import assign_weights, build_model, model_of_graph
+    from ..models.keras_models import model_of_graph
 
-    if isinstance(network, GraphNetwork):
-        return model_of_graph(keras, network.graph, network.weights)
-    model = build_model(keras, network.architecture, network.kernels[-1].shape[-1], input_shape=network.input_shape)
-    assign_weights(model, network)
-    return model
+    return model_of_graph(keras, network.graph, network.weights)
 
 
-def save_keras(network: Network | GraphNetwork, path: str | os.PathLike) -> None:
+def save_keras(network: Network, path: str | os.PathLike) -> None:
     """Write the model as a ``.keras`` file people can take away: it loads with
     ``keras.saving.load_model`` alone (standard layers, no custom objects, no prunelab), on any
     Keras backend. Keras must already be imported (on the job's backend)."""

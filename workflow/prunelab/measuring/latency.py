@@ -16,7 +16,7 @@ import time
 import numpy as np
 
 from .compaction import compact
-from ..models.network import Network, logits
+from ..models.network import Network
 
 RUNTIMES = {"numpy": ("masked", "sparse", "compact"), "onnxruntime": ("masked", "compact")}
 WARMUP = 1  # untimed calls first: the first call at a batch size allocates its buffers
@@ -49,7 +49,7 @@ class SparseKernel:
 
 def sparse_form(network: Network) -> Network:
     """The network with every kernel as CSR, as a sparse-inference runtime would hold it."""
-    return network.with_weights([SparseKernel(k) for k in network.kernels], network.biases)
+    return network.with_weights([SparseKernel(k) for k in network.kernels])
 
 
 def time_call(call, repeats: int, warmup: int = WARMUP, budget_s: float = BUDGET_S) -> dict:
@@ -72,7 +72,7 @@ def computation(runtime: str, form: str, model: Network) -> tuple | None:
     kernel as much as any value). ``None`` for the sparse form, whose speed depends on its zeros."""
     if form == "sparse":
         return None
-    return runtime, tuple(k.shape for k in model.kernels), model.biases is not None
+    return runtime, tuple(k.shape for k in model.kernels)
 
 
 def latency_rows(pruned: Network, x: np.ndarray, batch_sizes: list[int], repeats: int,
@@ -91,7 +91,7 @@ def latency_rows(pruned: Network, x: np.ndarray, batch_sizes: list[int], repeats
         for form in names:
             model, key = forms[form], computation(runtime, form, forms[form])
             if runtime == "numpy":
-                predict = (lambda m: lambda xb: logits(m, xb))(model)
+                predict = model.logits
             else:
                 predict = (lambda s: lambda xb: run(s, xb))(session(model))
             for batch in batch_sizes:

@@ -41,12 +41,12 @@ NEEDS = {
     "groups": Need(
         "the channels that go together among the pruned layers, one prunelab.models.channel_groups.ChannelGroup "
         "each: how many channels, which pruned layers produce them (positions in weights) and the per-channel "
-        "arrays of the batch norms over them; a graph model's dependency groups (computed once per graph), a "
-        "chain model's layers' own units. A method that asks for them returns, instead of masks, one boolean "
+        "arrays of the batch norms over them; the model's dependency groups (computed once per graph: in an "
+        "MLP each pruned layer's own units). A method that asks for them returns, instead of masks, one boolean "
         "array per group (True: the channel stays); a removed channel goes from every producer, with its "
         "biases and batch-norm parameters", "prunelab.models.channel_groups:channel_groups"),
-    "network": Need("the whole network as pruned so far (a prunelab.models.network.Network: kernels, biases "
-                    "and architecture)"),
+    "network": Need("the whole network as pruned so far (a prunelab.models.network.Network: kernels, biases, "
+                    "architecture, graph and weights)"),
     "layers": Need("the indices of the pruned layers in network, in the order of weights"),
     "settings": Need("the method's own settings from the config (a dict)"),
 }

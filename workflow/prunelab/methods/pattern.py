@@ -62,14 +62,15 @@ def pattern_problems(config: dict) -> list[str]:
     undivided: dict[tuple, list[str]] = {}  # (model, layer, fan-in): the datasets it has that fan-in on
     for model in config["models"]:
         architecture = config["architectures"][model]
-        if architecture["type"] == "custom":
-            continue  # its layers are known once built: the prune job checks the pattern
-        indices = layer_indices(layer_kinds(architecture), pruning["layers"], layer_names(architecture))
+        kinds = layer_kinds(architecture)
+        if kinds is None:
+            continue  # a custom model's layers are known once built: the prune job checks the pattern
+        indices = layer_indices(kinds, pruning["layers"], layer_names(architecture))
         for dataset in config["datasets"]:
             data = dataset_summary(config, dataset)
             if data is None:
                 continue  # a download's images are known once fetched: the prune job checks the pattern
-            shapes = kernel_shapes(architecture, data.classes, data.model_input)
+            shapes = kernel_shapes(architecture, data.model_input, data.classes)
             for index in indices:
                 fan_in = math.prod(shapes[index][:-1])
                 if fan_in % m:

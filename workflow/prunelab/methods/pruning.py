@@ -13,7 +13,6 @@ from typing import Callable
 
 import numpy as np
 
-from ..models.graph_network import GraphNetwork
 from ..models.network import Network
 from .method import Method, check_masks
 from .needs import NEEDS
@@ -51,18 +50,11 @@ def load_method(spec: dict) -> Method:
 
 def apply_masks(network: Network, masks: list[np.ndarray | None], unit_level: bool = False) -> Network:
     """Zero the pruned kernel entries (``None``: layer untouched); unit-level pruning also
-    zeroes the biases of the units it removed, so a removed unit contributes nothing (in a
-    graph model, the biases and batch-norm parameters of the channels it removed:
-    :meth:`~prunelab.models.graph_network.GraphNetwork.zero_removed_channels`)."""
+    zeroes the biases and batch-norm parameters of the channels it removed, so a removed channel
+    contributes nothing (:meth:`~prunelab.models.network.Network.zero_removed_channels`)."""
     kernels = [w if m is None else np.where(m, w, np.zeros_like(w)) for w, m in zip(network.kernels, masks)]
-    if isinstance(network, GraphNetwork):
-        pruned = network.with_weights(kernels)
-        return pruned.zero_removed_channels() if unit_level else pruned
-    biases = network.biases
-    if biases is not None and unit_level:
-        biases = [b if m is None else np.where(m.reshape(-1, m.shape[-1]).any(axis=0), b, np.zeros_like(b))
-                  for b, m in zip(biases, masks)]
-    return network.with_weights(kernels, biases)
+    pruned = network.with_weights(kernels)
+    return pruned.zero_removed_channels() if unit_level else pruned
 
 
 def _provider_module(need: str):

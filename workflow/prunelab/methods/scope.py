@@ -3,28 +3,23 @@ in a network, and its scope, the name results are filed and labelled under."""
 
 from __future__ import annotations
 
-from ..data.datasets import NUM_CLASSES
-from ..models.graph_network import GRAPH_TYPES, GraphNetwork, graph_layers
-from ..models.network import Network, kernel_shapes
+from ..models.network import Network, graph_layers, kernel_shapes
 
 SELECTIONS = ("all_but_output", "conv", "all")
 
 
-def layer_kinds(architecture: dict) -> list[str]:
-    """'conv' or 'dense' for each weighted (prunable) layer of an architecture, output layer last."""
-    if architecture["type"] in GRAPH_TYPES:
-        return ["conv" if len(shape) == 4 else "dense" for shape in kernel_shapes(architecture)]
-    conv = architecture.get("conv", [])
-    return ["conv"] * len(conv) + ["dense"] * (len(architecture["hidden"]) + 1)
+def layer_kinds(architecture: dict) -> list[str] | None:
+    """'conv' or 'dense' for each weighted (prunable) layer of an architecture, output layer last;
+    ``None`` for a custom model, whose layers are known once built."""
+    shapes = kernel_shapes(architecture)
+    return None if shapes is None else ["conv" if len(shape) == 4 else "dense" for shape in shapes]
 
 
 def layer_names(architecture: dict) -> list[str] | None:
-    """The prunable layers' names of a graph architecture known before it is built (ResNet, VGG, a
-    model trained elsewhere), in order; ``None`` for the chain models, whose layers are counted by
-    index, and for a custom model, whose layers are known once built."""
-    if architecture["type"] in GRAPH_TYPES and architecture["type"] != "custom":
-        return [name for name, _ in graph_layers(architecture, 1, NUM_CLASSES)]
-    return None
+    """The prunable layers' names of an architecture known before it is built (the built-ins, a
+    model trained elsewhere), in order; ``None`` for a custom model, whose layers are known once built."""
+    layers = graph_layers(architecture)
+    return None if layers is None else [name for name, _ in layers]
 
 
 def layer_indices(kinds: list[str], selection: str | list[int | str], names: list[str] | None = None) -> list[int]:
@@ -43,7 +38,7 @@ def layer_indices(kinds: list[str], selection: str | list[int | str], names: lis
         if unknown:
             raise ValueError(f"layers {selection!r}: no layer {unknown[0]!r}; " + (
                 f"the prunable layers are {', '.join(names)}" if names else
-                "layer names are for graph models (resnet, vgg, custom_models); count this model's layers by index"))
+                "a custom model's layer names are known once it is built; count its layers by index"))
         selection = [names.index(item) if isinstance(item, str) else item for item in selection]
     if isinstance(selection, list) and all(0 <= i < len(kinds) for i in selection):
         return sorted(set(selection))
@@ -51,10 +46,10 @@ def layer_indices(kinds: list[str], selection: str | list[int | str], names: lis
                      f"or a list of indices below {len(kinds)}")
 
 
-def pruned_layers(network: Network | GraphNetwork, selection: str | list[int | str]) -> list[int]:
+def pruned_layers(network: Network, selection: str | list[int | str]) -> list[int]:
     """Indices of ``network``'s layers that ``selection`` prunes (see :func:`layer_indices`)."""
     return layer_indices(["conv" if network.is_conv(i) else "dense" for i in range(network.num_layers)], selection,
-                         network.layer_names if isinstance(network, GraphNetwork) else None)
+                         network.layer_names)
 
 
 def scope_name(selection: str | list[int]) -> str:

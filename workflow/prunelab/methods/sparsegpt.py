@@ -80,7 +80,7 @@ def sparsegpt_masks(weights: list[np.ndarray], k: float, seed: int = 0, *, input
     new_kernel, keep = sparsegpt_layer(kernel, layer_inputs.gram(), k, settings["block"], pattern)
     kernels = list(network.kernels)
     kernels[index] = new_kernel
-    return [keep], network.with_weights(kernels, network.biases)
+    return [keep], network.with_weights(kernels)
 
 
 METHODS = (Method("sparsegpt", "without retraining: Optimal Brain Surgeon pruning on calibration images, "

@@ -31,7 +31,7 @@ def synflow_masks(weights: list[np.ndarray], k: float, seed: int = 0, *, network
     layer collapse)."""
     scoring_rounds = settings["rounds"]
     absolute = network.absolute()
-    absolute = absolute.with_weights([kernel.astype(np.float64) for kernel in absolute.kernels], absolute.biases)
+    absolute = absolute.with_weights([kernel.astype(np.float64) for kernel in absolute.kernels])
     sizes = [absolute.kernels[i].size for i in layers]
     alive = np.ones(sum(sizes), dtype=bool)
     density, ends = 1 - exact_fraction(k), np.cumsum(sizes)[:-1]
@@ -39,7 +39,7 @@ def synflow_masks(weights: list[np.ndarray], k: float, seed: int = 0, *, network
         kernels = list(absolute.kernels)
         for index, keep in zip(layers, np.split(alive, ends)):
             kernels[index] = kernels[index] * keep.reshape(kernels[index].shape)
-        gradients = synflow_gradients(absolute.with_weights(kernels, absolute.biases))
+        gradients = synflow_gradients(absolute.with_weights(kernels))
         scores = np.concatenate([(gradients[i] * kernels[i]).ravel() for i in layers])
         last = number == scoring_rounds
         target = exact_fraction(k) if last else 1 - Fraction(float(density) ** (number / scoring_rounds))

@@ -17,8 +17,8 @@ from .selection import smallest_score_mask, unit_norms
 def unit_channels(weights: list[np.ndarray], k: float | Fraction, seed: int = 0, *, groups) -> list[np.ndarray]:
     """Per group, the ``round(k * channels)`` channels of smallest score go (ties by position):
     channel c's score is Σ over the group's producers of ‖filter c‖₂, the L2 norm of its incoming
-    weights (in a graph model the group's summed L2 norm, DepGraph's default importance; in a
-    chain model a group is one layer's units). At least one channel of each group stays, so no
+    weights (the group's summed L2 norm, DepGraph's default importance; in an MLP or a plain CNN
+    a group is one layer's units). At least one channel of each group stays, so no
     layer is left without outputs."""
     kept = []
     for group in groups:

@@ -91,9 +91,9 @@ def emptying_problems(config: dict) -> list[str]:
     problems = []
     for model in config["models"]:
         architecture = config["architectures"][model]
-        if architecture["type"] == "custom":
-            continue  # its layers are known once built
         shapes = kernel_shapes(architecture)
+        if shapes is None:
+            continue  # a custom model's layers are known once built
         for index in layer_indices(layer_kinds(architecture), config["pruning"]["layers"], layer_names(architecture)):
             units = shapes[index][-1]
             emptying = [k for k in config["pruning"]["k"] if count_to_prune(k, units) >= units]

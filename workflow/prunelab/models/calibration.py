@@ -15,25 +15,28 @@ import numpy as np
 
 from .graph import Graph, inputs_of
 from .layers import LAYER_TYPES
-from .graph_network import GraphNetwork
-from .network import Network, im2col, layer_input
+from .network import Network
 
 BATCH_IMAGES = 256
 
 
 class LayerInputs:
-    """The inputs of layer ``index`` of ``network`` over the calibration ``images`` (model inputs)."""
+    """The inputs of the Dense or Conv2D layer ``name`` of a model over the calibration ``images``
+    (model inputs), computed through ``weights`` (the layers already pruned, for methods that
+    prune layer by layer): rows whose product with the kernel matrix is the layer's
+    pre-activation, a strided or 'same'-padded convolution's windows included."""
 
-    def __init__(self, network: Network, index: int, images: np.ndarray, batch_images: int = BATCH_IMAGES):
-        self.network, self.index, self.images, self.batch_images = network, index, images, batch_images
-        self.fan_in = int(np.prod(network.kernels[index].shape[:-1]))
+    def __init__(self, graph: Graph, weights: dict, name: str, images: np.ndarray,
+                 batch_images: int = BATCH_IMAGES):
+        self.graph, self.weights, self.name, self.images, self.batch_images = graph, weights, name, images, batch_images
+        self.fan_in = int(np.prod(weights[name]["kernel"].shape[:-1]))
 
     def batches(self) -> Iterator[np.ndarray]:
         """Rows of the input matrix, a batch of images at a time (float32)."""
-        kernel = self.network.kernels[self.index]
+        node = self.graph.node(self.name)
         for start in range(0, len(self.images), self.batch_images):
-            x = layer_input(self.network, self.index, self.images[start:start + self.batch_images])
-            yield im2col(x, kernel.shape[:2])[0] if self.network.is_conv(self.index) else x
+            x = inputs_of(self.graph, self.weights, self.name, self.images[start:start + self.batch_images])
+            yield LAYER_TYPES[node.op].kernel_rows(node, x).reshape(-1, self.fan_in)
 
     def gram(self) -> np.ndarray:
         """XᵀX in float64, accumulated over the batches."""
@@ -58,26 +61,6 @@ class LayerInputs:
         return matrix if dtype is None else matrix.astype(dtype)
 
 
-class GraphLayerInputs(LayerInputs):
-    """The inputs of the Dense or Conv2D layer ``name`` of a graph model over the calibration
-    ``images``, computed through ``weights`` (the layers already pruned, for methods that prune
-    layer by layer): rows whose product with the kernel matrix is the layer's pre-activation, a
-    strided or 'same'-padded convolution's windows included."""
-
-    def __init__(self, graph: Graph, weights: dict, name: str, images: np.ndarray,
-                 batch_images: int = BATCH_IMAGES):
-        self.graph, self.weights, self.name, self.images, self.batch_images = graph, weights, name, images, batch_images
-        self.fan_in = int(np.prod(weights[name]["kernel"].shape[:-1]))
-
-    def batches(self) -> Iterator[np.ndarray]:
-        node = self.graph.node(self.name)
-        for start in range(0, len(self.images), self.batch_images):
-            x = inputs_of(self.graph, self.weights, self.name, self.images[start:start + self.batch_images])
-            yield LAYER_TYPES[node.op].kernel_rows(node, x).reshape(-1, self.fan_in)
-
-
-def layer_inputs(network: Network | GraphNetwork, index: int, images: np.ndarray) -> LayerInputs:
-    """The provider of the ``inputs`` need (:mod:`prunelab.methods.needs`), for chain and graph models."""
-    if isinstance(network, GraphNetwork):
-        return GraphLayerInputs(network.graph, network.weights, network.layer_names[index], images)
-    return LayerInputs(network, index, images)
+def layer_inputs(network: Network, index: int, images: np.ndarray) -> LayerInputs:
+    """The provider of the ``inputs`` need (:mod:`prunelab.methods.needs`): prunable layer ``index``'s."""
+    return LayerInputs(network.graph, network.weights, network.layer_names[index], images)

@@ -2,9 +2,9 @@
 
 A method that names ``groups`` among its needs (:mod:`prunelab.methods.needs`) chooses channels,
 not weights: it gets one :class:`ChannelGroup` per set of channels that go together among the
-pruned layers and returns, per group, which channels stay. The groups of a graph model are its
-dependency groups (:mod:`prunelab.models.dependency`, computed once per graph); a chain model's
-(``dense``, ``cnn``) are each pruned layer's own units. The masks then remove a dropped channel
+pruned layers and returns, per group, which channels stay. The groups are the model's
+dependency groups (:mod:`prunelab.models.dependency`, computed once per graph): in an MLP or a
+plain CNN each pruned layer's own units. The masks then remove a dropped channel
 from every producer of its group, and the job zeroes its biases and batch norms with it.
 """
 
@@ -15,7 +15,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from .dependency import pruned_groups
-from .graph_network import GraphNetwork
 from .network import Network
 
 
@@ -24,7 +23,7 @@ class ChannelGroup:
     """Channels kept or removed together, at the same positions: ``channels`` of them, the output
     units of the pruned layers ``producers`` (positions in the mask function's ``weights``),
     normalized by the batch norms ``normalizers`` (each its per-channel arrays by name: gamma,
-    beta, moving_mean, moving_variance, those the layer has; none in a chain model)."""
+    beta, moving_mean, moving_variance, those the layer has; none in an MLP)."""
 
     channels: int
     producers: tuple[int, ...]
@@ -32,11 +31,8 @@ class ChannelGroup:
 
 
 def channel_groups(network: Network, layers: list[int]) -> list[ChannelGroup]:
-    """The groups among the pruned ``layers``: in a graph model each dependency group whose
-    trainable producers are all pruned layers (a group reaching a layer that is not pruned stays
-    whole); in a chain model each pruned layer's units."""
-    if not isinstance(network, GraphNetwork):
-        return [ChannelGroup(network.kernels[index].shape[-1], (position,)) for position, index in enumerate(layers)]
+    """The groups among the pruned ``layers``: each dependency group whose trainable producers
+    are all pruned layers (a group reaching a layer that is not pruned stays whole)."""
     position = {network.layer_names[index]: place for place, index in enumerate(layers)}
     def normalizer(group, name: str) -> dict:  # the group's channels of a batch norm (which may hold several)
         start = group.offset(name)

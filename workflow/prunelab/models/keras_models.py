@@ -10,9 +10,9 @@ from ..data.datasets import IMAGE_SHAPE
 from ..plumbing.user_code import load_function
 from .graph import Graph
 from .layers import LAYER_TYPES
-from .graph_network import BUILT_AS_GRAPHS, RESNET_FILTERS, VGG_PLANS, GraphNetwork
+from .chains import CHAIN_TYPES, cnn_shape_problem
+from .network import NARROWED, RESNET_FILTERS, VGG_PLANS, Network
 from .imported import load_imported
-from .network import Network, cnn_shape_problem
 from .protocol import decay_regularizer
 
 
@@ -43,41 +43,56 @@ PRECISION_POLICIES = {DEFAULT_PRECISION: "float32", "bfloat16": "mixed_bfloat16"
 
 
 def build_model(keras, architecture: dict, num_classes: int, regularizer_name: str = "none",
-                strength: float = 0.0, kernel_masks: list | None = None, bias_masks: list | None = None,
+                strength: float = 0.0, kernel_masks: list | None = None, bias_masks: dict | None = None,
                 precision: str = DEFAULT_PRECISION, weight_decay: float = 0.0,
                 input_shape: tuple[int, ...] = (*IMAGE_SHAPE, 1)):
+    """The Keras model of an architecture on inputs of ``input_shape`` (one image as the model takes
+    it, :func:`prunelab.data.loading.features`: (height, width, channels), flattened for
+    ``dense``), predicting ``num_classes`` classes; ``kernel_masks`` one per prunable layer in the
+    model's order (``None`` for a free one) and ``bias_masks`` by (layer position, variable)
+    (:meth:`~prunelab.models.network.Network.channel_masks`): each becomes its
+    variable's constraint once the model is built (building draws the initial weights, so it
+    happens once, whatever the masks), holding pruned entries at zero. ``precision`` bfloat16
+    (``dense`` and ``cnn`` only) computes the hidden layers in bfloat16."""
+    build = {"dense": build_chain, "cnn": build_chain, "resnet": build_resnet, "vgg": build_vgg,
+             "custom": build_custom, "imported": build_imported, NARROWED: build_narrowed}[architecture["type"]]
+    settings = {"precision": precision} if build is build_chain else {}
+    model = build(keras, architecture, tuple(input_shape), num_classes, regularizer_name, strength, weight_decay,
+                  **settings)
+    graph = Graph.from_keras_config(model.get_config())
+    for name, mask in zip(graph.prunable(), kernel_masks or [None] * len(graph.prunable()), strict=True):
+        if mask is not None:
+            model.get_layer(name).kernel.constraint = fixed_mask(keras, mask)
+    for (position, variable), mask in (bias_masks or {}).items():
+        getattr(model.get_layer(graph.nodes[position].name), variable).constraint = fixed_mask(keras, mask)
+    return model
+
+
+def build_chain(keras, architecture: dict, input_shape, num_classes: int, regularizer_name: str = "none",
+                strength: float = 0.0, weight_decay: float = 0.0, precision: str = DEFAULT_PRECISION):
     """``dense``: an MLP (ReLU hidden layers, softmax output). ``cnn``: a convolutional network
     (ReLU convolutions, 2x2 max-pooling where ``pool`` says, ReLU hidden dense layers, one
-    softmax on the output). Hidden kernels carry the regularizer; the output layer never does.
-    Masks (one per weighted layer, ``None`` for free layers) freeze pruned weights at zero.
-    With ``precision`` bfloat16 the hidden layers compute in bfloat16 on float32 weights; the
-    output layer stays float32, so the softmax and the loss keep full precision. ``weight_decay``
-    adds its L2 term to every kernel and bias (:func:`prunelab.models.protocol.decay_regularizer`).
-    Kernels are drawn by the architecture's ``initializer`` (papers differ: Caffe's xavier, TensorFlow's
-    variance scaling), Keras's default where it names none; biases start at zero. ``input_shape``
-    is one image as the model takes it (:func:`prunelab.data.loading.features`): (height, width,
-    channels), flattened for ``dense``; the ``cnn``'s geometry is that of 28x28 images."""
-    if architecture["type"] in BUILT_AS_GRAPHS:
-        return build_graph_model(keras, architecture, tuple(input_shape), num_classes, regularizer_name, strength,
-                                 kernel_masks, bias_masks, weight_decay)
+    softmax on the output); the layers :func:`prunelab.models.chains.chain_graph` describes.
+    Hidden kernels carry the regularizer; the output layer never does. With ``precision``
+    bfloat16 the hidden layers compute in bfloat16 on float32 weights; the output layer stays
+    float32, so the softmax and the loss keep full precision. ``weight_decay`` adds its L2 term
+    to every kernel and bias (:func:`prunelab.models.protocol.decay_regularizer`). Kernels are
+    drawn by the architecture's ``initializer`` (papers differ: Caffe's xavier, TensorFlow's
+    variance scaling), Keras's default where it names none; biases start at zero. The ``cnn``'s
+    geometry is that of 28x28 images."""
     if architecture["type"] == "cnn" and (problem := cnn_shape_problem(input_shape)):
         raise ValueError(problem)
     bias = architecture.get("bias", False)
     initializer = architecture.get("initializer", DEFAULT_INITIALIZER)
     policy = PRECISION_POLICIES[precision]
-    widths = [*architecture.get("conv", []), *architecture["hidden"], num_classes]
-    kernel_masks = kernel_masks or [None] * len(widths)
-    bias_masks = bias_masks or [None] * len(widths)
-
+    last = len(architecture.get("conv", [])) + len(architecture["hidden"])
     penalty = {} if regularizer_name == "none" else {regularizer_name: strength}
 
     def weighted(index, layer_class, *args, **kwargs):
-        hidden = index < len(widths) - 1
+        hidden = index < last
         return layer_class(*args, use_bias=bias, dtype=policy if hidden else "float32", kernel_initializer=initializer,
                            kernel_regularizer=decay_regularizer(keras, weight_decay, penalty if hidden else None),
-                           bias_regularizer=decay_regularizer(keras, weight_decay) if bias else None,
-                           kernel_constraint=fixed_mask(keras, kernel_masks[index]),
-                           bias_constraint=fixed_mask(keras, bias_masks[index]) if bias else None, **kwargs)
+                           bias_regularizer=decay_regularizer(keras, weight_decay) if bias else None, **kwargs)
 
     layers, index = [], 0
     if architecture["type"] == "cnn":
@@ -97,32 +112,24 @@ def build_model(keras, architecture: dict, num_classes: int, regularizer_name: s
     return keras.Sequential(layers)
 
 
-def network_of(model, architecture: dict) -> Network | GraphNetwork:
-    """The model's weights as a :class:`Network` (kernels, and biases if it has them), or a
-    :class:`GraphNetwork` for a graph architecture."""
-    if architecture["type"] in BUILT_AS_GRAPHS:
-        return GraphNetwork(architecture, *graph_of(model))
-    weighted = [layer for layer in model.layers if hasattr(layer, "kernel")]
-    kernels = [layer.kernel.numpy() for layer in weighted]
-    biases = [layer.bias.numpy() for layer in weighted] if architecture.get("bias", False) else None
-    return Network(architecture, kernels, biases)
+def network_of(model, architecture: dict) -> Network:
+    """The model's weights as a :class:`Network`; a ``dense`` or ``cnn`` on the graph its
+    architecture gives (:mod:`prunelab.models.chains`), its weighted layers' kernels and biases
+    taken in order."""
+    if architecture["type"] in CHAIN_TYPES:
+        weighted = [layer for layer in model.layers if hasattr(layer, "kernel")]
+        biases = [layer.bias.numpy() for layer in weighted] if architecture.get("bias", False) else None
+        return Network.of_chain(architecture, [layer.kernel.numpy() for layer in weighted], biases)
+    return Network(architecture, *graph_of(model))
 
 
 def assign_weights(model, network: Network) -> None:
-    """Copy a :class:`Network`'s kernels (and biases) into a model built for it; a graph
-    model's every array, by layer and variable name."""
-    if isinstance(network, GraphNetwork):
-        # by position in the graph: a custom model's automatic layer names differ between builds
-        built = Graph.from_keras_config(model.get_config())
-        for ours, theirs in zip(network.graph.nodes, built.nodes, strict=True):
-            for variable, value in network.weights.get(ours.name, {}).items():
-                getattr(model.get_layer(theirs.name), variable).assign(value)
-        return
-    weighted = [layer for layer in model.layers if hasattr(layer, "kernel")]
-    for index, layer in enumerate(weighted):
-        layer.kernel.assign(network.kernels[index])
-        if network.biases is not None:
-            layer.bias.assign(network.biases[index])
+    """Copy a network's every array into a model built for it, by layer (its position in the
+    graph: a custom model's automatic layer names differ between builds) and variable name."""
+    built = Graph.from_keras_config(model.get_config())
+    for ours, theirs in zip(network.graph.nodes, built.nodes, strict=True):
+        for variable, value in network.weights.get(ours.name, {}).items():
+            getattr(model.get_layer(theirs.name), variable).assign(value)
 
 
 RESIDUAL_INITIALIZER = "he_normal"
@@ -168,26 +175,6 @@ class _Layers:
                                   kernel_initializer=self.initializer,
                                   kernel_regularizer=decay_regularizer(keras, self.decay),
                                   bias_regularizer=decay_regularizer(keras, self.decay))
-
-
-def build_graph_model(keras, architecture: dict, input_shape, num_classes: int, regularizer_name: str = "none",
-                      strength: float = 0.0, kernel_masks: list | None = None, bias_masks: dict | None = None,
-                      weight_decay: float = 0.0):
-    """A ``resnet`` or ``vgg``; ``kernel_masks`` one per prunable layer in the model's order
-    (``None`` for a free one), as for the chain models, and ``bias_masks`` by (layer position,
-    variable) (:meth:`~prunelab.models.graph_network.GraphNetwork.channel_masks`): each becomes its
-    variable's constraint once the model is built (building draws the initial weights, so it
-    happens once, whatever the masks)."""
-    build = {"resnet": build_resnet, "vgg": build_vgg, "custom": build_custom,
-             "imported": build_imported, "narrowed": build_narrowed}[architecture["type"]]
-    model = build(keras, architecture, input_shape, num_classes, regularizer_name, strength, weight_decay)
-    graph = Graph.from_keras_config(model.get_config())
-    for name, mask in zip(graph.prunable(), kernel_masks or [None] * len(graph.prunable()), strict=True):
-        if mask is not None:
-            model.get_layer(name).kernel.constraint = fixed_mask(keras, mask)
-    for (position, variable), mask in (bias_masks or {}).items():
-        getattr(model.get_layer(graph.nodes[position].name), variable).constraint = fixed_mask(keras, mask)
-    return model
 
 
 class CustomModelError(ValueError):

@@ -9,19 +9,8 @@ import logging
 
 import numpy as np
 
-from .graph_network import GraphNetwork
 from .network import Network
 from .training import fit
-
-
-def unit_bias_masks(network: Network | GraphNetwork, masks: list) -> list | dict | None:
-    """Per layer, the biases of the units a mask keeps (``None`` without biases); for a graph
-    model, the biases and batch-norm parameters of its removed channels, by (layer, variable)."""
-    if isinstance(network, GraphNetwork):
-        return network.channel_masks()
-    if network.biases is None:
-        return None
-    return [None if m is None else m.reshape(-1, m.shape[-1]).any(axis=0) for m in masks]
 
 
 def check_masks_held(network: Network, masks: list) -> None:
@@ -40,7 +29,7 @@ def finetune_model(images: np.ndarray, labels: np.ndarray, *, spec: dict, seed: 
     network, history = fit(images, labels, spec=spec, seed=seed, log=log, epochs=settings["epochs"],
                            learning_rate=settings["learning_rate"], batch_size=settings["batch_size"],
                            protocol=settings.get("protocol", {}), initial=pruned, kernel_masks=masks,
-                           bias_masks=unit_bias_masks(pruned, masks) if unit_level else None)
+                           bias_masks=pruned.channel_masks() if unit_level else None)
     check_masks_held(network, masks)
     return network, history
 

@@ -1,11 +1,13 @@
-"""A trained network as plain numpy arrays, and its exact forward pass.
+"""A trained model (the built-in MLP and CNN, ResNet, VGG, any supported Keras model) as its
+graph and plain numpy arrays: one engine evaluates, differentiates, compacts and exports them all.
 
-``kernels[i]`` is layer i's kernel: ``(fan_in, fan_out)`` for dense layers, Keras's
-``(height, width, in_channels, filters)`` for conv layers; ``biases[i]`` its bias
-(``None`` for bias-free models). The last axis of every kernel indexes the layer's
-units (neurons or filters), so unit-level pruning treats both kinds alike.
-The float32 numpy forward pass reproduces Keras's predictions, so evaluating a
-pruned model never needs TensorFlow.
+What methods and measurements see: ``kernels`` are the prunable (trainable Dense and Conv2D)
+kernels in the model's order, ``num_layers``, ``is_conv(i)`` and ``output_positions()`` describe
+them, ``with_weights`` replaces them. Everything else the model holds (biases, batch-norm
+parameters and statistics, frozen kernels) travels along unchanged in ``weights``. The file
+(``weights.npz``) holds the graph's JSON beside ``layer/variable`` arrays, so prune jobs read it
+without TensorFlow; a built-in ``dense`` or ``cnn``'s holds its weighted layers' ``W{i}`` and
+``b{i}`` alone, its graph following from its architecture (:mod:`prunelab.models.chains`).
 """
 
 from __future__ import annotations
@@ -18,208 +20,281 @@ import numpy as np
 
 from ..data.datasets import IMAGE_SHAPE, NUM_CLASSES
 from ..plumbing.fileio import load_arrays, save_arrays
-from .layers.pooling import max_pool
-from .layers.sliding import Sliding, patches
-from .graph_network import GRAPH_KEY, GRAPH_TYPES, GraphNetwork, graph_kernel_shapes
+from .chains import (CHAIN_TYPES, chain_file_architecture, chain_graph, chain_kernel_shapes, chain_weights,
+                     layer_name)
+from .dependency import pruned_groups
+from .graph import Graph, run
+from .imported import imported_graph
+from .layers import LAYER_TYPES
 
-POOL_2X2 = Sliding((2, 2), (2, 2), "valid")
-"""A chain's pooling: Keras MaxPooling2D() defaults, 2x2 windows, stride 2, odd edges dropped."""
-CONV_BATCH = 500  # images per im2col batch: bounds memory to about 100 MB
-IMAGE_SIZE = IMAGE_SHAPE[0]  # square images
+GRAPH_KEY = "graph"
+"""The array of a weights file holding the graph's JSON (a unicode string, loaded without pickle)."""
+ARCHITECTURE_TYPES = (*CHAIN_TYPES, "resnet", "vgg", "custom", "imported")
+"""Every architecture type a config may name: the built-ins (:mod:`prunelab.models.keras_models`) and a
+researcher's own models (``custom_models``): ``custom`` built by their code, whose layers are known
+only once built, and ``imported``, trained elsewhere, whose layers its file's config says."""
+NARROWED = "narrowed"
+"""The architecture type of a graph model narrowed by unit pruning, as ``scratch`` trains it anew:
+``{"type": "narrowed", "graph": its graph's JSON}`` (:meth:`Network.narrowed_architecture`);
+never a config's."""
+VGG_PLANS = {
+    11: [64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512],
+    13: [64, 64, "M", 128, 128, "M", 256, 256, "M", 512, 512, "M", 512, 512],
+    16: [64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512],
+    19: [64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M", 512, 512, 512, 512, "M", 512, 512, 512, 512],
+}
+"""Filters of each 3x3 conv-BN-ReLU block of a ``vgg``, "M" a 2x2 max-pooling (OpenLTH's ``cifar_vgg``)."""
+RESNET_FILTERS = (16, 32, 64)
+"""The filters of a ``resnet``'s three stages (He et al. 2016's CIFAR ResNet)."""
+PATCH_BYTES = 64 * 2**20
+"""About how much memory one convolution's windows (im2col rows) may take in a forward batch."""
 
 
 @dataclass(frozen=True)
 class Network:
     architecture: dict
-    kernels: list[np.ndarray]
-    biases: list[np.ndarray] | None = field(default=None)
+    graph: Graph
+    weights: dict = field(repr=False)
 
-    def __post_init__(self):
-        if self.biases is not None and len(self.biases) != len(self.kernels):
-            raise ValueError(f"{len(self.kernels)} kernels but {len(self.biases)} biases")
+    @property
+    def layer_names(self) -> list[str]:
+        """The prunable layers' names, in the order of ``kernels`` (what ``pruning.layers`` indices count)."""
+        return self.graph.prunable()
+
+    @property
+    def kernels(self) -> list[np.ndarray]:
+        return [self.weights[name]["kernel"] for name in self.layer_names]
 
     @property
     def num_layers(self) -> int:
-        return len(self.kernels)
+        return len(self.layer_names)
 
     def is_conv(self, index: int) -> bool:
-        return len(self.kernels[index].shape) == 4
+        return self.kernels[index].ndim == 4
 
     @property
     def input_shape(self) -> tuple[int, ...]:
-        """One input as the first layer takes it: (28, 28, channels) for conv nets, (fan-in,) otherwise."""
-        return (*IMAGE_SHAPE, self.kernels[0].shape[2]) if self.is_conv(0) else (self.kernels[0].shape[0],)
+        return self.graph.input_shape
 
     def output_positions(self) -> list[int]:
-        """Per layer, how many times its kernel is applied per image (conv: output pixels)."""
-        convs = [k.shape[0] for i, k in enumerate(self.kernels) if self.is_conv(i)]
-        sides = [side for side, _ in conv_sizes(convs, pools_of(self))]
-        return [side * side for side in sides] + [1] * (self.num_layers - len(sides))
+        """Per prunable layer, how many times its kernel is applied per image (conv: output pixels)."""
+        shapes = self.graph.shapes
+        return [math.prod(shapes[name][:-1]) for name in self.layer_names]
 
     def other_flops(self, nonzero: bool) -> int:
-        """Multiply-accumulates per image of layers whose weights methods do not prune: none in a chain."""
-        return 0
+        """Multiply-accumulates per image of the layers whose weights methods do not prune
+        (depthwise convolutions: each layer type counts its own), their non-zero weights only if
+        ``nonzero``."""
+        shapes = self.graph.shapes
+        return sum(LAYER_TYPES[node.op].flops(self.weights.get(node.name, {}), shapes[node.name], nonzero)
+                   for node in self.graph.nodes if not LAYER_TYPES[node.op].prunable)
 
-    def with_weights(self, kernels: list[np.ndarray], biases: list[np.ndarray] | None) -> "Network":
-        return replace(self, kernels=kernels, biases=biases)
+    def with_weights(self, kernels: list) -> "Network":
+        weights = {name: dict(arrays) for name, arrays in self.weights.items()}
+        for name, kernel in zip(self.layer_names, kernels, strict=True):
+            weights.setdefault(name, {})["kernel"] = kernel
+        return replace(self, weights=weights)
+
+    @property
+    def biases(self) -> list[np.ndarray | None] | None:
+        """The prunable layers' biases in the order of ``kernels`` (``None`` for a layer without
+        one), or ``None`` where no prunable layer has one."""
+        biases = [self.layer_bias(index) for index in range(self.num_layers)]
+        return None if all(bias is None for bias in biases) else biases
 
     def layer_bias(self, index: int) -> np.ndarray | None:
-        """Layer ``index``'s bias (``None`` in a bias-free model)."""
-        return None if self.biases is None else self.biases[index]
+        """Prunable layer ``index``'s bias (``None`` if it has none)."""
+        return self.weights[self.layer_names[index]].get("bias")
 
     def with_layer(self, index: int, kernel: np.ndarray, bias: np.ndarray | None) -> "Network":
-        """The network with layer ``index``'s kernel and bias (if it has one) replaced."""
-        kernels = [kernel if i == index else k for i, k in enumerate(self.kernels)]
-        biases = None if self.biases is None else [bias if i == index else b for i, b in enumerate(self.biases)]
-        return self.with_weights(kernels, biases)
-
-    def narrowed_architecture(self) -> dict:
-        """The architecture to build and train this network's shapes anew: its own (a compacted
-        chain's says its widths)."""
-        return self.architecture
+        """The model with prunable layer ``index``'s kernel and bias (if it has one) replaced."""
+        name = self.layer_names[index]
+        arrays = {**self.weights[name], "kernel": kernel}
+        if bias is not None:
+            arrays["bias"] = bias
+        return replace(self, weights={**self.weights, name: arrays})
 
     def sole_reader(self, index: int) -> tuple[int | None, str]:
-        """The layer that alone reads layer ``index``'s units and nothing else (in a chain the next
-        one; ``None`` after the output layer), and why there is none ("" in a chain)."""
-        return (index + 1 if index + 1 < self.num_layers else None), ""
+        """The prunable layer that alone reads prunable layer ``index``'s channels, and reads them
+        as they are: their group has no other producer, consumer, depthwise convolution or
+        concatenation (batch norms, activations, pooling, padding and flattening may lie between).
+        ``None`` and why (naming the layer) where there is none: a residual sum's channels, say."""
+        name = self.layer_names[index]
+        group = next(group for group in self.graph.groups if name in group.producers)
+        others = [producer for producer in group.producers if producer != name]
+        reason = (group.reason or (others and f"its channels are summed with those of {others[0]!r}")
+                  or (len(group.consumers) != 1 and f"its channels are read by {len(group.consumers)} layers")
+                  or (group.carriers and f"its channels pass through the depthwise {group.carriers[0]!r}")
+                  or (group.offsets and "its channels are concatenated with others"))
+        if not reason and group.consumers[0][0] not in self.layer_names:
+            reason = f"its channels are read by {group.consumers[0][0]!r}, whose kernel is frozen"
+        return (None, f"{name}: {reason}") if reason else (self.layer_names.index(group.consumers[0][0]), "")
+
+    @property
+    def is_chain(self) -> bool:
+        """Whether this is a built-in ``dense`` or ``cnn``, whose graph follows from its
+        architecture (:mod:`prunelab.models.chains`): its files hold no graph."""
+        return self.architecture["type"] in CHAIN_TYPES
+
+    def file_architecture(self) -> dict:
+        """The architecture its files record: a chain's with its layers' widths (a compacted
+        chain's narrower than configured), any other model's as given."""
+        return chain_file_architecture(self.architecture, self.kernels) if self.is_chain else self.architecture
+
+    def narrowed_architecture(self) -> dict:
+        """The architecture of the model these weights describe, to build and train anew: the
+        graph with each layer's width its kernel's (a compacted model's: fewer channels than the
+        saved configs say); a chain's own architecture with its widths."""
+        if self.is_chain:
+            return self.file_architecture()
+        nodes = tuple(replace(node, config=LAYER_TYPES[node.op].keras_config(dict(node.config),
+                                                                              self.weights.get(node.name, {})))
+                      for node in self.graph.nodes)
+        return {"type": NARROWED, "graph": Graph(nodes, self.graph.output).to_json()}
+
+    def with_all_weights(self, weights: dict) -> "Network":
+        return replace(self, weights=weights)
 
     def absolute(self) -> "Network":
-        """Every kernel and bias replaced by its absolute value (SynFlow's linearized network)."""
-        return self.with_weights([np.abs(k) for k in self.kernels],
-                                 None if self.biases is None else [np.abs(b) for b in self.biases])
+        """Every array replaced by its absolute value (SynFlow's linearized network: its code takes
+        the absolute value of every entry of the state, batch-norm statistics included)."""
+        return replace(self, weights={name: {variable: np.abs(value) for variable, value in arrays.items()}
+                                      for name, arrays in self.weights.items()})
 
     def parameters(self) -> list[np.ndarray]:
-        """Every array the model holds: kernels, then biases."""
-        return self.kernels + (self.biases or [])
+        """Every array the model holds (kernels, biases, batch-norm parameters and statistics)."""
+        return [array for arrays in self.weights.values() for array in arrays.values()]
+
+    def logits(self, x: np.ndarray) -> np.ndarray:
+        """The model's outputs without its final softmax, in batches that bound the memory of
+        a convolution's windows to about :data:`PATCH_BYTES`."""
+        batch = self.forward_batch()
+        return np.concatenate([run(self.graph, self.weights, x[i:i + batch]) for i in range(0, len(x), batch)])
+
+    def forward_batch(self) -> int:
+        shapes, graph = self.graph.shapes, self.graph
+        per_image = [math.prod(shapes[n.name][:-1]) * math.prod(self.weights[n.name]["kernel"].shape[:-1]) * 4
+                     for n in graph.nodes if LAYER_TYPES[n.op].im2col]
+        return max(1, min(1024, PATCH_BYTES // max(per_image, default=1)))
+
+    def zero_removed_channels(self) -> "Network":
+        """Channels every producer of a group has lost entirely (kernel columns all zero) also
+        lose their biases and batch-norm scale, shift and mean, so they carry exact zeros and
+        compaction removes them (unit-level pruning; see :mod:`prunelab.measuring.channel_compaction`)."""
+        from ..measuring.channel_compaction import masked
+
+        kept = [(group, keep) for group, keep in self.dead_channels() if not keep.all()]
+        return replace(self, weights=masked(self.graph, self.weights, kept)) if kept else self
+
+    def channel_masks(self) -> dict[tuple[int, str], np.ndarray]:
+        """What retraining a unit-pruned graph model holds at zero besides its kernels, by (the
+        layer's position in the graph, variable): the biases and batch-norm scale and shift of its
+        removed channels. Positions, not names: a custom model's automatic names differ between builds."""
+        from ..measuring.channel_compaction import member_keeps
+
+        position = {node.name: index for index, node in enumerate(self.graph.nodes)}
+        kept = [(group, alive) for group, alive in self.dead_channels() if not alive.all()]
+        return {(position[name], variable): keep for name, keep in member_keeps(self.graph, kept).items()
+                for variable in LAYER_TYPES[self.graph.node(name).op].channel_values
+                if self.weights[name].get(variable) is not None}
+
+    def dead_channels(self) -> list:
+        """Per prunable group, which channels some trainable producer still computes (False:
+        every pruned producer's kernel column is zero; a frozen producer, the option-A shortcut,
+        goes with them)."""
+        kept = []
+        for group, producers in pruned_groups(self.graph):
+            alive = np.zeros(group.channels, dtype=bool)
+            for name in producers:
+                kernel = self.weights[name]["kernel"]
+                alive |= kernel.reshape(-1, kernel.shape[-1]).any(axis=0)
+            kept.append((group, alive))
+        return kept
 
     def arrays(self) -> dict[str, np.ndarray]:
-        """Every array, named as its file holds it (:meth:`save`)."""
-        arrays = {f"W{i}": kernel for i, kernel in enumerate(self.kernels)}
-        arrays.update({f"b{i}": bias for i, bias in enumerate(self.biases or [])})
+        """Every array ('layer/variable'), and the graph as JSON, as its file holds them (:meth:`save`);
+        a chain's as ``W{i}`` and ``b{i}`` (:mod:`prunelab.models.chains`)."""
+        if self.is_chain:
+            arrays = {f"W{i}": kernel for i, kernel in enumerate(self.kernels)}
+            arrays.update({f"b{i}": self.layer_bias(i) for i in range(self.num_layers)
+                           if self.layer_bias(i) is not None})
+            return arrays
+        arrays = {f"{name}/{variable}": value for name, variables in self.weights.items()
+                  for variable, value in variables.items()}
+        arrays[GRAPH_KEY] = np.array(self.graph.to_json())
         return arrays
 
     def save(self, path: str | os.PathLike) -> None:
         save_arrays(path, self.arrays())
 
     @classmethod
-    def load(cls, path: str | os.PathLike, architecture: dict) -> "Network | GraphNetwork":
-        """The model a training or pruning job wrote: a chain, or a graph model where the file
-        holds its graph."""
+    def load(cls, path: str | os.PathLike, architecture: dict) -> "Network":
+        """The model a training or pruning job wrote (:meth:`save`)."""
         return cls.from_arrays(load_arrays(path), architecture)
 
     @classmethod
-    def from_arrays(cls, arrays: dict[str, np.ndarray], architecture: dict) -> "Network | GraphNetwork":
-        """The model whose :meth:`arrays` (or a graph model's) these are."""
-        if GRAPH_KEY in arrays:
-            return GraphNetwork.from_arrays(arrays, architecture)
-        count = sum(name.startswith("W") for name in arrays)
-        kernels = [arrays[f"W{i}"] for i in range(count)]
-        biases = [arrays[f"b{i}"] for i in range(count)] if "b0" in arrays else None
-        return cls(architecture, kernels, biases)
+    def of_chain(cls, architecture: dict, kernels: list[np.ndarray],
+                 biases: list[np.ndarray] | None = None) -> "Network":
+        """A ``dense`` or ``cnn`` with these weighted layers' kernels (and biases, one per layer)."""
+        return cls(architecture, chain_graph(architecture, [k.shape for k in kernels]), chain_weights(kernels, biases))
+
+    @classmethod
+    def from_arrays(cls, arrays: dict, architecture: dict) -> "Network":
+        """The model whose :meth:`arrays` these are."""
+        if GRAPH_KEY not in arrays:
+            count = sum(name.startswith("W") for name in arrays)
+            biases = [arrays[f"b{i}"] for i in range(count)] if "b0" in arrays else None
+            return cls.of_chain(architecture, [arrays[f"W{i}"] for i in range(count)], biases)
+        graph = Graph.from_json(str(arrays[GRAPH_KEY]))
+        weights: dict[str, dict] = {}
+        for key, value in arrays.items():
+            if key == GRAPH_KEY:
+                continue
+            name, variable = key.rsplit("/", 1)
+            weights.setdefault(name, {})[variable] = value
+        return cls(architecture, graph, weights)
 
 
-def cnn_shape_problem(image_shape: tuple[int, ...]) -> str | None:
-    """Why the built-in ``cnn`` cannot take images of ``image_shape`` (its geometry, the
-    flattened size its first dense layer takes, is that of 28x28 images), or ``None``."""
-    if tuple(image_shape[:2]) == IMAGE_SHAPE:
+def graph_layers(architecture: dict, input_shape: tuple[int, int, int] = (*IMAGE_SHAPE, 1),
+                 num_classes: int = NUM_CLASSES) -> list[tuple[str, tuple[int, ...]]] | None:
+    """The prunable layers of a built-in architecture, name and kernel shape, in the model's
+    order, from the architecture alone (for config checks that run before any job; equal to the
+    built model's, tested), or a model trained elsewhere from its file's config; ``None`` for a
+    custom model, whose layers are known only once it is built."""
+    if architecture["type"] in CHAIN_TYPES:
+        shapes = chain_kernel_shapes(architecture, input_shape, num_classes)
+        return [(layer_name(index, shape), shape) for index, shape in enumerate(shapes)]
+    if architecture["type"] == "custom":
         return None
-    return (f"the built-in cnn takes {IMAGE_SHAPE[0]}x{IMAGE_SHAPE[1]} images, not {tuple(image_shape)}; for "
-            "other images use a resnet, vgg or your own model (custom_models)")
+    if architecture["type"] == "imported":
+        graph = imported_graph(architecture["file"])
+        return [(name, graph.kernel_shape(name)) for name in graph.prunable()]
+    if architecture["type"] == "vgg":
+        layers, stage, block, previous = [], 1, 0, input_shape[-1]
+        for step in VGG_PLANS[architecture["depth"]]:
+            if step == "M":
+                stage, block = stage + 1, 0
+                continue
+            block += 1
+            layers.append((f"s{stage}c{block}_conv", (3, 3, previous, step)))
+            previous = step
+        return layers + [("output", (previous, num_classes))]
+    layers, previous = [("conv", (3, 3, input_shape[-1], RESNET_FILTERS[0]))], RESNET_FILTERS[0]
+    projection = architecture.get("shortcut", "projection") == "projection"
+    for stage, filters in enumerate(RESNET_FILTERS, start=1):
+        for block in range(1, (architecture["depth"] - 2) // 6 + 1):
+            name = f"s{stage}b{block}"
+            layers.append((f"{name}_conv1", (3, 3, previous, filters)))
+            if stage > 1 and block == 1 and projection:
+                layers.append((f"{name}_shortcut", (1, 1, previous, filters)))
+            layers.append((f"{name}_conv2", (3, 3, filters, filters)))
+            previous = filters
+    return layers + [("output", (previous, num_classes))]
 
 
-def conv_sizes(kernel_sizes: list[int], pools: list[bool], side: int = IMAGE_SIZE) -> list[tuple[int, int]]:
-    """For each 'valid' stride-1 convolution of a square image: the side of its output, and
-    the side after its 2x2 max-pooling (if any). The one place this geometry is computed."""
-    sizes = []
-    for kernel, pool in zip(kernel_sizes, pools):
-        side = side - kernel + 1
-        sizes.append((side, side // 2 if pool else side))
-        side = sizes[-1][1]
-    return sizes
-
-
-def pools_of(network: Network) -> list[bool]:
-    """Whether a 2x2 max-pooling follows each layer (only convolutions are ever pooled)."""
-    pools = network.architecture.get("pool", [])
-    return [network.is_conv(i) and i < len(pools) and bool(pools[i]) for i in range(network.num_layers)]
-
-
-def kernel_shapes(architecture: dict, num_classes: int = NUM_CLASSES,
-                  input_shape: tuple[int, int, int] = (*IMAGE_SHAPE, 1)) -> list[tuple[int, ...]]:
-    """The kernel shape of every weighted (prunable) layer of an architecture on images of
-    ``input_shape`` (height, width, channels; a cnn's are 28x28) and ``num_classes`` classes."""
-    if architecture["type"] in GRAPH_TYPES:
-        return graph_kernel_shapes(architecture, input_shape[-1], num_classes)
-    filters = architecture.get("conv", [])
-    kernel = architecture.get("kernel_size", 0)
-    sizes = conv_sizes([kernel] * len(filters), architecture.get("pool", []))
-    channels = [input_shape[-1], *filters]
-    shapes = [(kernel, kernel, channels[i], f) for i, f in enumerate(filters)]
-    fan_in = sizes[-1][1] ** 2 * channels[-1] if sizes else math.prod(input_shape)
-    for width in [*architecture["hidden"], num_classes]:
-        shapes.append((fan_in, width))
-        fan_in = width
-    return shapes
-
-
-def zeros_like_architecture(architecture: dict, num_classes: int = NUM_CLASSES) -> "Network":
-    """An all-zero network of the architecture (for shape and FLOP bookkeeping)."""
-    shapes = kernel_shapes(architecture, num_classes)
-    biases = [np.zeros(s[-1], np.float32) for s in shapes] if architecture.get("bias") else None
-    return Network(architecture, [np.zeros(s, np.float32) for s in shapes], biases)
-
-
-
-def im2col(x: np.ndarray, window: tuple[int, int]) -> tuple[np.ndarray, tuple[int, int, int]]:
-    """Every (height x width x channels) window of the NHWC images ``x`` as one row, in the
-    order of a Keras kernel's flattened rows; and the output grid (n, out height, out width)."""
-    rows = patches(x, window)
-    return rows.reshape(-1, rows.shape[-1]), rows.shape[:3]
-
-
-def conv2d_valid(x: np.ndarray, kernel) -> np.ndarray:
-    """Stride-1 'valid' convolution (Keras Conv2D's cross-correlation) by im2col and one matmul.
-
-    ``kernel`` is a 4-D array, or anything with that ``shape`` whose ``as_matrix()`` gives the
-    ``(height * width * in, filters)`` matrix (a sparse kernel, say).
-    """
-    kh, kw, channels, filters = kernel.shape
-    patches, (n, ho, wo) = im2col(x, (kh, kw))
-    matrix = kernel.reshape(kh * kw * channels, filters) if isinstance(kernel, np.ndarray) else kernel.as_matrix()
-    return (patches @ matrix).reshape(n, ho, wo, filters)
-
-
-def _layer_output(network: Network, index: int, x: np.ndarray) -> np.ndarray:
-    kernel = network.kernels[index]
-    out = conv2d_valid(x, kernel) if network.is_conv(index) else x @ kernel
-    if network.biases is not None:
-        out = out + network.biases[index]
-    return out
-
-
-def layer_input(network: Network, index: int, x: np.ndarray) -> np.ndarray:
-    """What layer ``index`` takes for the model inputs ``x``: the previous layer's output after
-    its ReLU (and pooling), flattened (in Keras's NHWC order) for a dense layer."""
-    pools = pools_of(network)
-    for layer in range(index):
-        x = _layer_output(network, layer, _flat_for_dense(network, layer, x))
-        x = np.maximum(x, 0.0, out=x)
-        if pools[layer]:
-            x = max_pool(x, POOL_2X2)
-    return _flat_for_dense(network, index, x)
-
-
-def _flat_for_dense(network: Network, index: int, x: np.ndarray) -> np.ndarray:
-    return x.reshape(len(x), -1) if not network.is_conv(index) and x.ndim > 2 else x
-
-
-def logits(network: Network, x: np.ndarray) -> np.ndarray:
-    """Pre-softmax outputs: ReLU after every layer but the last; conv layers pooled where
-    the architecture says; flattened (in Keras's NHWC order) before the first dense layer.
-    A graph model computes them by its graph (:meth:`GraphNetwork.logits`)."""
-    if isinstance(network, GraphNetwork):
-        return network.logits(x)
-    if any(network.is_conv(i) for i in range(network.num_layers)) and len(x) > CONV_BATCH:
-        return np.concatenate([logits(network, x[i:i + CONV_BATCH]) for i in range(0, len(x), CONV_BATCH)])
-    last = network.num_layers - 1
-    return _layer_output(network, last, layer_input(network, last, x))
+def kernel_shapes(architecture: dict, input_shape: tuple[int, int, int] = (*IMAGE_SHAPE, 1),
+                  num_classes: int = NUM_CLASSES) -> list[tuple[int, ...]] | None:
+    """The prunable kernels' shapes of an architecture known before it is built (:func:`graph_layers`;
+    ``None`` for a custom model)."""
+    layers = graph_layers(architecture, input_shape, num_classes)
+    return None if layers is None else [shape for _, shape in layers]

@@ -18,12 +18,11 @@ from ..data.loading import training_split_problem
 from ..data.datasets import BUILT_IN_DATASETS, DATASETS, IMAGE_SHAPE, NUM_CLASSES, SPLIT_SIZES
 from ..methods.scope import layer_indices, layer_kinds, layer_names
 from ..models.augmentation import augmented
-from ..models.graph_network import GRAPH_TYPES
-from ..models.network import cnn_shape_problem, conv_sizes
+from ..models.chains import cnn_shape_problem, conv_sizes
+from ..models.network import ARCHITECTURE_TYPES
 from ..models.protocol import problems as protocol_problems
 from .user_code import file_digest, user_file
 
-ARCHITECTURE_TYPES = ("dense", "cnn", *GRAPH_TYPES)
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "schemas" / "config.schema.yaml"
 PROJECT_CONFIG = SCHEMA_PATH.parents[2] / "config.yaml"
 
@@ -108,9 +107,9 @@ def _layer_selection_problems(config: dict) -> list[str]:
     selection = config["pruning"]["layers"]
     problems = []
     for model in config["models"]:
-        if config["architectures"][model]["type"] == "custom":
-            continue  # its layers are known once built: the first prune job checks the selection
         kinds = layer_kinds(config["architectures"][model])
+        if kinds is None:
+            continue  # a custom model's layers are known once built: the first prune job checks the selection
         if selection == "conv" and "conv" not in kinds:
             problems.append(f"pruning.layers: 'conv' selects no layer of model {model!r} (it has no convolutions)")
         if not isinstance(selection, list):

@@ -21,7 +21,7 @@ def identity(trained: dict, scope: str, method: str, k: float, finetune: dict | 
 def weights_changed(trained: Network, pruned: Network) -> bool:
     """Whether any weight or bias ``pruned`` keeps differs from the trained model's: retrained,
     or updated by the method itself (SparseGPT, a refit), not only masked."""
-    pairs = list(zip(pruned.kernels, trained.kernels)) + list(zip(pruned.biases or [], trained.biases or []))
+    pairs = zip(pruned.parameters(), trained.parameters(), strict=True)
     return any(bool(np.any(new[new != 0] != old[new != 0])) for new, old in pairs)
 
 
