@@ -20,7 +20,7 @@ def build(input_shape, num_classes):
 
 def build_with_an_unsupported_layer(input_shape, num_classes):
     inputs = keras.Input(shape=input_shape)
-    x = keras.layers.LayerNormalization(name="norm")(keras.layers.Flatten()(inputs))
+    x = keras.layers.Flatten()(keras.layers.UpSampling2D(name="up")(inputs))
     return keras.Model(inputs, keras.layers.Dense(num_classes, activation="softmax")(x))
 
 

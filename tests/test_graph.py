@@ -84,6 +84,13 @@ LAYERS = {
     "normalization-adapted": (lambda k: _adapted(k.layers.Normalization()), (4, 4, 3)),
     "reshape-to-image": (lambda k: k.layers.Reshape((1, 1, 6)), (6,)),
     "reshape-to-features": (lambda k: k.layers.Reshape((5,)), (1, 1, 5)),
+    "dense-on-sequences-gelu": (lambda k: k.layers.Dense(6, activation="gelu"), (4, 5)),
+    "activation-gelu": (lambda k: k.layers.Activation("gelu"), (4, 5)),
+    "layer-norm": (lambda k: k.layers.LayerNormalization(), (4, 6)),
+    "layer-norm-features-epsilon": (lambda k: k.layers.LayerNormalization(epsilon=1e-6), (6,)),
+    "layer-norm-no-scale-no-center": (lambda k: k.layers.LayerNormalization(scale=False, center=False), (4, 6)),
+    "global-avg-pool-1d": (lambda k: k.layers.GlobalAveragePooling1D(), (4, 6)),
+    "global-avg-pool-1d-keepdims": (lambda k: k.layers.GlobalAveragePooling1D(keepdims=True), (4, 6)),
 }
 
 
@@ -222,6 +229,29 @@ def test_dependency_groups_through_flatten():
         _group(3, ["c1"], [], [("d1", 4)]),
         _group(5, ["d1"], [], [("d2", 1)]),
         _group(4, ["d2"], [], [], "it holds the model's output"),
+    ]
+
+
+def test_a_transformer_mlps_neurons_are_a_group_and_a_layer_norm_keeps_its_features_whole():
+    """In a pre-norm block the MLP's hidden neurons (read by its second dense layer alone) are one
+    prunable group; features a LayerNormalization reads are kept whole (it normalizes across them,
+    so a removed feature would change every other), as are those summed with the model's input."""
+    def node(name, op, sources, **config):
+        return Node(name, op, {"name": name, **config}, tuple(sources))
+
+    graph = Graph((node("in", "InputLayer", [], batch_shape=[None, 6, 5]),
+                   node("up", "Dense", ["in"], units=8, activation="gelu"),
+                   node("down", "Dense", ["up"], units=5),
+                   node("sum", "Add", ["in", "down"]),
+                   node("wide", "Dense", ["sum"], units=7),
+                   node("norm", "LayerNormalization", ["wide"]),
+                   node("pool", "GlobalAveragePooling1D", ["norm"]),
+                   node("out", "Dense", ["pool"], units=3, activation="softmax")), "out")
+    assert dependency_groups(graph) == [
+        _group(8, ["up"], [], [("down", 1)]),
+        _group(5, ["down"], [], [("up", 1), ("wide", 1)], "it holds the model's input"),
+        _group(7, ["wide"], [], [("out", 1)], "'norm' (LayerNormalization) is not zero at zero"),
+        _group(3, ["out"], [], [], "it holds the model's output"),
     ]
 
 
@@ -364,12 +394,12 @@ def test_unit_pruned_resnet_compacts_to_a_smaller_keras_model(tensorflow, tmp_pa
 
 
 @pytest.mark.parametrize("make, message", [
-    (lambda k: k.layers.LayerNormalization(name="odd"),
-     "layer 'odd' (LayerNormalization) is not supported. Supported layers: InputLayer"),
+    (lambda k: k.layers.UpSampling2D(name="odd"),
+     "layer 'odd' (UpSampling2D) is not supported. Supported layers: InputLayer"),
     (lambda k: k.layers.Conv2D(2, 3, dilation_rate=2, name="odd"),
      "layer 'odd' (Conv2D): dilation and groups are not supported"),
-    (lambda k: k.layers.Activation("gelu", name="odd"),
-     "layer 'odd' (Activation): activation 'gelu'; supported: linear, relu, softmax"),
+    (lambda k: k.layers.Activation("elu", name="odd"),
+     "layer 'odd' (Activation): activation 'elu'; supported: linear, relu, softmax"),
     (lambda k: k.layers.ReLU(negative_slope=0.1, name="odd"), "layer 'odd' (ReLU): only the ReLU without negative_slope"),
     (lambda k: k.layers.DepthwiseConv2D(3, depth_multiplier=2, name="odd"),
      "layer 'odd' (DepthwiseConv2D): dilation and a depth multiplier other than 1 are not supported"),
@@ -436,7 +466,21 @@ def _every_layer_model(keras):
     return keras.Model(inputs, keras.layers.Dense(4, activation="softmax")(x))
 
 
-@pytest.mark.parametrize("kind", ["every-layer", "resnet8"])
+def _sequence_model(keras):
+    """A transformer block's layers on a sequence of 6 tokens of 5 features: pre-norm, a GELU MLP
+    joined by a residual sum, the tokens averaged."""
+    inputs = keras.Input(shape=(6, 5))
+    x = keras.layers.LayerNormalization()(inputs)
+    x = keras.layers.Dense(5)(keras.layers.Dense(8, activation="gelu")(x))
+    x = keras.layers.LayerNormalization(epsilon=1e-6)(keras.layers.Add()([inputs, x]))
+    x = keras.layers.GlobalAveragePooling1D()(x)
+    return keras.Model(inputs, keras.layers.Dense(4, activation="softmax")(x))
+
+
+MODELS = {"every-layer": (_every_layer_model, (11, 10, 2)), "sequence": (_sequence_model, (6, 5))}
+
+
+@pytest.mark.parametrize("kind", ["every-layer", "sequence", "resnet8"])
 def test_kernel_gradients_match_tensorflow(tensorflow, kind):
     """The loss gradient of every kernel equals TensorFlow's (batch norm in inference mode)."""
     keras = tensorflow.keras
@@ -446,7 +490,7 @@ def test_kernel_gradients_match_tensorflow(tensorflow, kind):
     if kind == "resnet8":
         model, shape = build_resnet(keras, {"type": "resnet", "depth": 8}, (12, 12, 3), 4), (12, 12, 3)
     else:
-        model, shape = _every_layer_model(keras), (11, 10, 2)
+        model, shape = MODELS[kind][0](keras), MODELS[kind][1]
     model = _randomized(keras, model)
     rng = np.random.default_rng(8)
     x, labels = rng.uniform(size=(6, *shape)).astype(np.float32), rng.integers(0, 4, 6)
@@ -488,7 +532,7 @@ def test_calibration_rows_of_a_graph_layer_give_its_pre_activation(tensorflow):
         assert len(inputs) == len(rows)
 
 
-@pytest.mark.parametrize("kind", ["every-layer", "resnet8-identity", "vgg11"])
+@pytest.mark.parametrize("kind", ["every-layer", "sequence", "resnet8-identity", "vgg11"])
 def test_onnx_runtime_computes_the_graph_models_logits(tensorflow, kind):
     """The ONNX model of a graph model (latency's deployment runtime) gives the numpy logits,
     and so does its sparse (CSR) form in numpy."""
@@ -499,8 +543,8 @@ def test_onnx_runtime_computes_the_graph_models_logits(tensorflow, kind):
     from prunelab.models.network import Network
     from prunelab.models.keras_models import build_resnet, build_vgg, graph_of
 
-    if kind == "every-layer":
-        model, shape = _every_layer_model(keras), (11, 10, 2)
+    if kind in MODELS:
+        model, shape = MODELS[kind][0](keras), MODELS[kind][1]
     elif kind == "vgg11":
         model, shape = build_vgg(keras, {"type": "vgg", "depth": 11}, (16, 16, 3), 10), (16, 16, 3)
     else:
@@ -529,7 +573,7 @@ def test_graph_kernel_shapes_are_the_built_models(tensorflow):
 
 
 @pytest.mark.parametrize("function, message", [
-    ("build_with_an_unsupported_layer", "layer 'norm' (LayerNormalization) is not supported"),
+    ("build_with_an_unsupported_layer", "layer 'up' (UpSampling2D) is not supported"),
     ("build_nothing", "build returned NoneType, not a keras.Model"),
     ("build_logits", "must end in a softmax over the 10 classes; its output layer"),
     ("missing", "failed: AttributeError: "),
@@ -592,11 +636,11 @@ def test_a_model_trained_elsewhere_is_checked_from_its_file_before_any_job(tenso
     not_a_model = tmp_path / "notes.keras"
     not_a_model.write_text("not a zip")
     unsupported = tmp_path / "odd.keras"
-    keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(), keras.layers.LayerNormalization(name="n"),
+    keras.Sequential([keras.Input((28, 28, 1)), keras.layers.UpSampling2D(name="n"), keras.layers.Flatten(),
                       keras.layers.Dense(10, activation="softmax")]).save(unsupported)
     refused = {
         "not a Keras model file": _imported_config(not_a_model),
-        "layer 'n' (LayerNormalization) is not supported": _imported_config(unsupported),
+        "layer 'n' (UpSampling2D) is not supported": _imported_config(unsupported),
         "the model takes inputs of shape (32, 32, 3); the dataset's images are (28, 28, 1)":
             _imported_config(_save_trained_elsewhere(keras, tmp_path / "cifar.keras", (32, 32, 3))),
         "the model must end in a softmax over the 10 classes; its output layer 'out' gives shape (10,) without":

@@ -42,9 +42,10 @@ class SparseKernel:
         return self
 
     def __rmatmul__(self, x: np.ndarray) -> np.ndarray:
-        # scipy's dense-times-CSR, made C-ordered as the dense product's result is (what
-        # follows, pooling above all, is slow on a transposed array)
-        return np.ascontiguousarray(x @ self.matrix)
+        # scipy's dense-times-CSR (on a sequence's positions as rows), made C-ordered as the dense
+        # product's result is (what follows, pooling above all, is slow on a transposed array)
+        product = np.ascontiguousarray(x.reshape(-1, x.shape[-1]) @ self.matrix)
+        return product.reshape(*x.shape[:-1], product.shape[-1])
 
 
 def sparse_form(network: Network) -> Network:

@@ -216,8 +216,7 @@ class Network:
         a chain's as ``W{i}`` and ``b{i}`` (:mod:`prunelab.models.chains`)."""
         if self.is_chain:
             arrays = {f"W{i}": kernel for i, kernel in enumerate(self.kernels)}
-            arrays.update({f"b{i}": self.layer_bias(i) for i in range(self.num_layers)
-                           if self.layer_bias(i) is not None})
+            arrays.update({f"b{i}": bias for i, bias in enumerate(self.biases or [])})
             return arrays
         arrays = {f"{name}/{variable}": value for name, variables in self.weights.items()
                   for variable, value in variables.items()}

@@ -7,7 +7,8 @@ from .layer_type import LayerType
 
 class Activation(LayerType):
     name = "Activation"
-    description = f"activation: {', '.join(ACTIVATIONS[:-3])}, silu (swish), hard_sigmoid or hard_silu (hard_swish)"
+    description = (f"activation: {', '.join(ACTIVATIONS[:-3])} (exact), silu (swish), hard_sigmoid or hard_silu "
+                   "(hard_swish)")
 
 
 LAYER_TYPES = (Activation(),)

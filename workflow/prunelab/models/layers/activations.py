@@ -4,10 +4,13 @@ applies a layer's activation after the layer type's own computation, for every l
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-ACTIVATIONS = ("linear", "relu", "softmax", "sigmoid", "tanh", "silu", "hard_sigmoid", "hard_silu")
-"""Keras's names as a saved config holds them: ``silu`` is also called swish, ``hard_silu`` hard_swish."""
+ACTIVATIONS = ("linear", "relu", "softmax", "sigmoid", "tanh", "gelu", "silu", "hard_sigmoid", "hard_silu")
+"""Keras's names as a saved config holds them: ``silu`` is also called swish, ``hard_silu`` hard_swish;
+``gelu`` is the exact one, x·Φ(x) (the name gives Keras's ``approximate=False``)."""
 NOT_ZERO_AT_ZERO = ("sigmoid", "softmax", "hard_sigmoid")
 """Activations under which a removed (zeroed) channel would still carry a value."""
 
@@ -29,11 +32,19 @@ def _activation(x: np.ndarray, name: str) -> np.ndarray:
         return np.tanh(x)
     if name == "silu":  # swish: x · sigmoid(x)
         return x / (1.0 + np.exp(-x))
+    if name == "gelu":
+        return (0.5 * x * (1.0 + _erf(x / math.sqrt(2.0)))).astype(x.dtype)
     if name == "hard_sigmoid":
         return hard_sigmoid(x)
     if name == "hard_silu":  # hard swish
         return x * hard_sigmoid(x)
     return x
+
+
+def _erf(x: np.ndarray) -> np.ndarray:
+    from scipy.special import erf  # only models with a GELU need it
+
+    return erf(x)
 
 
 def hard_sigmoid(x: np.ndarray) -> np.ndarray:
@@ -54,6 +65,8 @@ def activation_backward(name: str, x: np.ndarray, out: np.ndarray, upstream: np.
     if name == "silu":  # s + x·s·(1 − s), s = sigmoid(x)
         sigmoid = 1.0 / (1.0 + np.exp(-x))
         return upstream * (sigmoid + x * sigmoid * (1.0 - sigmoid))
+    if name == "gelu":  # Φ(x) + x·φ(x)
+        return upstream * (0.5 * (1.0 + _erf(x / math.sqrt(2.0))) + x * np.exp(-0.5 * x * x) / math.sqrt(2 * math.pi))
     if name == "hard_sigmoid":  # 1/6 where it is not clipped
         return upstream * (np.abs(x) < 3.0) / 6.0
     if name == "hard_silu":  # x/3 + 1/2 where the hard sigmoid is not clipped, 1 above, 0 below
@@ -68,6 +81,12 @@ def activation_onnx(onnx, name: str, source: str, layer: str) -> str:
     if name in ("hard_sigmoid", "hard_silu"):  # Keras's slope 1/6 and offset 1/2 are ONNX's
         op = "HardSigmoid" if name == "hard_sigmoid" else "HardSwish"
         return onnx.add(op, [source], f"{layer}/{name}", **({"alpha": 1 / 6} if op == "HardSigmoid" else {}))
+    if name == "gelu":  # x · (1 + erf(x / √2)) / 2: ONNX's Gelu comes with opset 20, Erf with 9
+        scaled = onnx.add("Mul", [source, onnx.scalar(f"{layer}/gelu/scale", 1 / math.sqrt(2.0))], f"{layer}/gelu/x")
+        erf = onnx.add("Erf", [scaled], f"{layer}/gelu/erf")
+        one_plus = onnx.add("Add", [erf, onnx.scalar(f"{layer}/gelu/one", 1.0)], f"{layer}/gelu/1+erf")
+        half = onnx.add("Mul", [source, onnx.scalar(f"{layer}/gelu/half", 0.5)], f"{layer}/gelu/half_x")
+        return onnx.add("Mul", [half, one_plus], f"{layer}/gelu")
     if name == "linear":
         return source
     op = {"relu": "Relu", "sigmoid": "Sigmoid", "tanh": "Tanh", "softmax": "Softmax"}[name]
