@@ -91,6 +91,11 @@ LAYERS = {
     "layer-norm-no-scale-no-center": (lambda k: k.layers.LayerNormalization(scale=False, center=False), (4, 6)),
     "global-avg-pool-1d": (lambda k: k.layers.GlobalAveragePooling1D(), (4, 6)),
     "global-avg-pool-1d-keepdims": (lambda k: k.layers.GlobalAveragePooling1D(keepdims=True), (4, 6)),
+    "einsum-dense-position-bias": (lambda k: k.layers.EinsumDense("abc,cd->abd", output_shape=(4, 6), bias_axes="bd"),
+                                   (4, 5)),
+    "einsum-dense-feature-bias-gelu": (lambda k: k.layers.EinsumDense("abc,cd->abd", output_shape=(None, 6),
+                                                                      bias_axes="d", activation="gelu"), (4, 5)),
+    "einsum-dense-flat-no-bias": (lambda k: k.layers.EinsumDense("ab,bc->ac", output_shape=3), (5,)),
 }
 
 
@@ -255,6 +260,27 @@ def test_a_transformer_mlps_neurons_are_a_group_and_a_layer_norm_keeps_its_featu
     ]
 
 
+def test_a_transformer_blocks_mlp_neurons_are_pruned_and_compacted(tensorflow):
+    """unit removes half the MLP's hidden neurons of a pre-norm block (the only prunable group);
+    compaction drops them from both dense layers, and the smaller model, rebuilt in Keras,
+    predicts what the masked one does."""
+    keras = tensorflow.keras
+    from prunelab.measuring.compaction import compact
+    from prunelab.methods.pruning import prune
+    from prunelab.methods.registry import BUILT_IN
+    from prunelab.models.keras_models import graph_of, model_of_graph
+
+    network = Network({"type": "custom"}, *graph_of(_randomized(keras, _sequence_model(keras))))
+    pruned, _ = prune(network, BUILT_IN["unit"], 0.5, list(range(network.num_layers)))
+    small = compact(pruned)
+    assert [kernel.shape for kernel in small.kernels] == [(3, 5), (5, 4), (4, 5), (5, 4)]
+    x = np.random.default_rng(3).normal(size=(7, 6, 3)).astype(np.float32)
+    np.testing.assert_allclose(small.logits(x), pruned.logits(x), rtol=1e-5, atol=1e-6)
+    rebuilt = model_of_graph(keras, small.graph, small.weights)
+    np.testing.assert_allclose(rebuilt.predict(x, verbose=0), run(pruned.graph, pruned.weights, x, logits=False),
+                               rtol=1e-5, atol=1e-6)
+
+
 def _squeeze_excitation_model(keras, join):
     """A conv's map scaled by a squeeze-and-excitation gate (EfficientNet's), joined by ``join``."""
     inputs = keras.Input(shape=(6, 6, 2), name="in")
@@ -403,9 +429,11 @@ def test_unit_pruned_resnet_compacts_to_a_smaller_keras_model(tensorflow, tmp_pa
     (lambda k: k.layers.ReLU(negative_slope=0.1, name="odd"), "layer 'odd' (ReLU): only the ReLU without negative_slope"),
     (lambda k: k.layers.DepthwiseConv2D(3, depth_multiplier=2, name="odd"),
      "layer 'odd' (DepthwiseConv2D): dilation and a depth multiplier other than 1 are not supported"),
+    (lambda k: k.layers.EinsumDense("abcd,de->abe", output_shape=(6, 3), name="odd"),
+     "layer 'odd' (EinsumDense): equation 'abcd,de->abe': only a dense layer over the last axis"),
     (lambda k: k.layers.Reshape((36, 2), name="odd"),
      "layer 'odd' (Reshape): target_shape (36, 2) from (6, 6, 2): only between C features and a 1x1 image"),
-], ids=["class", "dilation", "activation", "leaky-relu", "depth-multiplier", "reshape"])
+], ids=["class", "dilation", "activation", "leaky-relu", "depth-multiplier", "einsum", "reshape"])
 def test_an_unsupported_layer_is_refused_by_name(tensorflow, make, message):
     keras = tensorflow.keras
     from prunelab.models.keras_models import graph_of
@@ -467,17 +495,19 @@ def _every_layer_model(keras):
 
 
 def _sequence_model(keras):
-    """A transformer block's layers on a sequence of 6 tokens of 5 features: pre-norm, a GELU MLP
-    joined by a residual sum, the tokens averaged."""
-    inputs = keras.Input(shape=(6, 5))
-    x = keras.layers.LayerNormalization()(inputs)
+    """A transformer block's layers on a sequence of 6 patches of 3 features, projected to tokens of
+    5 with a learned position embedding (a bias per position): pre-norm, a GELU MLP joined by a
+    residual sum, the tokens averaged."""
+    inputs = keras.Input(shape=(6, 3))
+    tokens = keras.layers.EinsumDense("abc,cd->abd", output_shape=(6, 5), bias_axes="bd")(inputs)
+    x = keras.layers.LayerNormalization()(tokens)
     x = keras.layers.Dense(5)(keras.layers.Dense(8, activation="gelu")(x))
-    x = keras.layers.LayerNormalization(epsilon=1e-6)(keras.layers.Add()([inputs, x]))
+    x = keras.layers.LayerNormalization(epsilon=1e-6)(keras.layers.Add()([tokens, x]))
     x = keras.layers.GlobalAveragePooling1D()(x)
     return keras.Model(inputs, keras.layers.Dense(4, activation="softmax")(x))
 
 
-MODELS = {"every-layer": (_every_layer_model, (11, 10, 2)), "sequence": (_sequence_model, (6, 5))}
+MODELS = {"every-layer": (_every_layer_model, (11, 10, 2)), "sequence": (_sequence_model, (6, 3))}
 
 
 @pytest.mark.parametrize("kind", ["every-layer", "sequence", "resnet8"])
@@ -497,7 +527,7 @@ def test_kernel_gradients_match_tensorflow(tensorflow, kind):
     with tensorflow.GradientTape() as tape:
         loss = keras.losses.sparse_categorical_crossentropy(labels, model(x, training=False))
         loss = tensorflow.reduce_mean(loss)
-    layers = [layer for layer in model.layers if type(layer).__name__ in ("Dense", "Conv2D")]
+    layers = [layer for layer in model.layers if type(layer).__name__ in ("Dense", "Conv2D", "EinsumDense")]
     expected = tape.gradient(loss, [layer.kernel for layer in layers])
     graph, weights = graph_of(model)
     ours = kernel_gradients(graph, weights, x, _cross_entropy_gradient(labels))
