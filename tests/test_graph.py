@@ -260,21 +260,26 @@ def test_a_transformer_mlps_neurons_are_a_group_and_a_layer_norm_keeps_its_featu
     ]
 
 
-def test_a_transformer_blocks_mlp_neurons_are_pruned_and_compacted(tensorflow):
-    """unit removes half the MLP's hidden neurons of a pre-norm block (the only prunable group);
-    compaction drops them from both dense layers, and the smaller model, rebuilt in Keras,
-    predicts what the masked one does."""
+@pytest.mark.parametrize("kind, compacted", [
+    ("sequence", [(3, 5), (5, 4), (4, 5), (5, 4)]),
+    ("attention", [(4, 6), (6, 4), (4, 6), (6, 4)]),
+])
+def test_a_transformer_blocks_mlp_neurons_are_pruned_and_compacted(tensorflow, kind, compacted):
+    """unit removes half the MLP's hidden neurons of a pre-norm block (the only prunable group: the
+    tokens are normalized and attended across); compaction drops them from both dense layers, and
+    the smaller model, rebuilt in Keras, predicts what the masked one does."""
     keras = tensorflow.keras
     from prunelab.measuring.compaction import compact
     from prunelab.methods.pruning import prune
     from prunelab.methods.registry import BUILT_IN
     from prunelab.models.keras_models import graph_of, model_of_graph
 
-    network = Network({"type": "custom"}, *graph_of(_randomized(keras, _sequence_model(keras))))
+    make, shape = MODELS[kind]
+    network = Network({"type": "custom"}, *graph_of(_randomized(keras, make(keras))))
     pruned, _ = prune(network, BUILT_IN["unit"], 0.5, list(range(network.num_layers)))
     small = compact(pruned)
-    assert [kernel.shape for kernel in small.kernels] == [(3, 5), (5, 4), (4, 5), (5, 4)]
-    x = np.random.default_rng(3).normal(size=(7, 6, 3)).astype(np.float32)
+    assert [kernel.shape for kernel in small.kernels] == compacted
+    x = np.random.default_rng(3).normal(size=(7, *shape)).astype(np.float32)
     np.testing.assert_allclose(small.logits(x), pruned.logits(x), rtol=1e-5, atol=1e-6)
     rebuilt = model_of_graph(keras, small.graph, small.weights)
     np.testing.assert_allclose(rebuilt.predict(x, verbose=0), run(pruned.graph, pruned.weights, x, logits=False),
@@ -507,10 +512,44 @@ def _sequence_model(keras):
     return keras.Model(inputs, keras.layers.Dense(4, activation="softmax")(x))
 
 
-MODELS = {"every-layer": (_every_layer_model, (11, 10, 2)), "sequence": (_sequence_model, (6, 3))}
+def _attention_model(keras, **attention):
+    """A pre-norm vision-transformer block on 5 patches of 4 features, projected to tokens of 6:
+    self-attention of 2 heads, then a GELU MLP, each joined by a residual sum."""
+    inputs = keras.Input(shape=(5, 4))
+    tokens = keras.layers.EinsumDense("abc,cd->abd", output_shape=(5, 6), bias_axes="bd")(inputs)
+    x = keras.layers.LayerNormalization(epsilon=1e-6)(tokens)
+    x = keras.layers.MultiHeadAttention(num_heads=2, key_dim=3, **attention)(x, x)
+    tokens = keras.layers.Add()([tokens, x])
+    x = keras.layers.LayerNormalization(epsilon=1e-6)(tokens)
+    x = keras.layers.Dense(6)(keras.layers.Dense(8, activation="gelu")(x))
+    x = keras.layers.LayerNormalization(epsilon=1e-6)(keras.layers.Add()([tokens, x]))
+    return keras.Model(inputs, keras.layers.Dense(4, activation="softmax")(keras.layers.GlobalAveragePooling1D()(x)))
 
 
-@pytest.mark.parametrize("kind", ["every-layer", "sequence", "resnet8"])
+MODELS = {"every-layer": (_every_layer_model, (11, 10, 2)), "sequence": (_sequence_model, (6, 3)),
+          "attention": (_attention_model, (5, 4)),
+          "attention-value-dim-no-bias": (lambda k: _attention_model(k, value_dim=4, use_bias=False), (5, 4))}
+
+
+@pytest.mark.parametrize("kind", ["attention", "attention-value-dim-no-bias"])
+def test_self_attention_matches_keras_and_rebuilds(tensorflow, kind):
+    """A vision-transformer block's forward pass is Keras's, and the model rebuilt from its graph
+    predicts the same (what compaction and export save)."""
+    keras = tensorflow.keras
+    from prunelab.models.keras_models import graph_of, model_of_graph
+
+    model = _randomized(keras, MODELS[kind][0](keras))
+    x = np.random.default_rng(4).normal(size=(9, *MODELS[kind][1])).astype(np.float32)
+    graph, weights = graph_of(model)
+    expected = model.predict(x, verbose=0)
+    np.testing.assert_allclose(run(graph, weights, x, logits=False), expected, rtol=1e-5, atol=1e-6)
+    rebuilt = model_of_graph(keras, graph, weights)
+    np.testing.assert_allclose(rebuilt.predict(x, verbose=0), expected, rtol=1e-5, atol=1e-6)
+    attention = next(layer for layer in rebuilt.layers if type(layer).__name__ == "MultiHeadAttention")
+    assert attention.get_config()["kernel_initializer"]["class_name"] == "GlorotUniform"  # its own, not the build's
+
+
+@pytest.mark.parametrize("kind", ["every-layer", "sequence", "attention", "resnet8"])
 def test_kernel_gradients_match_tensorflow(tensorflow, kind):
     """The loss gradient of every kernel equals TensorFlow's (batch norm in inference mode)."""
     keras = tensorflow.keras
@@ -562,7 +601,8 @@ def test_calibration_rows_of_a_graph_layer_give_its_pre_activation(tensorflow):
         assert len(inputs) == len(rows)
 
 
-@pytest.mark.parametrize("kind", ["every-layer", "sequence", "resnet8-identity", "vgg11"])
+@pytest.mark.parametrize("kind", ["every-layer", "sequence", "attention", "attention-value-dim-no-bias",
+                                  "resnet8-identity", "vgg11"])
 def test_onnx_runtime_computes_the_graph_models_logits(tensorflow, kind):
     """The ONNX model of a graph model (latency's deployment runtime) gives the numpy logits,
     and so does its sparse (CSR) form in numpy."""

@@ -153,6 +153,8 @@ def dependency_groups(graph: Graph) -> list[Group]:
             blocker = graph.node(blocking[0])
             if blocker.name in flattened_norms:
                 reason = f"it is flattened into {blocker.name!r} ({blocker.op}), which is not a dense layer"
+            elif LAYER_TYPES[blocker.op].reads_whole:
+                reason = f"{blocker.name!r} ({blocker.op}) reads them, and compaction cannot narrow it"
             elif blocker.config.get("activation") in NOT_ZERO_AT_ZERO:
                 reason = f"{blocker.name!r} applies {blocker.config['activation']}, which is not zero at zero"
             else:
@@ -203,7 +205,8 @@ def _blockers(graph: Graph, layout: dict, flattened_norms: list[str]) -> dict[st
                         for reader in readers[node.name])
         for space, _ in layout[node.name] if origin and (passed_on or node.name == graph.output) else ():
             blockers.setdefault(space, set()).add(origin)
-        for space, _ in layout[node.inputs[0]] if node.name in flattened_norms else ():
+        whole = node.name in flattened_norms or node.inputs and LAYER_TYPES[node.op].reads_whole
+        for space, _ in layout[node.inputs[0]] if whole else ():
             blockers.setdefault(space, set()).add(node.name)
     return blockers
 

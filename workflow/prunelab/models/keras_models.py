@@ -319,8 +319,7 @@ def graph_of(model) -> tuple[Graph, dict]:
     graph = Graph.from_keras_config(config)
     weights = {}
     for layer in model.layers:
-        names = LAYER_TYPES[type(layer).__name__].weights
-        variables = {name: getattr(layer, name, None) for name in names}
+        variables = LAYER_TYPES[type(layer).__name__].keras_variables(layer)
         weights[layer.name] = {name: np.asarray(variable.numpy(), np.float32)
                                for name, variable in variables.items() if variable is not None}
     return graph, {name: arrays for name, arrays in weights.items() if arrays}
@@ -348,10 +347,11 @@ def model_of_graph(keras, graph: Graph, weights: dict | None = None):
         layer = keras.layers.deserialize({"module": "keras.layers", "class_name": node.op,
                                           "config": {**config, **dict.fromkeys(initializers, "zeros")}})
         sources = [tensors[source] for source in node.inputs]
-        tensors[node.name] = layer(sources if layer_type.reads is None else sources[0])
-        for key, value in initializers.items():
-            setattr(layer, key, keras.initializers.get(value))
+        tensors[node.name] = layer_type.call(layer, sources)
+        for key, value in initializers.items():  # where the layer keeps it: Dense's own name, an attention's private
+            setattr(layer, key if hasattr(layer, key) else f"_{key}", keras.initializers.get(value))
+        variables = layer_type.keras_variables(layer)
         for name, value in arrays.items():
-            getattr(layer, name).assign(value)
+            variables[name].assign(value)
         layer_type.assigned(layer)
     return keras.Model(tensors[graph.nodes[0].name], tensors[graph.output])

@@ -49,6 +49,10 @@ class LayerType:
     or ``carrier`` (a depthwise convolution: channel c from channel c alone, its own kernel slice
     and bias going with the channel); empty for none."""
 
+    reads_whole: bool = False
+    """Whether it reads its input's channels through arrays compaction cannot narrow (an
+    attention's projections): a group it reads stays whole."""
+
     channel_axes: dict[str, int] = {}
     """As a member of a channel group (its producer, normalizer or carrier): its arrays that shrink
     with a removed channel, and the axis each holds the channels on."""
@@ -97,6 +101,15 @@ class LayerType:
         """The gradients of its inputs and of its kernel (``None`` if it has none) from the gradient
         ``upstream`` of its ``output`` (what :meth:`forward` gave for ``values``), float64."""
         return [upstream], None
+
+    def keras_variables(self, layer) -> dict:
+        """The Keras ``layer``'s variables by the names of :attr:`weights` (``None`` where it has
+        none): what :func:`~prunelab.models.keras_models.graph_of` reads and a rebuilt model is given."""
+        return {name: getattr(layer, name, None) for name in self.weights}
+
+    def call(self, layer, sources: list):
+        """The rebuilt Keras ``layer`` called on the tensors of the layers it reads."""
+        return layer(sources if self.reads is None else sources[0])
 
     def keras_config(self, config: dict, arrays: dict) -> dict:
         """Its Keras config for the rebuilt model (:func:`prunelab.models.keras_models.model_of_graph`)
