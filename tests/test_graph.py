@@ -84,6 +84,8 @@ LAYERS = {
     "normalization-adapted": (lambda k: _adapted(k.layers.Normalization()), (4, 4, 3)),
     "reshape-to-image": (lambda k: k.layers.Reshape((1, 1, 6)), (6,)),
     "reshape-to-features": (lambda k: k.layers.Reshape((5,)), (1, 1, 5)),
+    "reshape-image-to-tokens": (lambda k: k.layers.Reshape((12, 3)), (3, 4, 3)),
+    "reshape-tokens-to-image-inferred": (lambda k: k.layers.Reshape((2, -1, 4)), (6, 4)),
     "dense-on-sequences-gelu": (lambda k: k.layers.Dense(6, activation="gelu"), (4, 5)),
     "activation-gelu": (lambda k: k.layers.Activation("gelu"), (4, 5)),
     "layer-norm": (lambda k: k.layers.LayerNormalization(), (4, 6)),
@@ -436,8 +438,8 @@ def test_unit_pruned_resnet_compacts_to_a_smaller_keras_model(tensorflow, tmp_pa
      "layer 'odd' (DepthwiseConv2D): dilation and a depth multiplier other than 1 are not supported"),
     (lambda k: k.layers.EinsumDense("abcd,de->abe", output_shape=(6, 3), name="odd"),
      "layer 'odd' (EinsumDense): equation 'abcd,de->abe': only a dense layer over the last axis"),
-    (lambda k: k.layers.Reshape((36, 2), name="odd"),
-     "layer 'odd' (Reshape): target_shape (36, 2) from (6, 6, 2): only between C features and a 1x1 image"),
+    (lambda k: k.layers.Reshape((12, 6), name="odd"),
+     "layer 'odd' (Reshape): target_shape (12, 6) from (6, 6, 2): only a reshape that keeps the last axis"),
 ], ids=["class", "dilation", "activation", "leaky-relu", "depth-multiplier", "einsum", "reshape"])
 def test_an_unsupported_layer_is_refused_by_name(tensorflow, make, message):
     keras = tensorflow.keras

@@ -1,44 +1,61 @@
-"""Keras's Reshape between C features and a 1x1 image of C channels, either way (a
-squeeze-and-excitation block's, between its pooling and its 1x1 convolutions): channel c stays
-channel c. Any other reshape is refused: it would move channels to other positions."""
+"""Keras's Reshape where each channel stays a channel: the last axis kept, only the positions
+regrouped (an image's pixels into a sequence of patches or tokens, and back), or between C
+features and a 1x1 image of C channels, either way (a squeeze-and-excitation block's). Channel c
+stays channel c; any other reshape is refused: it would move channels to other positions."""
 
 from __future__ import annotations
+
+import math
 
 from .layer_type import LayerType
 
 
+def target_shape(node, input_shape: tuple[int, ...]) -> tuple[int, ...]:
+    """The layer's output shape, its -1 (if any) worked out from the input's size."""
+    target = [int(size) for size in node.config["target_shape"]]
+    if -1 in target:
+        known = math.prod(size for size in target if size != -1)
+        target[target.index(-1)] = math.prod(input_shape) // known if known else 0
+    return tuple(target)
+
+
 class Reshape(LayerType):
     name = "Reshape"
-    description = "reshape between C features and a 1x1 image of C channels (squeeze-and-excitation)"
+    description = "reshape that keeps the last axis (positions regrouped, channels kept), e.g. an image to tokens"
 
     def problem(self, node, input_shape):
-        target = tuple(node.config["target_shape"])
-        channels = input_shape[-1] if input_shape else None
-        if sorted([tuple(input_shape), target]) != sorted([(channels,), (1, 1, channels)]):
-            return (f"target_shape {target} from {tuple(input_shape)}: only between C features and a 1x1 image "
-                    "of C channels is supported")
+        target, shape = target_shape(node, input_shape), tuple(input_shape)
+        if not shape or target[-1] != shape[-1] or math.prod(target) != math.prod(shape):
+            return (f"target_shape {tuple(node.config['target_shape'])} from {shape}: only a reshape that keeps "
+                    "the last axis (the channels) is supported")
         return ""
 
     def shape(self, node, input_shape):
-        return tuple(node.config["target_shape"])
+        return target_shape(node, input_shape)
 
     def forward(self, node, weights, values):
         x = values[0]
-        return x.reshape(len(x), -1) if x.ndim == 4 else x.reshape(len(x), 1, 1, -1)
+        return x.reshape(len(x), *target_shape(node, x.shape[1:])[:-1], x.shape[-1])
 
     def backward(self, node, weights, values, output, upstream):
         return [upstream.reshape(values[0].shape)], None
 
     def onnx(self, node, weights, sources, onnx):
-        """To C features: ONNX's Flatten of (N, C, 1, 1); to an image: (N, C, 1, 1), C inferred
-        (a compacted model's C is its kernels')."""
+        """Images are NCHW in the ONNX graph: one is made channels-last before the reshape, and an
+        image made is transposed back; the channels' count is inferred (a compacted model's)."""
+        source, target = sources[0], list(onnx.shapes[node.name])
         if len(onnx.shapes[node.inputs[0]]) == 3:
-            return onnx.add("Flatten", sources, node.name, axis=1)
-        return onnx.add("Reshape", [sources[0], onnx.integers(f"{node.name}/shape", [0, -1, 1, 1])], node.name)
+            source = onnx.add("Transpose", [source], f"{node.name}/nhwc", perm=[0, 2, 3, 1])
+        image = len(target) == 3
+        out = onnx.add("Reshape", [source, onnx.integers(f"{node.name}/shape", [0, *target[:-1], -1])],
+                       f"{node.name}/reshaped" if image else node.name)
+        return onnx.add("Transpose", [out], node.name, perm=[0, 3, 1, 2]) if image else out
 
     def keras_config(self, config: dict, arrays: dict) -> dict:
-        """Its width is inferred (-1): a compacted model's C is its kernels', not the saved config's."""
-        return {**config, "target_shape": [-1 if size > 1 else size for size in config["target_shape"]]}
+        """Its channels' count is inferred (-1): a compacted model's is its kernels', not the saved
+        config's (unless the config infers a position count instead: Keras infers one size at most)."""
+        positions = list(config["target_shape"][:-1])
+        return config if -1 in positions else {**config, "target_shape": [*positions, -1]}
 
 
 LAYER_TYPES = (Reshape(),)
