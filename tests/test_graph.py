@@ -173,6 +173,33 @@ def test_built_in_graph_architectures(tensorflow, architecture, trainable):
     assert Graph.from_json(graph.to_json()) == graph
 
 
+VIT = {"type": "vit", "patch": 4, "dim": 16, "depth": 2, "heads": 2, "mlp": 32}
+
+
+def test_the_built_in_vit_is_core_keras_layers_our_engine_computes(tensorflow, tmp_path):
+    """The vit cuts the image into patches (each patch's pixels in row-major order, its tokens
+    row by row), and its numpy forward pass, ONNX export and a plain Keras reload predict as
+    Keras does; its MLP neurons are the prunable groups besides the classes'."""
+    keras = tensorflow.keras
+    from prunelab.measuring.onnx_export import run as run_onnx
+    from prunelab.measuring.onnx_export import session
+    from prunelab.models.keras_models import build_model, graph_of
+
+    model = _randomized(keras, build_model(keras, VIT, 10, input_shape=(28, 28, 1)))
+    x = np.random.default_rng(5).uniform(size=(3, 28, 28, 1)).astype(np.float32)
+    patches = keras.Model(model.input, model.get_layer("tokens").output).predict(x, verbose=0)
+    np.testing.assert_array_equal(patches[:, 8], x[:, 4:8, 4:8, :].reshape(3, 16))  # row 1, column 1 of 7
+    graph, weights = graph_of(model)
+    expected = model.predict(x, verbose=0)
+    np.testing.assert_allclose(run(graph, weights, x, logits=False), expected, rtol=1e-5, atol=1e-6)
+    network = Network(VIT, graph, weights)
+    np.testing.assert_allclose(run_onnx(session(network), x), network.logits(x), rtol=1e-4, atol=1e-5)
+    model.save(tmp_path / "vit.keras")
+    np.testing.assert_allclose(keras.models.load_model(tmp_path / "vit.keras").predict(x, verbose=0), expected,
+                               rtol=1e-6, atol=1e-7)
+    assert [producers for _, producers in pruned_groups(graph)] == [["block1_fc1"], ["block2_fc1"]]
+
+
 def test_resnet_option_a_shortcut_pads_with_zero_channels(tensorflow):
     """The frozen identity shortcut takes every other pixel and puts channel c at c + 8."""
     keras = tensorflow.keras
@@ -634,11 +661,11 @@ def test_graph_kernel_shapes_are_the_built_models(tensorflow):
     built model has them."""
     keras = tensorflow.keras
     from prunelab.models.network import graph_layers
-    from prunelab.models.keras_models import build_resnet, build_vgg, graph_of
+    from prunelab.models.keras_models import build_resnet, build_vgg, build_vit, graph_of
 
     for architecture in ({"type": "resnet", "depth": 14}, {"type": "resnet", "depth": 14, "shortcut": "identity"},
-                         {"type": "vgg", "depth": 11}):
-        build = build_resnet if architecture["type"] == "resnet" else build_vgg
+                         {"type": "vgg", "depth": 11}, VIT):
+        build = {"resnet": build_resnet, "vgg": build_vgg, "vit": build_vit}[architecture["type"]]
         graph, weights = graph_of(build(keras, architecture, (28, 28, 1), 10))
         built = [(name, weights[name]["kernel"].shape) for name in graph.prunable()]
         assert graph_layers(architecture, (28, 28, 1), 10) == built

@@ -11,7 +11,7 @@ from ..plumbing.user_code import load_function
 from .graph import Graph
 from .layers import LAYER_TYPES
 from .chains import CHAIN_TYPES, cnn_shape_problem
-from .network import NARROWED, RESNET_FILTERS, VGG_PLANS, Network
+from .network import NARROWED, RESNET_FILTERS, VGG_PLANS, Network, vit_shape_problem
 from .imported import load_imported
 from .protocol import decay_regularizer
 
@@ -54,7 +54,7 @@ def build_model(keras, architecture: dict, num_classes: int, regularizer_name: s
     variable's constraint once the model is built (building draws the initial weights, so it
     happens once, whatever the masks), holding pruned entries at zero. ``precision`` bfloat16
     (``dense`` and ``cnn`` only) computes the hidden layers in bfloat16."""
-    build = {"dense": build_chain, "cnn": build_chain, "resnet": build_resnet, "vgg": build_vgg,
+    build = {"dense": build_chain, "cnn": build_chain, "resnet": build_resnet, "vgg": build_vgg, "vit": build_vit,
              "custom": build_custom, "imported": build_imported, NARROWED: build_narrowed}[architecture["type"]]
     settings = {"precision": precision} if build is build_chain else {}
     model = build(keras, architecture, tuple(input_shape), num_classes, regularizer_name, strength, weight_decay,
@@ -64,7 +64,8 @@ def build_model(keras, architecture: dict, num_classes: int, regularizer_name: s
         if mask is not None:
             model.get_layer(name).kernel.constraint = fixed_mask(keras, mask)
     for (position, variable), mask in (bias_masks or {}).items():
-        getattr(model.get_layer(graph.nodes[position].name), variable).constraint = fixed_mask(keras, mask)
+        layer = model.get_layer(graph.nodes[position].name)
+        LAYER_TYPES[type(layer).__name__].keras_variables(layer)[variable].constraint = fixed_mask(keras, mask)
     return model
 
 
@@ -128,8 +129,10 @@ def assign_weights(model, network: Network) -> None:
     graph: a custom model's automatic layer names differ between builds) and variable name."""
     built = Graph.from_keras_config(model.get_config())
     for ours, theirs in zip(network.graph.nodes, built.nodes, strict=True):
+        layer = model.get_layer(theirs.name)
+        variables = LAYER_TYPES[type(layer).__name__].keras_variables(layer)
         for variable, value in network.weights.get(ours.name, {}).items():
-            getattr(model.get_layer(theirs.name), variable).assign(value)
+            variables[variable].assign(value)
 
 
 RESIDUAL_INITIALIZER = "he_normal"
@@ -277,6 +280,47 @@ def build_resnet(keras, architecture: dict, input_shape, num_classes: int, regul
         kernel[0, 0, np.arange(inputs_), np.arange(inputs_) + pad] = 1.0
         layer.kernel.assign(kernel)
     return model
+
+
+def build_vit(keras, architecture: dict, input_shape, num_classes: int, regularizer_name: str = "none",
+              strength: float = 0.0, weight_decay: float = 0.0):
+    """A vision transformer of core Keras layers (Dosovitskiy et al. 2021, small, as
+    s-chh/PyTorch-Scratch-Vision-Transformer-ViT): the image cut into ``patch`` x ``patch`` patches
+    (a frozen convolution copying each patch's pixels, so the model holds standard layers only),
+    each patch projected to ``dim`` features with a learned position embedding (one EinsumDense
+    whose bias is per position), ``depth`` pre-norm blocks (LayerNormalization, ``heads``-head
+    self-attention, a residual sum; LayerNormalization, a GELU MLP of ``mlp`` neurons, a residual
+    sum), a final LayerNormalization, the tokens averaged, one softmax layer. Regularized as a
+    researcher's model (:func:`researchers_model`)."""
+    if problem := vit_shape_problem(architecture, input_shape):
+        raise ValueError(problem)
+    patch, dim, heads = architecture["patch"], architecture["dim"], architecture["heads"]
+    height, width, channels = input_shape
+    tokens, pixels = (height // patch) * (width // patch), patch * patch * channels
+    initializer = {"kernel_initializer": architecture.get("initializer", DEFAULT_INITIALIZER)}
+    layers = keras.layers
+    inputs = keras.Input(shape=tuple(input_shape), name="input")
+    cut = layers.Conv2D(pixels, patch, strides=patch, use_bias=False, trainable=False, name="patches")
+    x = layers.Reshape((tokens, pixels), name="tokens")(cut(inputs))
+    x = layers.EinsumDense("abc,cd->abd", output_shape=(tokens, dim), bias_axes="bd", name="embedding",
+                           **initializer)(x)
+    for block in range(1, architecture["depth"] + 1):
+        name = f"block{block}"
+        y = layers.LayerNormalization(epsilon=1e-6, name=f"{name}_norm1")(x)
+        y = layers.MultiHeadAttention(heads, dim // heads, name=f"{name}_attention", **initializer)(y, y)
+        x = layers.Add(name=f"{name}_add1")([x, y])
+        y = layers.LayerNormalization(epsilon=1e-6, name=f"{name}_norm2")(x)
+        y = layers.Dense(architecture["mlp"], activation="gelu", name=f"{name}_fc1", **initializer)(y)
+        x = layers.Add(name=f"{name}_add2")([x, layers.Dense(dim, name=f"{name}_fc2", **initializer)(y)])
+    x = layers.GlobalAveragePooling1D(name="pool")(layers.LayerNormalization(epsilon=1e-6, name="norm")(x))
+    model = keras.Model(inputs, layers.Dense(num_classes, activation="softmax", name="output", **initializer)(x),
+                        name="vit")
+    copy = np.zeros((patch, patch, channels, pixels), np.float32)  # pixel (i, j, c) of a patch -> feature (i·p + j)·C + c
+    copy[np.arange(patch)[:, None, None], np.arange(patch)[None, :, None], np.arange(channels)[None, None, :],
+         np.arange(pixels).reshape(patch, patch, channels)] = 1.0
+    cut.kernel.assign(copy)
+    return researchers_model(keras, model, "the vit", tuple(input_shape), num_classes, regularizer_name, strength,
+                             weight_decay)
 
 
 def build_vgg(keras, architecture: dict, input_shape, num_classes: int, regularizer_name: str = "none",

@@ -29,7 +29,7 @@ from .layers import LAYER_TYPES
 
 GRAPH_KEY = "graph"
 """The array of a weights file holding the graph's JSON (a unicode string, loaded without pickle)."""
-ARCHITECTURE_TYPES = (*CHAIN_TYPES, "resnet", "vgg", "custom", "imported")
+ARCHITECTURE_TYPES = (*CHAIN_TYPES, "resnet", "vgg", "vit", "custom", "imported")
 """Every architecture type a config may name: the built-ins (:mod:`prunelab.models.keras_models`) and a
 researcher's own models (``custom_models``): ``custom`` built by their code, whose layers are known
 only once built, and ``imported``, trained elsewhere, whose layers its file's config says."""
@@ -254,6 +254,14 @@ class Network:
         return cls(architecture, graph, weights)
 
 
+def vit_shape_problem(architecture: dict, image_shape: tuple[int, ...]) -> str | None:
+    """Why a ``vit`` cannot take images of ``image_shape`` (its patches must tile them), or ``None``."""
+    patch = architecture["patch"]
+    if image_shape[0] % patch == 0 and image_shape[1] % patch == 0:
+        return None
+    return f"a vit of patch {patch} takes images whose height and width it divides, not {tuple(image_shape)}"
+
+
 def graph_layers(architecture: dict, input_shape: tuple[int, int, int] = (*IMAGE_SHAPE, 1),
                  num_classes: int = NUM_CLASSES) -> list[tuple[str, tuple[int, ...]]] | None:
     """The prunable layers of a built-in architecture, name and kernel shape, in the model's
@@ -268,6 +276,12 @@ def graph_layers(architecture: dict, input_shape: tuple[int, int, int] = (*IMAGE
     if architecture["type"] == "imported":
         graph = imported_graph(architecture["file"])
         return [(name, graph.kernel_shape(name)) for name in graph.prunable()]
+    if architecture["type"] == "vit":
+        patch, dim = architecture["patch"], architecture["dim"]
+        layers = [("embedding", (patch * patch * input_shape[-1], dim))]
+        for block in range(1, architecture["depth"] + 1):
+            layers += [(f"block{block}_fc1", (dim, architecture["mlp"])), (f"block{block}_fc2", (architecture["mlp"], dim))]
+        return layers + [("output", (dim, num_classes))]
     if architecture["type"] == "vgg":
         layers, stage, block, previous = [], 1, 0, input_shape[-1]
         for step in VGG_PLANS[architecture["depth"]]:

@@ -19,7 +19,7 @@ from ..data.datasets import BUILT_IN_DATASETS, DATASETS, IMAGE_SHAPE, NUM_CLASSE
 from ..methods.scope import layer_indices, layer_kinds, layer_names
 from ..models.augmentation import augmented
 from ..models.chains import cnn_shape_problem, conv_sizes
-from ..models.network import ARCHITECTURE_TYPES
+from ..models.network import ARCHITECTURE_TYPES, vit_shape_problem
 from ..models.protocol import problems as protocol_problems
 from .user_code import file_digest, user_file
 
@@ -91,6 +91,9 @@ def _architecture_problems(name: str, architecture: dict) -> list[str]:
         depth = architecture["depth"]
         return [f"architectures.{name}.depth: a ResNet has 6n + 2 layers (8, 14, 20, 32, 44, 56, 110, ...), "
                 f"not {depth}; the nearest are {depth - (depth - 2) % 6} and {depth - (depth - 2) % 6 + 6}"]
+    if architecture["type"] == "vit" and architecture["dim"] % architecture["heads"]:
+        return [f"architectures.{name}.dim: {architecture['dim']} features do not split into {architecture['heads']} "
+                f"heads (dim must be a multiple of heads)"]
     if architecture["type"] != "cnn":
         return []
     problems = []
@@ -294,12 +297,16 @@ def _semantic_problems(config: dict) -> list[str]:
         problems.append("training.precision: bfloat16 needs training.onednn: true (without oneDNN, TensorFlow's "
                         "bfloat16 kernels are slower than float32)")
     cnns = [model for model in config["models"] if config["architectures"][model]["type"] == "cnn"]
+    vits = [model for model in config["models"] if config["architectures"][model]["type"] == "vit"]
     for dataset in config["datasets"]:
         data = dataset_summary(config, dataset)  # a download's count is checked by its first training job
         if data is not None and (problem := training_split_problem(training, data.train_images, dataset)):
             problems.append(problem)
         if data is not None and cnns and (problem := cnn_shape_problem(data.image_shape)):
             problems.append(f"models: {cnns[0]}, on dataset {dataset}: {problem}")
+        for model in vits:
+            if data is not None and (problem := vit_shape_problem(config["architectures"][model], data.image_shape)):
+                problems.append(f"models: {model}, on dataset {dataset}: {problem}")
     return problems
 
 
