@@ -200,6 +200,24 @@ def test_the_built_in_vit_is_core_keras_layers_our_engine_computes(tensorflow, t
     assert [producers for _, producers in pruned_groups(graph)] == [["block1_fc1"], ["block2_fc1"]]
 
 
+def test_a_vits_weights_reach_its_attention_when_it_is_trained_again(tensorflow):
+    """Retraining (fine-tuning, training at initialization) copies every array into a freshly
+    built model, the attention's sublayers' kernels and biases included."""
+    keras = tensorflow.keras
+    from prunelab.models.keras_models import assign_weights, build_model, network_of
+
+    model = build_model(keras, VIT, 10, input_shape=(28, 28, 1))
+    network = network_of(model, VIT)
+    shifted = network.with_all_weights({name: {variable: array + 1 for variable, array in arrays.items()}
+                                        for name, arrays in network.weights.items()})
+    assign_weights(model, shifted)
+    copied = network_of(model, VIT)
+    assert "query_kernel" in copied.weights["block1_attention"]
+    for name, arrays in shifted.weights.items():
+        for variable, array in arrays.items():
+            np.testing.assert_array_equal(copied.weights[name][variable], array, err_msg=f"{name}/{variable}")
+
+
 def test_resnet_option_a_shortcut_pads_with_zero_channels(tensorflow):
     """The frozen identity shortcut takes every other pixel and puts channel c at c + 8."""
     keras = tensorflow.keras
