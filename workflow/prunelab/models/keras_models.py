@@ -129,10 +129,12 @@ def assign_weights(model, network: Network) -> None:
     graph: a custom model's automatic layer names differ between builds) and variable name."""
     built = Graph.from_keras_config(model.get_config())
     for ours, theirs in zip(network.graph.nodes, built.nodes, strict=True):
-        layer = model.get_layer(theirs.name)
-        variables = LAYER_TYPES[type(layer).__name__].keras_variables(layer)
-        for variable, value in network.weights.get(ours.name, {}).items():
-            variables[variable].assign(value)
+        arrays = network.weights.get(ours.name)
+        if arrays:  # (a Sequential model's input is no layer of it)
+            layer = model.get_layer(theirs.name)
+            variables = LAYER_TYPES[type(layer).__name__].keras_variables(layer)
+            for variable, value in arrays.items():
+                variables[variable].assign(value)
 
 
 RESIDUAL_INITIALIZER = "he_normal"
