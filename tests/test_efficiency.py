@@ -118,8 +118,8 @@ def test_unit_pruning_compacts_to_the_surviving_widths():
 def test_constant_units_are_folded_into_the_next_bias():
     kernels = [np.ones((784, 2), np.float32), np.array([[1.0], [2.0]], np.float32), np.ones((1, 10), np.float32)]
     kernels[0][:, 1] = 0  # unit 1 has no inputs: it outputs ReLU(bias) = 0.5 forever
-    network = Network.of_chain({"type": "dense", "hidden": [2, 1], "bias": True}, kernels,
-                               [np.array([0.0, 0.5], np.float32), np.array([0.1], np.float32), np.zeros(10, np.float32)])
+    biases = [np.array([0.0, 0.5], np.float32), np.array([0.1], np.float32), np.zeros(10, np.float32)]
+    network = Network.of_chain({"type": "dense", "hidden": [2, 1], "bias": True}, kernels, biases)
     compacted = compact(network)
     assert compacted.kernels[0].shape == (784, 1)
     np.testing.assert_allclose(compacted.layer_bias(1), [0.1 + 2.0 * 0.5])

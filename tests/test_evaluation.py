@@ -30,7 +30,7 @@ def test_all_zero_logits_predict_the_first_class():
 
 def test_sparsity_counts_prunable_weights_only_and_biases_as_parameters():
     network = Network.of_chain({"type": "dense", "hidden": [5], "bias": True}, [np.ones((4, 5)), np.ones((5, 2))],
-                      [np.ones(5), np.zeros(2)])
+                               [np.ones(5), np.zeros(2)])
     pruned, masks = prune(network, BUILT_IN["weight"], 0.5, [0])
     stats = sparsity_stats(pruned, masks)
     assert stats == {"sparsity": 0.5, "prunable_params": 20, "total_params": 37, "nonzero_params": 10 + 10 + 5}

@@ -136,7 +136,7 @@ def test_embedding_a_narrow_network_keeps_its_function():
     rng = np.random.default_rng(0)
     cnn = {"type": "cnn", "conv": [4, 6], "kernel_size": 3, "pool": [True, False], "hidden": [5], "bias": True}
     full = Network.of_chain(cnn, [rng.normal(size=s) for s in [(3, 3, 1, 4), (3, 3, 4, 6), (11 * 11 * 6, 5), (5, 10)]],
-                   [rng.normal(size=n) for n in (4, 6, 5, 10)])
+                            [rng.normal(size=n) for n in (4, 6, 5, 10)])
     narrow, _ = prune(full, BUILT_IN["unit"], 0.5, [0, 1, 2])
     small = compact(narrow)
     assert [k.shape[-1] for k in small.kernels] == [2, 3, 2, 10]

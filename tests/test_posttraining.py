@@ -69,8 +69,8 @@ def test_sparsegpt_counts_are_exact_across_blocks_and_dead_inputs_go_first():
 def test_unit_refit_refits_the_next_layer_by_damped_least_squares():
     rng = np.random.default_rng(3)
     network = Network.of_chain({"type": "dense", "hidden": [4, 3], "bias": True},
-                      [rng.normal(size=(5, 4)), rng.normal(size=(4, 3)), rng.normal(size=(3, 10))],
-                      [rng.uniform(1, 2, size=4), rng.normal(size=3), rng.normal(size=10)])  # units active
+                               [rng.normal(size=(5, 4)), rng.normal(size=(4, 3)), rng.normal(size=(3, 10))],
+                               [rng.uniform(1, 2, size=4), rng.normal(size=3), rng.normal(size=10)])  # units active
     images = rng.random((30, 5)).astype(np.float32)
     pruned, masks = prune(network, BUILT_IN["unit_refit"], 0.25, [0], data=PruningData(calibration=images))
     removed = ~masks[0].any(axis=0)
@@ -97,8 +97,9 @@ def test_unit_refit_refits_the_next_layer_by_damped_least_squares():
 def test_unit_refit_goes_through_pooling_and_flattening_of_a_cnn():
     rng = np.random.default_rng(4)
     cnn = {"type": "cnn", "conv": [4, 6], "kernel_size": 3, "pool": [True, False], "hidden": [5], "bias": True}
-    network = Network.of_chain(cnn, [rng.normal(size=s) for s in [(3, 3, 1, 4), (3, 3, 4, 6), (11 * 11 * 6, 5), (5, 10)]],
-                      [rng.normal(size=n) for n in (4, 6, 5, 10)])
+    network = Network.of_chain(cnn, [rng.normal(size=s) for s in [(3, 3, 1, 4), (3, 3, 4, 6), (11 * 11 * 6, 5),
+                                                                  (5, 10)]],
+                               [rng.normal(size=n) for n in (4, 6, 5, 10)])
     images = rng.random((12, 28, 28, 1)).astype(np.float32)
     pruned, masks = prune(network, BUILT_IN["unit_refit"], 0.5, [0, 1, 2], data=PruningData(calibration=images))
     assert [int((~m.reshape(-1, m.shape[-1]).any(axis=0)).sum()) for m in masks[:3]] == [2, 3, 3]
@@ -172,7 +173,8 @@ def test_n_of_m_variants_keep_n_of_every_m_consecutive_inputs(method):
 def test_the_calibration_inputs_of_a_conv_layer_are_its_im2col_patches_in_batches():
     rng = np.random.default_rng(6)
     cnn = {"type": "cnn", "conv": [2, 3], "kernel_size": 3, "pool": [True, False], "hidden": [], "bias": False}
-    network = Network.of_chain(cnn, [rng.normal(size=(3, 3, 1, 2)), rng.normal(size=(3, 3, 2, 3)), rng.normal(size=(75, 10))])
+    network = Network.of_chain(cnn, [rng.normal(size=(3, 3, 1, 2)), rng.normal(size=(3, 3, 2, 3)),
+                                     rng.normal(size=(75, 10))])
     images = rng.random((7, 28, 28, 1)).astype(np.float32)
     inputs = LayerInputs(network.graph, network.weights, "conv1", images, batch_images=3)
     matrix = np.asarray(inputs)
@@ -193,8 +195,9 @@ def test_the_metrics_say_which_pruned_models_changed_their_surviving_weights():
     from prunelab.results.records import weights_changed
 
     rng = np.random.default_rng(7)
-    network = Network.of_chain({**DENSE, "hidden": [8], "bias": True}, [rng.normal(size=(16, 8)), rng.normal(size=(8, 10))],
-                      [rng.normal(size=8), rng.normal(size=10)])
+    network = Network.of_chain({**DENSE, "hidden": [8], "bias": True},
+                               [rng.normal(size=(16, 8)), rng.normal(size=(8, 10))],
+                               [rng.normal(size=8), rng.normal(size=10)])
     data = PruningData(calibration=rng.random((40, 16)).astype(np.float32), settings={"block": 8})
     for method, changed in (("weight", False), ("unit", False), ("sparsegpt", True), ("unit_refit", True)):
         pruned, _ = prune(network, BUILT_IN[method], 0.5, [0], data=data)

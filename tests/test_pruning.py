@@ -135,7 +135,8 @@ def test_unit_pruning_zeroes_the_biases_of_removed_units_only():
 
 
 def test_layer_selection():
-    cnn = Network.of_chain({"type": "cnn"}, [np.ones((3, 3, 1, 4)), np.ones((3, 3, 4, 4)), np.ones((16, 5)), np.ones((5, 2))])
+    cnn = Network.of_chain({"type": "cnn"},
+                           [np.ones((3, 3, 1, 4)), np.ones((3, 3, 4, 4)), np.ones((16, 5)), np.ones((5, 2))])
     assert pruned_layers(cnn, "conv") == [0, 1]
     assert pruned_layers(cnn, "all_but_output") == [0, 1, 2]
     assert pruned_layers(cnn, [3, 0]) == [0, 3]

@@ -90,7 +90,7 @@ def chain_graph(architecture: dict, kernel_shapes: list[tuple]) -> Graph:
             if index < len(pools) and pools[index]:
                 add(f"pool{index}", "MaxPooling2D", POOL)
             continue
-        if nodes[-1].op != "InputLayer" and len(kernel_shapes[index - 1]) == 4:
+        if index and len(kernel_shapes[index - 1]) == 4:
             add("flatten", "Flatten", {"data_format": "channels_last"})
         add(layer_name(index, shape), "Dense", {"units": shape[1], "activation": activation, "use_bias": bias})
     return Graph(tuple(nodes), nodes[-1].name)

@@ -64,8 +64,7 @@ def build_model(keras, architecture: dict, num_classes: int, regularizer_name: s
         if mask is not None:
             model.get_layer(name).kernel.constraint = fixed_mask(keras, mask)
     for (position, variable), mask in (bias_masks or {}).items():
-        layer = model.get_layer(graph.nodes[position].name)
-        LAYER_TYPES[type(layer).__name__].keras_variables(layer)[variable].constraint = fixed_mask(keras, mask)
+        layer_variables(model.get_layer(graph.nodes[position].name))[variable].constraint = fixed_mask(keras, mask)
     return model
 
 
@@ -113,6 +112,12 @@ def build_chain(keras, architecture: dict, input_shape, num_classes: int, regula
     return keras.Sequential(layers)
 
 
+def layer_variables(layer) -> dict:
+    """A live Keras layer's variables by the names its layer type gives them
+    (:meth:`~prunelab.models.layers.layer_type.LayerType.keras_variables`)."""
+    return LAYER_TYPES[type(layer).__name__].keras_variables(layer)
+
+
 def network_of(model, architecture: dict) -> Network:
     """The model's weights as a :class:`Network`; a ``dense`` or ``cnn`` on the graph its
     architecture gives (:mod:`prunelab.models.chains`), its weighted layers' kernels and biases
@@ -131,8 +136,7 @@ def assign_weights(model, network: Network) -> None:
     for ours, theirs in zip(network.graph.nodes, built.nodes, strict=True):
         arrays = network.weights.get(ours.name)
         if arrays:  # (a Sequential model's input is no layer of it)
-            layer = model.get_layer(theirs.name)
-            variables = LAYER_TYPES[type(layer).__name__].keras_variables(layer)
+            variables = layer_variables(model.get_layer(theirs.name))
             for variable, value in arrays.items():
                 variables[variable].assign(value)
 
@@ -365,7 +369,7 @@ def graph_of(model) -> tuple[Graph, dict]:
     graph = Graph.from_keras_config(config)
     weights = {}
     for layer in model.layers:
-        variables = LAYER_TYPES[type(layer).__name__].keras_variables(layer)
+        variables = layer_variables(layer)
         weights[layer.name] = {name: np.asarray(variable.numpy(), np.float32)
                                for name, variable in variables.items() if variable is not None}
     return graph, {name: arrays for name, arrays in weights.items() if arrays}

@@ -52,12 +52,8 @@ class MultiHeadAttention(LayerType):
 
     def keras_variables(self, layer) -> dict:
         """Its sublayers' variables, by our names: ``query_kernel`` is ``layer.query_dense.kernel``."""
-        found = {}
-        for name in PROJECTIONS:
-            dense = getattr(layer, f"_{name}_dense", None) if name != "output" else getattr(layer, "_output_dense", None)
-            for variable in ("kernel", "bias"):
-                found[f"{name}_{variable}"] = getattr(dense, variable, None) if dense is not None else None
-        return found
+        return {f"{name}_{variable}": getattr(getattr(layer, f"_{name}_dense", None), variable, None)
+                for name in PROJECTIONS for variable in ("kernel", "bias")}
 
     def call(self, layer, sources):
         return layer(sources[0], sources[1], key=sources[2] if len(sources) > 2 else None)
