@@ -7,7 +7,7 @@ export PATH := $(BIN):$(PATH)
 # The one way the package is found (the Snakefile does the same for what it runs).
 export PYTHONPATH := $(abspath workflow)
 
-.PHONY: setup browser slurm run readme-picture test unit report lint benchmark benchmark-posttraining benchmark-dot-rate benchmark-graph benchmark-applications benchmark-augment benchmark-evaluation benchmark-onednn benchmark-custom-data benchmark-latency config docs
+.PHONY: setup browser slurm run readme-picture test unit report lint benchmark benchmark-posttraining benchmark-dot-rate benchmark-graph benchmark-applications benchmark-augment benchmark-evaluation benchmark-onednn benchmark-lone-training benchmark-custom-data benchmark-latency config docs
 setup: $(STAMP)
 
 $(STAMP): requirements.txt
@@ -77,6 +77,9 @@ benchmark-evaluation: setup  ## numpy against ONNX Runtime evaluating each built
 
 benchmark-onednn: setup  ## training speed of each built-in with oneDNN off and on, on 1 and 2 threads (about 25 minutes)
 	python benchmarks/onednn.py
+
+benchmark-lone-training: setup  ## a lone ResNet-20 epoch in the workflow against plain Keras's (about 10 minutes)
+	python benchmarks/lone_training.py
 
 benchmark-custom-data: setup  ## fetching and reading a CIFAR-10-sized own dataset and CIFAR-10 archive, verified (minutes)
 	python benchmarks/custom_data.py

@@ -8,11 +8,13 @@ built-in — the default `dense` (on 10,000 flat images) and `cnn` (10,000), Res
 random images, batch 128, Adam as the default config trains: one training of two epochs through
 prunelab's own fit in a fresh process for each of TensorFlow with 1 or 2 threads and oneDNN off
 or on, twice (alternating); the figure is the second epoch's seconds (the first traces the step),
-scaled to 10,000 images. Run it with nothing else running. Writes benchmarks/onednn.json and .md.
+scaled to 10,000 images. Run it with nothing else running. Writes benchmarks/onednn.json and .md;
+``--models vit`` measures only those named, keeping the others' earlier figures.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import statistics
 import subprocess
@@ -25,7 +27,8 @@ from spread import median_and_runs
 REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "benchmarks"
 MODELS = {"dense": ({}, 10_000), "cnn": ({}, 10_000), "resnet20": ({"type": "resnet", "depth": 20}, 2_500),
-          "vgg11": ({"type": "vgg", "depth": 11}, 2_500), "custom": ("tests/custom_model.py:build", 10_000)}
+          "vgg11": ({"type": "vgg", "depth": 11}, 2_500), "custom": ("tests/custom_model.py:build", 10_000),
+          "vit": ({"type": "vit"}, 2_500)}
 """Each model, its architecture ({}: the built-in of that name; a string: a build function) and the
 training images of an epoch."""
 SETTINGS = [(1, False), (1, True), (2, False), (2, True)]
@@ -70,25 +73,34 @@ def _label(threads: int, onednn: bool) -> str:
 
 
 def main() -> None:
-    times = {model: {_label(*setting): [] for setting in SETTINGS} for model in MODELS}
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", nargs="+", choices=list(MODELS), default=list(MODELS),
+                        help="measure these only; the others keep their figures (and dates) from the last run")
+    models = parser.parse_args().models
+    record = json.loads((OUT / "onednn.json").read_text()) if (OUT / "onednn.json").exists() else {"models": {}}
+    times = {model: {_label(*setting): [] for setting in SETTINGS} for model in models}
     for _ in range(2):
-        for model in MODELS:
+        for model in models:
             for setting in SETTINGS:
                 times[model][_label(*setting)].append(second_epoch(model, *setting))
                 print(model, _label(*setting), round(times[model][_label(*setting)][-1], 2), flush=True)
-    (OUT / "onednn.json").write_text(json.dumps({"date": time.strftime("%Y-%m-%d"), "images": {
-        model: images for model, (_, images) in MODELS.items()}, "seconds_per_10000_images": {
-        model: {label: [round(t, 2) for t in runs] for label, runs in by.items()} for model, by in times.items()}},
-        indent=2) + "\n")
+    for model, by in times.items():
+        record["models"][model] = {"date": time.strftime("%Y-%m-%d"), "images": MODELS[model][1],
+                                   "seconds_per_10000_images": {label: [round(t, 2) for t in runs]
+                                                                for label, runs in by.items()}}
+    record["models"] = {model: record["models"][model] for model in MODELS if model in record["models"]}
+    (OUT / "onednn.json").write_text(json.dumps(record, indent=2) + "\n")
     labels = [_label(*setting) for setting in SETTINGS]
-    lines = [f"# Training speed by oneDNN and threads ({time.strftime('%Y-%m-%d')})", "",
+    lines = ["# Training speed by oneDNN and threads", "",
              "`make benchmark-onednn` (benchmarks/onednn.py): TensorFlow, the second of two epochs in a fresh "
              "process, seconds per 10,000 28x28x1 images (runs), batch 128, Adam; nothing else running.", "",
-             "| model | " + " | ".join(labels) + " | fastest on one thread |", "|---|" + "---|" * (len(labels) + 1)]
-    for model, by in times.items():
+             "| model | measured | " + " | ".join(labels) + " | fastest on one thread |",
+             "|---|---|" + "---|" * (len(labels) + 1)]
+    for model, measured in record["models"].items():
+        by = measured["seconds_per_10000_images"]
         cells = [median_and_runs(by[label], 2) for label in labels]
         one = min(labels[:2], key=lambda label: statistics.median(by[label]))
-        lines.append(f"| {model} | " + " | ".join(cells) + f" | {one} |")
+        lines.append(f"| {model} | {measured['date']} | " + " | ".join(cells) + f" | {one} |")
     (OUT / "onednn.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 

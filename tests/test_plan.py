@@ -70,6 +70,25 @@ def test_float32_training_ids_are_those_made_before_the_precision_option():
     assert all(spec["precision"] == "bfloat16" for spec in bfloat16.values())
 
 
+def test_threads_and_onednn_left_null_follow_the_architecture_and_an_explicit_setting_keeps_the_old_id():
+    """Convolutional and attention models train on 2 threads with oneDNN unless told otherwise,
+    dense models on one without (their ids above do not move); set explicitly, the old setting
+    gives the id a CNN had before the per-architecture defaults."""
+    config = {"models": ["cnn", "resnet20", "vit"], "regularizers": ["none"],
+              "architectures": {"resnet20": {"type": "resnet", "depth": 20}, "vit": {"type": "vit"}}}
+    specs = training_specs(validate_config(config))
+    assert {spec["model"]: (spec["threads"], spec["onednn"]) for spec in specs.values()} == {
+        "cnn": (2, True), "resnet20": (2, True), "vit": (2, True)}
+    dense = training_specs(validate_config({"regularizers": ["none"]}))
+    assert [(spec["threads"], spec["onednn"]) for spec in dense.values()] == [(1, False)]
+    old = training_specs(validate_config({**config, "models": ["cnn"], "training": {"threads": 1, "onednn": False}}))
+    assert list(old) == ["cnn-none-e20-29ce684c"]
+    explicit = training_specs(validate_config({**config, "training": {"threads": 3}}))
+    assert {(spec["threads"], spec["onednn"]) for spec in explicit.values()} == {(3, True)}
+    jax = training_specs(validate_config({**config, "training": {"backend": "jax"}}))
+    assert {(spec["threads"], spec["onednn"]) for spec in jax.values()} == {(1, False)}
+
+
 def test_trainings_cover_datasets_regularizers_and_seeds():
     runs = trained_models(validate_config({"seeds": [0, 1]}))
     assert len(runs) == 2 * 3 * 2

@@ -21,7 +21,7 @@ from prunelab.results.report import NOTEBOOK
 
 validate_config(config)
 # Jobs declare their threads; numpy-only jobs use one, so their BLAS pools must match
-# (training jobs pin their backend's threads themselves, from the config).
+# (training jobs pin their backend's threads themselves, from their training spec).
 pin_threads(1)
 
 PLAN = Plan(config)
@@ -66,7 +66,8 @@ LOGS = "results/logs"
 # run in this Python: not on a cluster, nor in conda environments or containers.
 onstart:
     if LOCAL and not workflow.deployment_settings.deployment_method:
-        warm.start(Path(LOGS, "warm_interpreter.log"), config["training"])
+        # TensorFlow as the first model trains; other models' trainings run in their own processes
+        warm.start(Path(LOGS, "warm_interpreter.log"), next(iter(PLAN.specs.values())))
 
 
 onsuccess:
@@ -93,7 +94,7 @@ FETCHING = Job("core", 1, mem_mb=300, runtime=15)
 NUMPY = Job("core", 1, mem_mb=500, runtime=5)
 SUMMARIZING = Job("core", 1, mem_mb=400, runtime=5)
 TIMING = Job("core", ALL_CORES, mem_mb=500, runtime=10)
-TRAINING = Job("train", config["training"]["threads"], mem_mb=2500, runtime=60, priority=10)
+TRAINING = Job("train", lambda wildcards: PLAN.specs[wildcards.train_id]["threads"], mem_mb=2500, runtime=60, priority=10)
 PLOTTING = Job("report", 1, mem_mb=500, runtime=5)
 REPORTING = Job("report", 1, mem_mb=1000, runtime=10)
 # Snakemake's per-job benchmark records (seconds, peak RSS, CPU time), one folder per rule,

@@ -19,6 +19,29 @@ from ..plumbing.warm import decline
 BACKENDS = ("tensorflow", "jax")
 DEFAULT_BACKEND = "tensorflow"
 
+ONE_THREAD = {"threads": 1, "onednn": False}
+"""What every training ran with before the per-architecture defaults: an MLP's fastest setting that
+leaves the other cores to other trainings, and the setting of every model trained elsewhere
+(their ids hold it)."""
+PLAIN_KERAS = {"threads": 2, "onednn": True}
+"""TensorFlow's own setting on this 2-core machine: a convolutional model's epoch 1.7x (the
+``cnn``) to 6.2x (VGG-11) faster on one thread with oneDNN than without, and a lone training on
+both cores 1.3x to 1.8x faster again (benchmarks/onednn.md)."""
+TENSORFLOW_DEFAULTS = {"dense": ONE_THREAD, "imported": ONE_THREAD, "cnn": PLAIN_KERAS, "resnet": PLAIN_KERAS,
+                       "vgg": PLAIN_KERAS, "vit": PLAIN_KERAS, "custom": PLAIN_KERAS}
+"""``training.threads`` and ``training.onednn`` where the config leaves them null, by architecture
+type, on TensorFlow (docs/performance.md has the measurements and the choice)."""
+
+
+def engine_settings(training: dict, architecture_type: str) -> dict:
+    """The threads and oneDNN setting a model of ``architecture_type`` trains with: the config's
+    where it gives them, else the type's default. Both are part of the train id: TensorFlow's
+    results depend on them, so neither may follow how many cores a run has. On JAX, whose results
+    depend on its thread count too (XLA splits a convolution's sums by it), one thread."""
+    defaults = (TENSORFLOW_DEFAULTS[architecture_type] if training.get("backend", DEFAULT_BACKEND) == "tensorflow"
+                else ONE_THREAD)
+    return {key: default if training.get(key) is None else training[key] for key, default in defaults.items()}
+
 _PINNED: dict = {}
 # Per backend, packages that TensorFlow and Keras import whenever they are installed, for
 # features no job here uses: JAX for TFLite's converter, matplotlib for Keras's image-gallery

@@ -18,6 +18,7 @@ from ..data.loading import training_split_problem
 from ..data.datasets import BUILT_IN_DATASETS, DATASETS, IMAGE_SHAPE, NUM_CLASSES, SPLIT_SIZES
 from ..methods.scope import layer_indices, layer_kinds, layer_names
 from ..models.augmentation import augmented
+from ..models.backend import engine_settings
 from ..models.chains import cnn_shape_problem, conv_sizes
 from ..models.network import ARCHITECTURE_TYPES, vit_shape_problem
 from ..models.protocol import problems as protocol_problems
@@ -293,9 +294,13 @@ def _semantic_problems(config: dict) -> list[str]:
         problems += protocol_problems(config["finetune"], finetune_epochs, "finetune")
     if training["backend"] == "jax" and training["onednn"]:
         problems.append("training.onednn: TensorFlow's oneDNN setting; with training.backend: jax it must stay false")
-    elif training["precision"] == "bfloat16" and not training["onednn"]:
-        problems.append("training.precision: bfloat16 needs training.onednn: true (without oneDNN, TensorFlow's "
-                        "bfloat16 kernels are slower than float32)")
+    elif training["precision"] == "bfloat16":
+        without = [model for model in config["models"]
+                   if not engine_settings(training, config["architectures"][model]["type"])["onednn"]]
+        if without:
+            problems.append(f"training.precision: bfloat16 needs training.onednn: true (model {without[0]!r} trains "
+                            "without it by default; without oneDNN, TensorFlow's bfloat16 kernels are slower than "
+                            "float32)")
     cnns = [model for model in config["models"] if config["architectures"][model]["type"] == "cnn"]
     vits = [model for model in config["models"] if config["architectures"][model]["type"] == "vit"]
     for dataset in config["datasets"]:

@@ -17,7 +17,7 @@ from ..methods.registry import code_files, configured_methods, method_order, met
 from ..methods.scope import scope_name
 from ..methods.selection import is_unpruned
 from ..models.augmentation import NO_AUGMENTATION, versioned
-from ..models.backend import DEFAULT_BACKEND
+from ..models.backend import DEFAULT_BACKEND, engine_settings
 from ..models.keras_models import DEFAULT_PRECISION
 from ..models.protocol import DEFAULTS as PROTOCOL_DEFAULTS
 from ..models.protocol import changed_protocol
@@ -35,16 +35,19 @@ def training_spec(config: dict, model: str, regularizer: str) -> dict:
     """Every setting that affects the trained weights (dataset and seed are wildcards), but
     those of :data:`LATER_DEFAULTS` at their old value, and ``keep`` without a validation split
     (the last epoch is kept whatever it says); ``augment``, where on, with the version of its
-    draws (:func:`prunelab.models.augmentation.versioned`)."""
+    draws (:func:`prunelab.models.augmentation.versioned`); threads and oneDNN as the model trains
+    (:func:`prunelab.models.backend.engine_settings`: null in the config means the architecture's)."""
     strength = 0.0 if regularizer == "none" else float(config["regularization_strength"][regularizer])
+    architecture = config["architectures"][model]
     training = {key: value for key, value in config["training"].items()
                 if not (key in LATER_DEFAULTS and value == LATER_DEFAULTS[key])
                 and not (key == "keep" and config["training"]["validation_size"] == 0)}
+    training.update(engine_settings(config["training"], architecture["type"]))
     if "augment" in training:
         training["augment"] = versioned(training["augment"])
     return {
         "model": model,
-        "architecture": config["architectures"][model],
+        "architecture": architecture,
         "regularizer": regularizer,
         "strength": strength,
         **training,

@@ -21,7 +21,7 @@ process instead, from its first line, as does every job when no server answers.
 
 The server preloads libraries only, and only what a job's own process would import the same way
 (threads pinned as Snakemake pins them for every job, TensorFlow as ``import_tensorflow`` imports
-it for the configured training); the package's own modules other than this one and the backend's
+it for the first model's training); the package's own modules other than this one and the backend's
 are imported by each job anew. The server ends with the run (``stop``), or when the Snakemake
 process that started it is gone. ``PRUNELAB_WARM_INTERPRETER=0`` runs every job in its own
 process, as does a run on a cluster. For a job run in a fork, Snakemake's benchmark record
@@ -110,8 +110,8 @@ _server: subprocess.Popen | None = None
 
 
 def start(log: Path, training: dict) -> None:
-    """Start the server for this run (``training``: the config's training section, whose backend,
-    threads and oneDNN setting the server imports TensorFlow with) and point the jobs this
+    """Start the server for this run (``training``: a training spec, whose backend, threads and
+    oneDNN setting the server imports TensorFlow with) and point the jobs this
     process starts at it; nothing where switched off."""
     global _server
     if not enabled():
