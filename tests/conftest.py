@@ -30,12 +30,12 @@ def tensorflow():
 # tests of one family go to one pytest-xdist worker (`make test` runs two), so no run is made twice.
 WORKFLOW_RUNS = {"smoke": "smoke", "cnn_smoke": "cnn", "methods_smoke": "methods", "jax_smoke": "methods",
                  "resnet_smoke": "resnet", "imported_smoke": "imported", "own_dataset_smoke": "own-dataset",
-                 "cifar10_smoke": "cifar10"}
+                 "cifar10_smoke": "cifar10", "attention_smoke": "attention"}
 
 # The jobs each fixture's workflow runs plan from an empty folder (snakemake -n), at most:
 # tests/test_budget.py fails when a change makes a fixture plan more, so the suite's growth is seen.
 JOB_BUDGETS = {"smoke": 59, "cnn_smoke": 27, "methods_smoke": 50, "jax_smoke": 17, "resnet_smoke": 47,
-               "imported_smoke": 20, "own_dataset_smoke": 51, "cifar10_smoke": 26}
+               "imported_smoke": 20, "own_dataset_smoke": 51, "cifar10_smoke": 26, "attention_smoke": 27}
 
 
 def pytest_collection_modifyitems(config, items):
@@ -70,6 +70,7 @@ IMPORTED_SMOKE = REPO / "tests" / "smoke-imported.yaml"
 OWN_DATASET_SMOKE = REPO / "tests" / "smoke-own-dataset.yaml"
 CIFAR10_SMOKE = REPO / "tests" / "smoke-cifar10.yaml"
 APPLICATIONS_SMOKE = REPO / "tests" / "smoke-applications.yaml"
+ATTENTION_SMOKE = REPO / "tests" / "smoke-attention.yaml"
 
 
 _SNAKEMAKE_FORKS = multiprocessing.get_context("forkserver")
@@ -160,6 +161,11 @@ def methods_smoke(tmp_path_factory):
 @pytest.fixture(scope="session")
 def resnet_smoke(tmp_path_factory):
     return run_to_completion(tmp_path_factory.mktemp("resnet-smoke"), RESNET_SMOKE)
+
+
+@pytest.fixture(scope="session")
+def attention_smoke(tmp_path_factory):
+    return run_to_completion(tmp_path_factory.mktemp("attention-smoke"), ATTENTION_SMOKE)
 
 
 @pytest.fixture(scope="session")
@@ -293,3 +299,46 @@ def own_dataset_runs(workdir, served, base):
 @pytest.fixture(scope="session")
 def jax_smoke(tmp_path_factory):
     return run_to_completion(tmp_path_factory.mktemp("jax-smoke"), METHODS_SMOKE, JAX_SMOKE)
+
+
+# Loads each (model file, inputs) pair named on its command line and saves the predictions.
+PLAIN_KERAS = """import sys, numpy as np, keras
+for model, inputs, predictions in zip(*[iter(sys.argv[1:])] * 3):
+    np.save(predictions, keras.saving.load_model(model).predict(np.load(inputs), verbose=0))
+"""
+
+
+def load_in_plain_keras(workdir, models, folder, dataset="fashion", backend="jax"):
+    """Load the trained and the exported unit-pruned (k = 0.5) ``model.keras`` of each of a run's
+    ``models`` (on ``dataset``) in plain Keras (no prunelab; on JAX, not the backend they were
+    trained on, unless ``backend`` says; one process for all, as Keras's import is most of the
+    time) and compare their predictions with the workflow's own engine; returns each model's two files."""
+    import numpy as np
+
+    from prunelab.data.loading import features, load_split
+    from prunelab.measuring.export import load
+    from prunelab.models.network import Network
+    from prunelab.plumbing.fileio import read_json
+
+    images, _ = load_split(workdir / "results" / "data" / dataset, dataset, "test")
+    files, expected, arguments = {}, [], []
+    for model in models:
+        [trained] = (workdir / "results" / "models").glob(f"{dataset}/{model}-*/seed0/model.keras")
+        [exported] = (workdir / "results" / "exported").glob(f"{dataset}/{model}-*/seed0/*/unit/k0.5.keras")
+        record = read_json(trained.parent / "train.json")
+        x, inputs = features(record["spec"]["architecture"], images[:200]), folder / f"{model}-x.npy"
+        np.save(inputs, x)
+        for form, path, network in (
+                ("trained", trained, Network.load(trained.parent / "weights.npz", record["spec"]["architecture"])),
+                ("exported", exported, load(exported.with_suffix(".npz")))):
+            predictions = folder / f"{model}-{form}.npy"
+            arguments += [str(path), str(inputs), str(predictions)]
+            expected.append((predictions, network.logits(x)))
+        files[model] = trained, exported
+    subprocess.run([sys.executable, "-c", PLAIN_KERAS, *arguments], check=True, capture_output=True,
+                   env={"PATH": "/usr/bin:/bin", "KERAS_BACKEND": backend})
+    for predictions, logit in expected:
+        probabilities = np.exp(logit - logit.max(1, keepdims=True))
+        probabilities /= probabilities.sum(1, keepdims=True)
+        np.testing.assert_allclose(np.load(predictions), probabilities, rtol=1e-3, atol=1e-5, err_msg=predictions)
+    return files

@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 
-from conftest import (CIFAR10_SMOKE, CNN_SMOKE, IMPORTED_SMOKE, JAX_SMOKE, JOB_BUDGETS, METHODS_SMOKE, REPO,
+from conftest import (ATTENTION_SMOKE, CIFAR10_SMOKE, CNN_SMOKE, IMPORTED_SMOKE, JAX_SMOKE, JOB_BUDGETS, METHODS_SMOKE, REPO,
                       RESNET_SMOKE, SMOKE, cifar10_runs, own_dataset_runs, planned_jobs, snakemake,
                       write_own_datasets)
 
@@ -30,7 +30,7 @@ def fixture_runs(fixture, workdir):
                         str(workdir / "trained.keras")], check=True, capture_output=True)
     return [({"smoke": (SMOKE,), "cnn_smoke": (CNN_SMOKE,), "methods_smoke": (METHODS_SMOKE,),
               "jax_smoke": (METHODS_SMOKE, JAX_SMOKE), "resnet_smoke": (RESNET_SMOKE,),
-              "imported_smoke": (IMPORTED_SMOKE,)}[fixture], ())]
+              "imported_smoke": (IMPORTED_SMOKE,), "attention_smoke": (ATTENTION_SMOKE,)}[fixture], ())]
 
 
 @pytest.mark.parametrize("fixture", JOB_BUDGETS)

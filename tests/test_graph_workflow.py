@@ -4,12 +4,11 @@ Fashion-MNIST, and a model trained outside the workflow (tests/train_elsewhere.p
 weight-level, structured, at-initialization and post-training methods, measured, timed, exported
 and reported like the built-in models."""
 
-import subprocess
-import sys
 
-import numpy as np
 import pandas as pd
 import pytest
+
+from conftest import load_in_plain_keras
 
 METHODS = {"weight", "global_weight", "random", "unit", "snip", "synflow", "sparsegpt", "wanda", "unit_refit",
            "scratch", "network_slimming"}
@@ -80,11 +79,11 @@ def test_a_resnet_is_timed_in_numpy_and_onnx_runtime(resnet_smoke):
 
 @pytest.fixture(scope="module")
 def resnet_models_in_plain_keras(resnet_smoke, tmp_path_factory):
-    return _load_in_plain_keras(resnet_smoke, ("resnet8", "mine"), tmp_path_factory.mktemp("plain-keras"))
+    return load_in_plain_keras(resnet_smoke, ("resnet8", "mine"), tmp_path_factory.mktemp("plain-keras"))
 
 
 @pytest.mark.parametrize("model", ["resnet8", "mine"])
-def test_trained_and_exported_models_load_in_plain_keras(resnet_models_in_plain_keras, model):
+def test_trained_and_exported_modelsload_in_plain_keras(resnet_models_in_plain_keras, model):
     """model.keras beside the trained weights, and the exported unit-pruned model, load with
     keras.saving.load_model in a Python without prunelab and predict what the workflow measured."""
     trained, exported = resnet_models_in_plain_keras[model]
@@ -106,50 +105,9 @@ def test_keras_applications_mobilenetv2_is_trained_pruned_compacted_and_exported
     assert half.loc["unit", "compact_params"] < unpruned["compact_params"] / 3
     assert half.loc["weight", "compact_params"] == unpruned["compact_params"]
     # on TensorFlow: JAX compiles each of its 156 layers (25 s against 11 s for the two files, measured)
-    trained, exported = _load_in_plain_keras(own_dataset_smoke, ("mobilenet",), tmp_path, dataset="padded",
+    trained, exported = load_in_plain_keras(own_dataset_smoke, ("mobilenet",), tmp_path, dataset="padded",
                                              backend="tensorflow")["mobilenet"]
     assert exported.stat().st_size < 0.5 * trained.stat().st_size
-
-
-# Loads each (model file, inputs) pair named on its command line and saves the predictions.
-PLAIN_KERAS = """import sys, numpy as np, keras
-for model, inputs, predictions in zip(*[iter(sys.argv[1:])] * 3):
-    np.save(predictions, keras.saving.load_model(model).predict(np.load(inputs), verbose=0))
-"""
-
-
-def _load_in_plain_keras(workdir, models, folder, dataset="fashion", backend="jax"):
-    """Load the trained and the exported unit-pruned (k = 0.5) ``model.keras`` of each of a run's
-    ``models`` (on ``dataset``) in plain Keras (no prunelab; on JAX, not the backend they were
-    trained on, unless ``backend`` says; one process for all, as Keras's import is most of the
-    time) and compare their predictions with the workflow's own engine; returns each model's two files."""
-    from prunelab.data.loading import features, load_split
-    from prunelab.measuring.export import load
-    from prunelab.models.network import Network
-    from prunelab.plumbing.fileio import read_json
-
-    images, _ = load_split(workdir / "results" / "data" / dataset, dataset, "test")
-    files, expected, arguments = {}, [], []
-    for model in models:
-        [trained] = (workdir / "results" / "models").glob(f"{dataset}/{model}-*/seed0/model.keras")
-        [exported] = (workdir / "results" / "exported").glob(f"{dataset}/{model}-*/seed0/*/unit/k0.5.keras")
-        record = read_json(trained.parent / "train.json")
-        x, inputs = features(record["spec"]["architecture"], images[:200]), folder / f"{model}-x.npy"
-        np.save(inputs, x)
-        for form, path, network in (
-                ("trained", trained, Network.load(trained.parent / "weights.npz", record["spec"]["architecture"])),
-                ("exported", exported, load(exported.with_suffix(".npz")))):
-            predictions = folder / f"{model}-{form}.npy"
-            arguments += [str(path), str(inputs), str(predictions)]
-            expected.append((predictions, network.logits(x)))
-        files[model] = trained, exported
-    subprocess.run([sys.executable, "-c", PLAIN_KERAS, *arguments], check=True, capture_output=True,
-                   env={"PATH": "/usr/bin:/bin", "KERAS_BACKEND": backend})
-    for predictions, logit in expected:
-        probabilities = np.exp(logit - logit.max(1, keepdims=True))
-        probabilities /= probabilities.sum(1, keepdims=True)
-        np.testing.assert_allclose(np.load(predictions), probabilities, rtol=1e-3, atol=1e-5, err_msg=predictions)
-    return files
 
 
 def test_a_model_trained_elsewhere_is_pruned_as_it_was_saved(imported_smoke, tmp_path):
@@ -179,7 +137,7 @@ def test_a_model_trained_elsewhere_is_pruned_as_it_was_saved(imported_smoke, tmp
     assert finetuned["accuracy"].iloc[0] > half.loc["unit", "accuracy"]
     gradual = table[(table["method"] == "gradual") & (table["k"] == 0.5)]
     assert gradual["sparsity"].round(3).iloc[0] == 0.5
-    _load_in_plain_keras(imported_smoke, ("theirs",), tmp_path)
+    load_in_plain_keras(imported_smoke, ("theirs",), tmp_path)
 
 
 def test_the_report_shows_the_resnet(resnet_smoke):

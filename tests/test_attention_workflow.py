@@ -1,0 +1,44 @@
+"""Attention models through the real workflow: the built-in ViT and a researcher's own transformer
+(tests/attention_model.py: a strided-convolution patch embedding, self-attention, a GELU MLP, layer
+norms and residual sums) trained one epoch on Fashion-MNIST, pruned by magnitude, Wanda, SparseGPT
+and unit, compacted, exported and loaded in plain Keras."""
+
+import pandas as pd
+import pytest
+
+from conftest import load_in_plain_keras
+
+
+@pytest.fixture(scope="module")
+def metrics(attention_smoke):
+    table = pd.read_csv(attention_smoke / "results" / "metrics.csv")
+    return table[table["finetune_epochs"] == 0]
+
+
+@pytest.mark.parametrize("model", ["vit", "mine"])
+def test_every_method_prunes_an_attention_model(metrics, model):
+    table = metrics[metrics["model"] == model]
+    assert set(table["method"]) == {"weight", "wanda", "sparsegpt", "unit"} and set(table["k"]) == {0.0, 0.5}
+    unpruned = table[table["k"] == 0].iloc[0]
+    assert unpruned["accuracy"] > 0.3  # one epoch of 2000 images: well above chance (0.1)
+    half = table[table["k"] == 0.5].set_index("method")
+    # the weight-level methods remove half of every pruned kernel (the patch embedding, the MLP's two
+    # layers; the attention's projections are not pruned yet, nor the classifier)
+    assert (half.loc[["weight", "wanda", "sparsegpt"], "sparsity"].round(3) == 0.5).all()
+    assert (half["accuracy"] > 0.1).all()
+    # SparseGPT and Wanda, which see the layers' inputs, lose less than magnitude pruning or as little
+    assert half.loc["sparsegpt", "loss"] <= half.loc["weight", "loss"] * 1.05
+
+
+def test_unit_removes_mlp_neurons_and_the_compact_model_loads_in_plain_keras(metrics, attention_smoke, tmp_path):
+    """unit removes half of each block's MLP neurons (a first-layer unit with its row of the second);
+    what the residual stream and the attention read stays whole. The compacted model is smaller and
+    predicts in plain Keras what the workflow's engine does."""
+    mine = metrics[(metrics["model"] == "mine") & (metrics["method"] == "unit")].set_index("k")
+    # 32 of fc1's 64 units go: their 32 kernel columns of 32 inputs, their biases and their rows of fc2
+    assert mine.loc[0.0, "compact_params"] - mine.loc[0.5, "compact_params"] == 32 * 32 + 32 + 32 * 32
+    vit = metrics[(metrics["model"] == "vit") & (metrics["method"] == "unit")].set_index("k")
+    assert vit.loc[0.5, "compact_params"] == vit.loc[0.0, "compact_params"] - (32 * 32 + 32 + 32 * 32)
+    files = load_in_plain_keras(attention_smoke, ("vit", "mine"), tmp_path)
+    for trained, exported in files.values():
+        assert exported.stat().st_size < trained.stat().st_size
