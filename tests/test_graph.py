@@ -98,6 +98,12 @@ LAYERS = {
     "einsum-dense-feature-bias-gelu": (lambda k: k.layers.EinsumDense("abc,cd->abd", output_shape=(None, 6),
                                                                       bias_axes="d", activation="gelu"), (4, 5)),
     "einsum-dense-flat-no-bias": (lambda k: k.layers.EinsumDense("ab,bc->ac", output_shape=3), (5,)),
+    "reshape-patch-pixels-merged": (lambda k: k.layers.Reshape((12, 4)), (3, 4, 2, 2)),
+    "permute-image": (lambda k: k.layers.Permute((2, 1, 3)), (4, 5, 3)),
+    "permute-patches": (lambda k: k.layers.Permute((1, 3, 2, 4, 5)), (2, 3, 2, 3, 2)),
+    "softmax": (lambda k: k.layers.Softmax(), (4, 6)),
+    "softmax-over-positions": (lambda k: k.layers.Softmax(axis=1), (4, 6)),
+    "softmax-image-channels": (lambda k: k.layers.Softmax(), (3, 3, 4)),
 }
 
 
@@ -333,6 +339,31 @@ def test_a_transformer_blocks_mlp_neurons_are_pruned_and_compacted(tensorflow, k
                                rtol=1e-5, atol=1e-6)
 
 
+def test_a_reshape_merging_a_rows_pixels_spreads_each_channel_like_a_flatten(tensorflow):
+    """A conv's 3 channels, each image row's 4 pixels merged into 12 features (row-major, channels
+    last): channel c is features c, c + 3, c + 6, c + 9, as after a Flatten of those pixels. unit
+    removes conv channels with those rows of the dense layer reading them; compacted and rebuilt in
+    Keras, the model predicts what the masked one does."""
+    keras = tensorflow.keras
+    from prunelab.models.keras_models import graph_of, model_of_graph
+
+    inputs = keras.Input(shape=(4, 4, 1), name="in")
+    x = keras.layers.Conv2D(3, 3, padding="same", activation="relu", name="c")(inputs)
+    x = keras.layers.Dense(5, activation="relu", name="d1")(keras.layers.Reshape((4, 12), name="rows")(x))
+    model = keras.Model(inputs, keras.layers.Dense(2, activation="softmax", name="d2")(
+        keras.layers.GlobalAveragePooling1D(name="p")(x)))
+    graph, weights = graph_of(_randomized(keras, model))
+    assert dependency_groups(graph)[0] == _group(3, ["c"], [], [("d1", 4)])
+    kept = unit_kept(graph, weights, 0.5)
+    small = compact(graph, masked(graph, weights, kept), kept)
+    assert small["c"]["kernel"].shape == (3, 3, 1, 1) and small["d1"]["kernel"].shape == (4, 2)
+    x = np.random.default_rng(5).uniform(size=(6, 4, 4, 1)).astype(np.float32)
+    expected = run(graph, masked(graph, weights, kept), x, logits=False)
+    np.testing.assert_allclose(run(graph, small, x, logits=False), expected, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(model_of_graph(keras, graph, small).predict(x, verbose=0), expected,
+                               rtol=1e-5, atol=1e-6)
+
+
 def _squeeze_excitation_model(keras, join):
     """A conv's map scaled by a squeeze-and-excitation gate (EfficientNet's), joined by ``join``."""
     inputs = keras.Input(shape=(6, 6, 2), name="in")
@@ -485,7 +516,9 @@ def test_unit_pruned_resnet_compacts_to_a_smaller_keras_model(tensorflow, tmp_pa
      "layer 'odd' (EinsumDense): equation 'abcd,de->abe': only a dense layer over the last axis"),
     (lambda k: k.layers.Reshape((12, 6), name="odd"),
      "layer 'odd' (Reshape): target_shape (12, 6) from (6, 6, 2): only a reshape that keeps the last axis"),
-], ids=["class", "dilation", "activation", "leaky-relu", "depth-multiplier", "einsum", "reshape"])
+    (lambda k: k.layers.Permute((3, 1, 2), name="odd"),
+     "layer 'odd' (Permute): dims (3, 1, 2) on shape (6, 6, 2): only a permutation that keeps the last axis"),
+], ids=["class", "dilation", "activation", "leaky-relu", "depth-multiplier", "einsum", "reshape", "permute"])
 def test_an_unsupported_layer_is_refused_by_name(tensorflow, make, message):
     keras = tensorflow.keras
     from prunelab.models.keras_models import graph_of
@@ -573,7 +606,19 @@ def _attention_model(keras, **attention):
     return keras.Model(inputs, keras.layers.Dense(4, activation="softmax")(keras.layers.GlobalAveragePooling1D()(x)))
 
 
+def _patches_model(keras):
+    """A vision transformer's patches cut from the image by Reshape, Permute and Reshape (4x4 patches
+    of an 8x8 image, each patch's pixels merged into 16 features), embedded, a softmax over the
+    patches weighing them, the tokens averaged."""
+    inputs = keras.Input(shape=(8, 8, 1))
+    x = keras.layers.Reshape((2, 4, 2, 4, 1))(inputs)
+    x = keras.layers.Reshape((4, 16))(keras.layers.Permute((1, 3, 2, 4, 5))(x))
+    x = keras.layers.Softmax(axis=1)(keras.layers.Dense(6, activation="gelu")(x))
+    return keras.Model(inputs, keras.layers.Dense(4, activation="softmax")(keras.layers.GlobalAveragePooling1D()(x)))
+
+
 MODELS = {"every-layer": (_every_layer_model, (11, 10, 2)), "sequence": (_sequence_model, (6, 3)),
+          "patches": (_patches_model, (8, 8, 1)),
           "attention": (_attention_model, (5, 4)),
           "attention-value-dim-no-bias": (lambda k: _attention_model(k, value_dim=4, use_bias=False), (5, 4))}
 
@@ -596,7 +641,7 @@ def test_self_attention_matches_keras_and_rebuilds(tensorflow, kind):
     assert attention.get_config()["kernel_initializer"]["class_name"] == "GlorotUniform"  # its own, not the build's
 
 
-@pytest.mark.parametrize("kind", ["every-layer", "sequence", "attention", "resnet8"])
+@pytest.mark.parametrize("kind", ["every-layer", "sequence", "patches", "attention", "resnet8"])
 def test_kernel_gradients_match_tensorflow(tensorflow, kind):
     """The loss gradient of every kernel equals TensorFlow's (batch norm in inference mode)."""
     keras = tensorflow.keras
@@ -648,7 +693,7 @@ def test_calibration_rows_of_a_graph_layer_give_its_pre_activation(tensorflow):
         assert len(inputs) == len(rows)
 
 
-@pytest.mark.parametrize("kind", ["every-layer", "sequence", "attention", "attention-value-dim-no-bias",
+@pytest.mark.parametrize("kind", ["every-layer", "sequence", "patches", "attention", "attention-value-dim-no-bias",
                                   "resnet8-identity", "vgg11"])
 def test_onnx_runtime_computes_the_graph_models_logits(tensorflow, kind):
     """The ONNX model of a graph model (latency's deployment runtime) gives the numpy logits,

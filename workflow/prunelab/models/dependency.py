@@ -116,7 +116,7 @@ def dependency_groups(graph: Graph) -> list[Group]:
         else:  # carries, flattens
             layout[node.name] = layout[source]
             if layer.channel_rule == "flattens":
-                positions_of[node.name] = positions_of[source] * int(np.prod(shapes[source][:-1]))
+                positions_of[node.name] = positions_of[source] * layer.spread(node, shapes[source])
         table = {"normalizer": normalizers, "carrier": carriers}.get(layer.channel_role)
         if layer.channel_role == "normalizer" and positions_of[source] > 1:
             flattened_norms.append(node.name)

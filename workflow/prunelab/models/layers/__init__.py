@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from . import (activation, add, batch_normalization, concatenate, conv2d, depthwise_conv2d, dense, dropout,
                einsum_dense, flatten, global_average_pooling, global_average_pooling_1d, input_layer,
-               layer_normalization, multi_head_attention, multiply, normalization, pooling, relu, rescaling, reshape,
-               zero_padding)
+               layer_normalization, multi_head_attention, multiply, normalization, permute, pooling, relu, rescaling,
+               reshape, softmax, zero_padding)
 from .layer_type import LayerType
 
 MODULES = (input_layer, dense, einsum_dense, conv2d, depthwise_conv2d, batch_normalization, layer_normalization,
            activation, relu, pooling, global_average_pooling, global_average_pooling_1d, zero_padding, flatten, dropout,
-           add, multiply, concatenate, reshape, rescaling, normalization, multi_head_attention)
+           add, multiply, concatenate, reshape, permute, rescaling, normalization, softmax, multi_head_attention)
 """The layer types' modules, in the order the refusal of an unsupported layer lists them. They are
 imported by name (not by a loop over names) so that each job's code version reaches them
 (:mod:`prunelab.plumbing.codeversion`): an edit to one reruns what the engine computed."""

@@ -13,6 +13,10 @@ class Flatten(LayerType):
     description = "flattening (channels last)"
     channel_rule = "flattens"
 
+    def spread(self, node, input_shape):
+        """Each channel is spread over every position of the input."""
+        return math.prod(input_shape[:-1])
+
     def shape(self, node, input_shape):
         return (math.prod(input_shape),)
 

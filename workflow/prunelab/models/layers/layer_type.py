@@ -42,8 +42,8 @@ class LayerType:
     ``creates`` a space of its own (its units; it reads the input's channels through its kernel),
     ``carries`` channel c to channel c, ``joins`` its inputs' spaces into one (a sum), ``gates``
     them (joins them as a product: a channel zero in any input is zero in the output),
-    ``concatenates`` them (each at its offset), or ``flattens`` each channel over the positions
-    of its input."""
+    ``concatenates`` them (each at its offset), or ``flattens`` each channel over positions of
+    its input (:meth:`spread` of them, channels last: channel c at c, c + C, ...)."""
     channel_role: str = ""
     """Its part in the group of the channels it carries: ``normalizer`` (a batch norm over them)
     or ``carrier`` (a depthwise convolution: channel c from channel c alone, its own kernel slice
@@ -59,6 +59,11 @@ class LayerType:
     channel_values: tuple[str, ...] = ()
     """Of those, the ones that give a removed channel a value besides a pruned kernel (a bias, a
     batch norm's scale and shift): zeroed with it in the masked model, held at zero in retraining."""
+
+    def spread(self, node: Node, input_shape: tuple[int, ...]) -> int:
+        """For a layer that ``flattens``: over how many positions of its input each channel is
+        spread in its output's last axis."""
+        return 1
 
     def masked_channels(self, arrays: dict, keep: np.ndarray) -> dict:
         """Its arrays with the channels not in ``keep`` zeroed where they give the channel a value
