@@ -10,7 +10,7 @@ import time
 import pandas as pd
 import pytest
 
-from conftest import (ONE_SMOKE_MODEL, ONE_SMOKE_MODEL_CONFIG, REPO, SMOKE, extra_config, metrics_rows,
+from conftest import (CNN_SMOKE, ONE_SMOKE_MODEL, ONE_SMOKE_MODEL_CONFIG, REPO, SMOKE, extra_config, metrics_rows,
                       run_to_completion, snakemake)
 
 pytestmark = pytest.mark.integration
@@ -37,6 +37,20 @@ def test_a_run_from_scratch_with_1_core_gives_the_same_metrics_as_with_4(smoke, 
     assert len(metrics_rows(again)) == 8  # two methods at three k, and two fine-tuned
     expected = metrics_rows(smoke, **ONE_SMOKE_MODEL)
     pd.testing.assert_frame_equal(metrics_rows(again), expected[expected["finetune_rounds"] != "2"].reset_index(drop=True))
+
+
+def test_a_cnn_trained_on_two_threads_gives_the_same_metrics_with_1_core(cnn_smoke, tmp_path):
+    """The CNN trains on 2 threads with oneDNN (its architecture's default, part of its id): with
+    --cores 1, where Snakemake gives its training job one core, TensorFlow still runs the spec's 2
+    threads, so seed 0's rows are those of the fixture (--cores 4: two 2-thread trainings side by
+    side on two cores), to the last digit, each job in its own process."""
+    again = run_to_completion(tmp_path / "work", CNN_SMOKE, extra_config(tmp_path, "seeds: [0]\n"), cores=1,
+                              arguments=("results/metrics.csv",), warm=False)
+    record = next((tmp_path / "work" / "results" / "models").glob("fashion/cnn-*/seed0/train.json")).read_text()
+    assert '"threads": 2' in record and '"onednn": true' in record
+    expected = metrics_rows(cnn_smoke, seed="0")
+    assert len(expected) == 14  # seven methods at k = 0 and 0.5
+    pd.testing.assert_frame_equal(metrics_rows(again), expected)
 
 
 def heed_ctrl_c():
