@@ -364,6 +364,26 @@ def test_a_reshape_merging_a_rows_pixels_spreads_each_channel_like_a_flatten(ten
                                rtol=1e-5, atol=1e-6)
 
 
+def test_a_dead_channel_read_by_a_layer_without_bias_is_removed():
+    """A unit whose kernel column is zero and whose bias the ReLU zeroes is a constant zero for
+    every image: compaction removes it even where the layer reading it has no bias to fold a
+    constant into (there is none to fold)."""
+    def node(name, op, sources, **config):
+        return Node(name, op, {"name": name, **config}, tuple(sources))
+
+    graph = Graph((node("in", "InputLayer", [], batch_shape=[None, 4]),
+                   node("d1", "Dense", ["in"], units=3, activation="relu"),
+                   node("d2", "Dense", ["d1"], units=2, use_bias=False, activation="softmax")), "d2")
+    rng = np.random.default_rng(0)
+    kernel, bias = rng.normal(size=(4, 3)).astype(np.float32), np.array([-1.0, 0.5, 0.2], np.float32)
+    kernel[:, 0] = 0
+    weights = {"d1": {"kernel": kernel, "bias": bias}, "d2": {"kernel": rng.normal(size=(3, 2)).astype(np.float32)}}
+    small = compact_channels(graph, weights)
+    assert small["d1"]["kernel"].shape == (4, 2) and small["d2"]["kernel"].shape == (2, 2)
+    x = rng.normal(size=(5, 4)).astype(np.float32)
+    np.testing.assert_allclose(run(graph, small, x), run(graph, weights, x), rtol=1e-6)
+
+
 def _squeeze_excitation_model(keras, join):
     """A conv's map scaled by a squeeze-and-excitation gate (EfficientNet's), joined by ``join``."""
     inputs = keras.Input(shape=(6, 6, 2), name="in")

@@ -90,15 +90,15 @@ class Job:
         self.priority = priority
 
 
-FETCHING = Job("core", 1, mem_mb=300, runtime=15)
-NUMPY = Job("core", 1, mem_mb=500, runtime=5)
-SUMMARIZING = Job("core", 1, mem_mb=400, runtime=5)
-TIMING = Job("core", ALL_CORES, mem_mb=500, runtime=10)
 def training_threads(wildcards):
     """A training job's threads: its spec's (the config's, or its architecture's by default)."""
     return PLAN.specs[wildcards.train_id]["threads"]
 
 
+FETCHING = Job("core", 1, mem_mb=300, runtime=15)
+NUMPY = Job("core", 1, mem_mb=500, runtime=5)
+SUMMARIZING = Job("core", 1, mem_mb=400, runtime=5)
+TIMING = Job("core", ALL_CORES, mem_mb=500, runtime=10)
 TRAINING = Job("train", training_threads, mem_mb=2500, runtime=60, priority=10)
 PLOTTING = Job("report", 1, mem_mb=500, runtime=5)
 REPORTING = Job("report", 1, mem_mb=1000, runtime=10)

@@ -142,7 +142,8 @@ def _folded_constants(graph: Graph, weights: dict, group: Group, constant: np.nd
         shift = shift.reshape(-1, shift.shape[-1])
         if not (shift == shift[0]).all() or (arrays.get("bias") is None and shift[0].any()):
             return None
-        added[name] = shift[0]
+        if shift[0].any():  # nothing to add to a consumer the constants do not shift (it may have no bias)
+            added[name] = shift[0]
     return added
 
 
