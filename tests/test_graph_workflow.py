@@ -103,7 +103,8 @@ def test_keras_applications_mobilenetv2_is_trained_pruned_compacted_and_exported
     assert unpruned["total_params"] == 423_018 - 1280 * 5 - 5  # 5 classes, not 10
     assert (half["sparsity"].round(3) >= 0.5).all() and (half["total"] == unpruned["total"]).all()
     assert half.loc["unit", "compact_params"] < unpruned["compact_params"] / 3
-    assert half.loc["weight", "compact_params"] == unpruned["compact_params"]
+    # weight-level pruning leaves almost every channel: one whose weights were all among the smallest goes
+    assert 0.999 * unpruned["compact_params"] < half.loc["weight", "compact_params"] <= unpruned["compact_params"]
     # on TensorFlow: JAX compiles each of its 156 layers (25 s against 11 s for the two files, measured)
     trained, exported = load_in_plain_keras(own_dataset_smoke, ("mobilenet",), tmp_path, dataset="padded",
                                              backend="tensorflow")["mobilenet"]
