@@ -24,8 +24,7 @@ def _activation(x: np.ndarray, name: str) -> np.ndarray:
     if name == "relu":
         return np.maximum(x, 0.0)
     if name == "softmax":
-        shifted = np.exp(x - x.max(axis=-1, keepdims=True))
-        return shifted / shifted.sum(axis=-1, keepdims=True)
+        return softmax(x)
     if name == "sigmoid":
         return 1.0 / (1.0 + np.exp(-x))
     if name == "tanh":
@@ -39,6 +38,17 @@ def _activation(x: np.ndarray, name: str) -> np.ndarray:
     if name == "hard_silu":  # hard swish
         return x * hard_sigmoid(x)
     return x
+
+
+def softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
+    """Softmax along ``axis`` (the activation's, the Softmax layer's, an attention's scores)."""
+    shifted = np.exp(x - x.max(axis=axis, keepdims=True))
+    return shifted / shifted.sum(axis=axis, keepdims=True)
+
+
+def softmax_backward(out: np.ndarray, upstream: np.ndarray, axis: int = -1) -> np.ndarray:
+    """∂/∂x of a softmax along ``axis`` with output ``out``, times ``upstream``."""
+    return out * (upstream - (upstream * out).sum(axis=axis, keepdims=True))
 
 
 def _erf(x: np.ndarray) -> np.ndarray:
@@ -61,7 +71,7 @@ def activation_backward(name: str, x: np.ndarray, out: np.ndarray, upstream: np.
     if name == "sigmoid":
         return upstream * out * (1.0 - out)
     if name == "softmax":
-        return out * (upstream - (upstream * out).sum(axis=-1, keepdims=True))
+        return softmax_backward(out, upstream)
     if name == "silu":  # s + x·s·(1 − s), s = sigmoid(x)
         sigmoid = 1.0 / (1.0 + np.exp(-x))
         return upstream * (sigmoid + x * sigmoid * (1.0 - sigmoid))

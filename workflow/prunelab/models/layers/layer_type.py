@@ -19,6 +19,11 @@ if TYPE_CHECKING:
     from ..graph import Node
 
 
+ONNX_IMAGE_AXES = {1: 2, 2: 3, 3: 1}
+"""Where Keras's axes of an image (height, width, channels; the batch is 0) lie in the ONNX graph,
+whose images are NCHW."""
+
+
 class LayerType:
     """A Keras layer class as the engine computes it; the defaults are an identity's."""
 

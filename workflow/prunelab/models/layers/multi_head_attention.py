@@ -14,6 +14,7 @@ import math
 
 import numpy as np
 
+from .activations import softmax, softmax_backward
 from .layer_type import LayerType
 
 PROJECTIONS = ("query", "key", "value", "output")
@@ -37,9 +38,7 @@ def _attention(weights: dict, query_input, value_input, key_input):
     query = (np.einsum("btd,dhk->bthk", query_input, wq) + bq) * np.asarray(scale, query_input.dtype)
     key = np.einsum("bsd,dhk->bshk", key_input, wk) + bk
     value = np.einsum("bsd,dhv->bshv", value_input, wv) + bv
-    scores = np.einsum("bshk,bthk->bhts", key, query)
-    scores = np.exp(scores - scores.max(axis=-1, keepdims=True))
-    return query, key, value, scores / scores.sum(axis=-1, keepdims=True), scale
+    return query, key, value, softmax(np.einsum("bshk,bthk->bhts", key, query)), scale
 
 
 class MultiHeadAttention(LayerType):
@@ -100,7 +99,7 @@ class MultiHeadAttention(LayerType):
         heads_gradient = np.einsum("btd,hvd->bthv", upstream, projections["output"][0])
         attention_gradient = np.einsum("bthv,bshv->bhts", heads_gradient, value)
         value_gradient = np.einsum("bhts,bthv->bshv", attention, heads_gradient)
-        scores_gradient = attention * (attention_gradient - (attention_gradient * attention).sum(axis=-1, keepdims=True))
+        scores_gradient = softmax_backward(attention, attention_gradient)
         query_gradient = np.einsum("bhts,bshk->bthk", scores_gradient, key) * scale
         key_gradient = np.einsum("bhts,bthk->bshk", scores_gradient, query)
         gradients = [np.einsum("bthk,dhk->btd", query_gradient, projections["query"][0]),

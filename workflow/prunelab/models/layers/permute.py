@@ -7,10 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .layer_type import LayerType
-
-IMAGE_AXES = {1: 2, 2: 3, 3: 1}
-"""Where Keras's axes of an image (height, width, channels) lie in the ONNX graph's NCHW layout."""
+from .layer_type import ONNX_IMAGE_AXES, LayerType
 
 
 def dims(node) -> tuple[int, ...]:
@@ -41,7 +38,8 @@ class Permute(LayerType):
         """A Transpose; an image's axes as they lie in NCHW."""
         order = dims(node)
         if len(order) == 3:
-            return onnx.add("Transpose", sources, node.name, perm=[0, 1, IMAGE_AXES[order[0]], IMAGE_AXES[order[1]]])
+            image = [ONNX_IMAGE_AXES[axis] for axis in order[:2]]
+            return onnx.add("Transpose", sources, node.name, perm=[0, 1, *image])
         return onnx.add("Transpose", sources, node.name, perm=[0, *order])
 
 

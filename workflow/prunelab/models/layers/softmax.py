@@ -3,10 +3,8 @@ channel would carry a value, so the channels it reads are kept whole."""
 
 from __future__ import annotations
 
-import numpy as np
-
-from .layer_type import LayerType
-from .permute import IMAGE_AXES
+from .activations import softmax, softmax_backward
+from .layer_type import ONNX_IMAGE_AXES, LayerType
 
 
 def axis(node, rank: int) -> int:
@@ -30,20 +28,16 @@ class Softmax(LayerType):
         return False
 
     def forward(self, node, weights, values):
-        x = values[0]
-        along = axis(node, x.ndim - 1)
-        shifted = np.exp(x - x.max(axis=along, keepdims=True))
-        return shifted / shifted.sum(axis=along, keepdims=True)
+        return softmax(values[0], axis(node, values[0].ndim - 1))
 
     def backward(self, node, weights, values, output, upstream):
-        along = axis(node, output.ndim - 1)
-        return [output * (upstream - (upstream * output).sum(axis=along, keepdims=True))], None
+        return [softmax_backward(output, upstream, axis(node, output.ndim - 1))], None
 
     def onnx(self, node, weights, sources, onnx):
         """ONNX's Softmax over the same axis; an image's as it lies in NCHW."""
         rank = len(onnx.shapes[node.name])
         along = axis(node, rank)
-        return onnx.add("Softmax", sources, node.name, axis=IMAGE_AXES[along] if rank == 3 else along)
+        return onnx.add("Softmax", sources, node.name, axis=ONNX_IMAGE_AXES[along] if rank == 3 else along)
 
 
 LAYER_TYPES = (Softmax(),)
