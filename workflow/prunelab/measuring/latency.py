@@ -91,13 +91,12 @@ def latency_rows(pruned: Network, x: np.ndarray, batch_sizes: list[int], repeats
     for runtime, names in RUNTIMES.items():
         for form in names:
             model, key = forms[form], computation(runtime, form, forms[form])
-            if runtime == "numpy":
-                predict = model.logits
-            else:
-                predict = (lambda s: lambda xb: run(s, xb))(session(model))
+            predict = None  # an ONNX Runtime session is made only for a form still to be timed
             for batch in batch_sizes:
                 batch_x = np.ascontiguousarray(x[:batch])
                 if key is None or (key, batch) not in measured:
+                    if predict is None:
+                        predict = model.logits if runtime == "numpy" else (lambda s: lambda xb: run(s, xb))(session(model))
                     timing = time_call(lambda: predict(batch_x), repeats)
                     if key is not None:
                         measured[key, batch] = timing
