@@ -7,6 +7,9 @@ import pandas as pd
 import pytest
 
 from conftest import load_in_plain_keras
+from prunelab.models.network import Network
+from prunelab.models.pruned_file import load_pruned
+from prunelab.plumbing.fileio import read_json
 
 
 @pytest.fixture(scope="module")
@@ -22,12 +25,27 @@ def test_every_method_prunes_an_attention_model(metrics, model):
     unpruned = table[table["k"] == 0].iloc[0]
     assert unpruned["accuracy"] > 0.3  # one epoch of 2000 images: well above chance (0.1)
     half = table[table["k"] == 0.5].set_index("method")
-    # the weight-level methods remove half of every pruned kernel (the patch embedding, the MLP's two
-    # layers; the attention's projections are not pruned yet, nor the classifier)
+    # the weight-level methods remove half of every pruned kernel (the patch embedding, the attention's
+    # four projections, the MLP's two layers; not the classifier)
     assert (half.loc[["weight", "wanda", "sparsegpt"], "sparsity"].round(3) == 0.5).all()
     assert (half["accuracy"] > 0.1).all()
     # SparseGPT and Wanda, which see the layers' inputs, lose less than magnitude pruning or as little
     assert half.loc["sparsegpt", "loss"] <= half.loc["weight", "loss"] * 1.05
+
+
+@pytest.mark.parametrize("method", ["weight", "wanda", "sparsegpt"])
+def test_the_attentions_projections_are_pruned_as_matrices(metrics, attention_smoke, method):
+    """Each of the attention's projections, its query, key, value and output kernels (each a matrix
+    in the engine: 32 features x 2 heads of 16, and back), loses half its weights."""
+    row = metrics[(metrics["model"] == "vit") & (metrics["method"] == method) & (metrics["k"] == 0.5)].iloc[0]
+    trained = attention_smoke / "results" / "models" / "fashion" / row["train_id"] / "seed0"
+    network = Network.load(trained / "weights.npz", read_json(trained / "train.json")["spec"]["architecture"])
+    pruned = load_pruned(attention_smoke / "results" / "pruned" / "fashion" / row["train_id"] / "seed0" /
+                         "all_but_output" / method / "k0.5.npz", network)
+    for part in ("query", "key", "value", "attention_output"):
+        kernel = pruned.weights[f"block1_attention/{part}"]["kernel"]
+        assert kernel.shape == (32, 32)  # dim x heads·key_dim (2 x 16), and back
+        assert (kernel == 0).mean() == 0.5, part
 
 
 def test_unit_removes_mlp_neurons_and_the_compact_model_loads_in_plain_keras(metrics, attention_smoke, tmp_path):

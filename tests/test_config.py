@@ -203,3 +203,16 @@ def test_graph_models_take_layer_names_and_file_their_results_under_them():
     config = validate_config({"models": ["r"], "architectures": {"r": {"type": "resnet", "depth": 8}},
                               "pruning": {"layers": ["s2b1_conv1", 0], "methods": ["weight", "unit"]}})
     assert scope_name(config["pruning"]["layers"]) == "layers_0_s2b1_conv1"
+
+
+def test_an_attentions_projections_are_named_in_pruning_layers():
+    """A ViT's query and output projections by name (Keras's variable paths), filed under one path
+    segment; a name that is no prunable layer is refused with the ones that are."""
+    from prunelab.methods.scope import scope_name
+
+    vit = {"v": {"type": "vit", "patch": 4, "dim": 32, "depth": 1, "heads": 2, "mlp": 64}}
+    config = validate_config({"models": ["v"], "architectures": vit, "pruning": {
+        "layers": ["block1_attention/query", "block1_attention/attention_output"], "methods": ["weight"]}})
+    assert scope_name(config["pruning"]["layers"]) == "layers_block1_attention.attention_output_block1_attention.query"
+    with pytest.raises(ConfigError, match="no layer 'block1_attention'.*block1_attention/key"):
+        validate_config({"models": ["v"], "architectures": vit, "pruning": {"layers": ["block1_attention"]}})

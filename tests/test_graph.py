@@ -1,6 +1,8 @@
 """The graph engine: any supported Keras model's forward pass in numpy, its dependency groups,
 and channel pruning compacted into a smaller Keras model (issue 28's model layer)."""
 
+import json
+import os
 import re
 import subprocess
 import sys
@@ -13,6 +15,7 @@ from prunelab.methods.unit import unit_channels
 from prunelab.models.channel_groups import channel_groups
 from prunelab.models.dependency import Group, dependency_groups, pruned_groups
 from prunelab.models.graph import Graph, Node, UnsupportedModel, run
+from prunelab.models.layers.multi_head_attention import SUBLAYERS
 from prunelab.models.network import Network
 
 
@@ -218,7 +221,7 @@ def test_a_vits_weights_reach_its_attention_when_it_is_trained_again(tensorflow)
                                         for name, arrays in network.weights.items()})
     assign_weights(model, shifted)
     copied = network_of(model, VIT)
-    assert "query_kernel" in copied.weights["block1_attention"]
+    assert copied.weights["block1_attention/query"]["kernel"].ndim == 2  # Keras's (dim, heads, key_dim) as a matrix
     for name, arrays in shifted.weights.items():
         for variable, array in arrays.items():
             np.testing.assert_array_equal(copied.weights[name][variable], array, err_msg=f"{name}/{variable}")
@@ -315,7 +318,7 @@ def test_a_transformer_mlps_neurons_are_a_group_and_a_layer_norm_keeps_its_featu
 
 @pytest.mark.parametrize("kind, compacted", [
     ("sequence", [(3, 5), (5, 4), (4, 5), (5, 4)]),
-    ("attention", [(4, 6), (6, 4), (4, 6), (6, 4)]),
+    ("attention", [(4, 6), (6, 6), (6, 6), (6, 6), (6, 6), (6, 4), (4, 6), (6, 4)]),
 ])
 def test_a_transformer_blocks_mlp_neurons_are_pruned_and_compacted(tensorflow, kind, compacted):
     """unit removes half the MLP's hidden neurons of a pre-norm block (the only prunable group: the
@@ -678,13 +681,19 @@ def test_kernel_gradients_match_tensorflow(tensorflow, kind):
     with tensorflow.GradientTape() as tape:
         loss = keras.losses.sparse_categorical_crossentropy(labels, model(x, training=False))
         loss = tensorflow.reduce_mean(loss)
-    layers = [layer for layer in model.layers if type(layer).__name__ in ("Dense", "Conv2D", "EinsumDense")]
-    expected = tape.gradient(loss, [layer.kernel for layer in layers])
+    kernels = {layer.name: layer.kernel for layer in model.layers
+               if type(layer).__name__ in ("Dense", "Conv2D", "EinsumDense")}
+    for layer in model.layers:  # an attention's projections: their gradients through the heads
+        if type(layer).__name__ == "MultiHeadAttention":
+            kernels.update({f"{layer.name}/{part}": getattr(layer, sublayer).kernel
+                            for part, sublayer in SUBLAYERS.items()})
+    expected = dict(zip(kernels, tape.gradient(loss, list(kernels.values()))))
     graph, weights = graph_of(model)
     ours = kernel_gradients(graph, weights, x, _cross_entropy_gradient(labels))
-    assert set(ours) == {layer.name for layer in layers}
-    for layer, gradient in zip(layers, expected):
-        np.testing.assert_allclose(ours[layer.name], gradient.numpy(), rtol=2e-3, atol=1e-6, err_msg=layer.name)
+    assert set(ours) == set(kernels)
+    for name, gradient in expected.items():
+        np.testing.assert_allclose(ours[name], gradient.numpy().reshape(ours[name].shape), rtol=2e-3, atol=1e-6,
+                                   err_msg=name)
 
 
 def test_calibration_rows_of_a_graph_layer_give_its_pre_activation(tensorflow):
@@ -788,6 +797,39 @@ def test_a_custom_model_gets_masks_and_regularizers_by_position(tensorflow):
     masked.fit(rng.uniform(size=(32, 28, 28, 1)), rng.integers(0, 10, 32), epochs=1, verbose=0)
     trained = network_of(masked, architecture)
     assert all(not kernel[~mask].any() for kernel, mask in zip(trained.kernels, masks))
+
+
+MASKED_VIT = """
+import json, sys
+import numpy as np
+import keras
+from prunelab.models.keras_models import build_model, network_of
+
+architecture = json.loads(sys.argv[1])
+network = network_of(build_model(keras, architecture, 10), architecture)
+masks = [np.random.default_rng(i).uniform(size=k.shape) > 0.5 for i, k in enumerate(network.kernels)]
+model = build_model(keras, architecture, 10, "l2", 0.01, kernel_masks=masks)
+attention = model.get_layer("block1_attention")
+assert attention._query_dense.kernel.regularizer is not None and model.get_layer("output").kernel.regularizer is None
+model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+rng = np.random.default_rng(11)
+model.fit(rng.uniform(size=(32, 28, 28, 1)), rng.integers(0, 10, 32), epochs=2, verbose=0)
+trained = network_of(model, architecture)
+assert all(not kernel[~mask].any() and kernel[mask].all() for kernel, mask in zip(trained.kernels, masks))
+print(sorted(name for name in trained.layer_names if "attention" in name))
+"""
+
+
+@pytest.mark.parametrize("backend", ["tensorflow", "jax"])
+def test_masks_hold_an_attentions_pruned_projections_at_zero_in_training(backend):
+    """A vit trained with a mask on every prunable kernel, the attention's four projections included
+    (each a matrix in the engine, 3-D in Keras): masked weights stay zero on either backend, the others
+    train; the regularizer reaches the projections."""
+    output = subprocess.run([sys.executable, "-c", MASKED_VIT, json.dumps(VIT)], capture_output=True, text=True,
+                            env={**os.environ, "KERAS_BACKEND": backend})
+    assert output.returncode == 0, output.stderr[-2000:]
+    assert output.stdout.split("\n")[-2] == str([f"block{b}_attention/{part}" for b in (1, 2)
+                                                 for part in sorted(SUBLAYERS)])
 
 
 def _save_trained_elsewhere(keras, path, input_shape=(28, 28, 1), last=None):

@@ -57,4 +57,6 @@ def scope_name(selection: str | list[int]) -> str:
     'all_but_output', 'conv' or 'layers_0_2'."""
     if isinstance(selection, str):
         return selection
-    return "layers_" + "_".join(map(str, sorted(selection, key=lambda item: (isinstance(item, str), item))))
+    ordered = sorted(selection, key=lambda item: (isinstance(item, str), item))
+    # an attention's projection (block1_attention/query) as one path segment: block1_attention.query
+    return "layers_" + "_".join(str(item).replace("/", ".") for item in ordered)

@@ -206,7 +206,7 @@ def _blockers(graph: Graph, layout: dict, flattened_norms: list[str]) -> dict[st
         for space, _ in layout[node.name] if origin and (passed_on or node.name == graph.output) else ():
             blockers.setdefault(space, set()).add(origin)
         whole = node.name in flattened_norms or node.inputs and LAYER_TYPES[node.op].reads_whole
-        for space, _ in layout[node.inputs[0]] if whole else ():
+        for space, _ in [segment for source in node.inputs for segment in layout[source]] if whole else ():
             blockers.setdefault(space, set()).add(node.name)
     return blockers
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import functools
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -142,15 +142,21 @@ class Graph:
         inputs, outputs = model_config["input_layers"], model_config["output_layers"]
         if len(_flat_history(inputs)) != 1 or len(_flat_history(outputs)) != 1:
             raise UnsupportedModel("a model with several inputs or outputs: one image in, one prediction out")
-        nodes = []
+        nodes, read_as = [], {}  # a layer read as several nodes (an attention) is read as its last
         for layer in layers:
             calls = layer.get("inbound_nodes", [])
             if len(calls) > 1:
                 raise UnsupportedModel(f"layer {layer['config']['name']!r} ({layer['class_name']}) is called "
                                        f"{len(calls)} times: shared layers are not supported")
-            sources = tuple(name for name, _, _ in _flat_history(calls[0]["args"])) if calls else ()
-            nodes.append(_node(layer, sources))
-        return cls(tuple(_in_order(nodes, _flat_history(inputs)[0][0])), _flat_history(outputs)[0][0])
+            arguments = _flat_history(calls[0]["args"]) if calls else []
+            node = _node(layer, tuple(name for name, _, _ in arguments))
+            layer_type = LAYER_TYPES.get(node.op)
+            parts = layer_type.expand(node, _width(calls[0]["args"])) if layer_type and arguments else (node,)
+            read_as[node.name] = parts[-1].name
+            nodes += parts
+        nodes = [replace(node, inputs=tuple(read_as.get(source, source) for source in node.inputs)) for node in nodes]
+        output = _flat_history(outputs)[0][0]
+        return cls(tuple(_in_order(nodes, _flat_history(inputs)[0][0])), read_as.get(output, output))
 
 
 def _node(layer: dict, inputs: tuple[str, ...]) -> Node:
@@ -171,6 +177,17 @@ def _flat_history(value) -> list[tuple[str, int, int]]:
             return [tuple(value)]  # input_layers / output_layers entries: [name, call, output]
         return [h for item in value for h in _flat_history(item)]
     return []
+
+
+def _width(value) -> int | None:
+    """The last axis of the first Keras tensor in a serialized call's arguments."""
+    if isinstance(value, dict):
+        if value.get("class_name") == "__keras_tensor__":
+            return value["config"]["shape"][-1]
+        value = list(value.values())
+    if isinstance(value, (list, tuple)):
+        return next((width for item in value if (width := _width(item)) is not None), None)
+    return None
 
 
 def _in_order(nodes: list[Node], first: str) -> list[Node]:

@@ -28,8 +28,8 @@ def fixed_mask(keras, mask):
             self.keep = keep if isinstance(keep, keras.Variable) else keras.ops.convert_to_tensor(
                 keep.astype("float32"))
 
-        def __call__(self, weights):
-            return weights * self.keep
+        def __call__(self, weights):  # an attention's kernel is a matrix in the engine, 3-D in Keras
+            return weights * keras.ops.reshape(self.keep, weights.shape)
 
     return FixedMask(mask)
 
@@ -62,9 +62,9 @@ def build_model(keras, architecture: dict, num_classes: int, regularizer_name: s
     graph = Graph.from_keras_config(model.get_config())
     for name, mask in zip(graph.prunable(), kernel_masks or [None] * len(graph.prunable()), strict=True):
         if mask is not None:
-            model.get_layer(name).kernel.constraint = fixed_mask(keras, mask)
+            node_variables(model, graph.node(name))["kernel"].constraint = fixed_mask(keras, mask)
     for (position, variable), mask in (bias_masks or {}).items():
-        layer_variables(model.get_layer(graph.nodes[position].name))[variable].constraint = fixed_mask(keras, mask)
+        node_variables(model, graph.nodes[position])[variable].constraint = fixed_mask(keras, mask)
     return model
 
 
@@ -118,6 +118,12 @@ def layer_variables(layer) -> dict:
     return LAYER_TYPES[type(layer).__name__].keras_variables(layer)
 
 
+def node_variables(model, node) -> dict:
+    """The Keras variables of ``model`` that hold a graph node's arrays, by the arrays' names
+    (:meth:`~prunelab.models.layers.layer_type.LayerType.variables_in`)."""
+    return LAYER_TYPES[node.op].variables_in(model, node)
+
+
 def network_of(model, architecture: dict) -> Network:
     """The model's weights as a :class:`Network`; a ``dense`` or ``cnn`` on the graph its
     architecture gives (:mod:`prunelab.models.chains`), its weighted layers' kernels and biases
@@ -136,9 +142,9 @@ def assign_weights(model, network: Network) -> None:
     for ours, theirs in zip(network.graph.nodes, built.nodes, strict=True):
         arrays = network.weights.get(ours.name)
         if arrays:  # (a Sequential model's input is no layer of it)
-            variables = layer_variables(model.get_layer(theirs.name))
+            variables = node_variables(model, theirs)
             for variable, value in arrays.items():
-                variables[variable].assign(value)
+                variables[variable].assign(value.reshape(variables[variable].shape))
 
 
 RESIDUAL_INITIALIZER = "he_normal"
@@ -238,12 +244,12 @@ def researchers_model(keras, model, where: str, input_shape: tuple, num_classes:
     if problems:
         raise CustomModelError(f"{where}: {problems[0]}")
     penalty = {} if regularizer_name == "none" else {regularizer_name: strength}
-    hidden = graph.prunable()[:-1]
+    hidden = set(graph.prunable()[:-1])
     for layer in model.layers:
         for variable in layer.trainable_weights:
-            name = variable.path.rsplit("/", 1)[-1]
-            variable.regularizer = decay_regularizer(keras, weight_decay,
-                                                     penalty if name == "kernel" and layer.name in hidden else None)
+            owner, name = variable.path.rsplit("/", 1)  # an attention's projection: its node's name
+            penalized = name == "kernel" and (layer.name in hidden or owner in hidden)
+            variable.regularizer = decay_regularizer(keras, weight_decay, penalty if penalized else None)
     return model
 
 
@@ -370,9 +376,10 @@ def graph_of(model) -> tuple[Graph, dict]:
     weights = {}
     for layer in model.layers:
         variables = layer_variables(layer)
-        weights[layer.name] = {name: np.asarray(variable.numpy(), np.float32)
-                               for name, variable in variables.items() if variable is not None}
-    return graph, {name: arrays for name, arrays in weights.items() if arrays}
+        arrays = {name: np.asarray(variable.numpy(), np.float32) for name, variable in variables.items()
+                  if variable is not None}
+        weights.update(LAYER_TYPES[type(layer).__name__].node_arrays(layer.name, arrays) if arrays else {})
+    return graph, weights
 
 
 def model_of_graph(keras, graph: Graph, weights: dict | None = None):
@@ -389,19 +396,21 @@ def model_of_graph(keras, graph: Graph, weights: dict | None = None):
         if not node.inputs:
             tensors[node.name] = keras.Input(shape=graph.input_shape, name=node.name)
             continue
-        layer_type, arrays = LAYER_TYPES[node.op], {} if weights is None else weights.get(node.name, {})
-        config, initializers = dict(node.config), {}
+        built = LAYER_TYPES[node.op].keras_layer(graph, node, weights or {})
+        if built is None:  # a part of a layer built at its last part
+            continue
+        op, config, sources, arrays = built
+        layer_type, initializers = LAYER_TYPES[op], {}
         if weights is not None:  # widths from the kernels; built with zeros, the initializers given back below
             config = layer_type.keras_config(config, arrays)
             initializers = {key: value for key, value in config.items() if key.endswith("_initializer")}
-        layer = keras.layers.deserialize({"module": "keras.layers", "class_name": node.op,
+        layer = keras.layers.deserialize({"module": "keras.layers", "class_name": op,
                                           "config": {**config, **dict.fromkeys(initializers, "zeros")}})
-        sources = [tensors[source] for source in node.inputs]
-        tensors[node.name] = layer_type.call(layer, sources)
+        tensors[node.name] = layer_type.call(layer, [tensors[source] for source in sources])
         for key, value in initializers.items():  # where the layer keeps it: Dense's own name, an attention's private
             setattr(layer, key if hasattr(layer, key) else f"_{key}", keras.initializers.get(value))
         variables = layer_type.keras_variables(layer)
         for name, value in arrays.items():
-            variables[name].assign(value)
+            variables[name].assign(value.reshape(variables[name].shape))
         layer_type.assigned(layer)
     return keras.Model(tensors[graph.nodes[0].name], tensors[graph.output])

@@ -26,6 +26,7 @@ from .dependency import pruned_groups
 from .graph import Graph, run
 from .imported import imported_graph
 from .layers import LAYER_TYPES
+from .layers.multi_head_attention import PROJECTIONS as ATTENTION_PROJECTIONS
 
 GRAPH_KEY = "graph"
 """The array of a weights file holding the graph's JSON (a unicode string, loaded without pickle)."""
@@ -86,7 +87,7 @@ class Network:
         (depthwise convolutions: each layer type counts its own), their non-zero weights only if
         ``nonzero``."""
         shapes = self.graph.shapes
-        return sum(LAYER_TYPES[node.op].flops(self.weights.get(node.name, {}), shapes[node.name], nonzero)
+        return sum(LAYER_TYPES[node.op].flops(node, self.weights.get(node.name, {}), shapes[node.name], nonzero)
                    for node in self.graph.nodes if not LAYER_TYPES[node.op].prunable)
 
     def with_weights(self, kernels: list) -> "Network":
@@ -279,7 +280,8 @@ def graph_layers(architecture: dict, input_shape: tuple[int, int, int] = (*IMAGE
     if architecture["type"] == "vit":
         patch, dim = architecture["patch"], architecture["dim"]
         layers = [("embedding", (patch * patch * input_shape[-1], dim))]
-        for block in range(1, architecture["depth"] + 1):
+        for block in range(1, architecture["depth"] + 1):  # heads · key_dim = dim
+            layers += [(f"block{block}_attention/{part}", (dim, dim)) for part in ATTENTION_PROJECTIONS]
             layers += [(f"block{block}_fc1", (dim, architecture["mlp"])), (f"block{block}_fc2", (architecture["mlp"], dim))]
         return layers + [("output", (dim, num_classes))]
     if architecture["type"] == "vgg":

@@ -38,7 +38,7 @@ class DepthwiseConv2D(LayerType):
         bias = arrays.get("bias")
         return bias is not None and bias != 0
 
-    def flops(self, arrays, output_shape, nonzero):
+    def flops(self, node, arrays, output_shape, nonzero):
         """Each output pixel of channel c multiplies its window by kernel slice c."""
         kernel = arrays["kernel"]
         return math.prod(output_shape[:-1]) * int(np.count_nonzero(kernel) if nonzero else kernel.size)

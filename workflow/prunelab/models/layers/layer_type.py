@@ -81,11 +81,32 @@ class LayerType:
         """Which of its group's channels it gives a value for an all-zero input (False: none)."""
         return False
 
-    def flops(self, arrays: dict, output_shape: tuple[int, ...], nonzero: bool) -> int:
+    def flops(self, node: Node, arrays: dict, output_shape: tuple[int, ...], nonzero: bool) -> int:
         """Its multiply-accumulates per image if methods do not prune its kernel (a pruned kernel's
         are counted from the kernel: :mod:`prunelab.measuring.efficiency`), its non-zero weights
         only if ``nonzero``; none for a layer without weights to multiply by."""
         return 0
+
+    def expand(self, node: Node, width: int) -> tuple[Node, ...]:
+        """The nodes the engine reads the Keras layer ``node`` as, given its input's ``width`` (its
+        last axis): itself, or (an attention) a node per part, the one its readers read last."""
+        return (node,)
+
+    def node_arrays(self, name: str, arrays: dict) -> dict:
+        """Its Keras variables (:meth:`keras_variables`, by our names) as the arrays of the nodes
+        it is read as (:meth:`expand`), by node name."""
+        return {name: arrays}
+
+    def keras_layer(self, graph, node: Node, weights: dict) -> tuple | None:
+        """The Keras layer a rebuilt model holds for it: its class name, config, the nodes it reads
+        and its variables' arrays (by :meth:`keras_variables`' names, any shape of their size);
+        ``None`` for a part of a layer that its last part builds (:meth:`expand`)."""
+        return node.op, dict(node.config), node.inputs, weights.get(node.name, {})
+
+    def variables_in(self, model, node: Node) -> dict:
+        """The Keras variables that hold its arrays in ``model`` (a model built with its layer),
+        by the arrays' names; each array is its variable reshaped."""
+        return self.keras_variables(model.get_layer(node.name))
 
     def problem(self, node: Node, input_shape: tuple[int, ...], *other_shapes: tuple[int, ...]) -> str:
         """Why the layer's settings are not computed exactly for inputs of these shapes (no batch
