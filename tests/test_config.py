@@ -216,3 +216,15 @@ def test_an_attentions_projections_are_named_in_pruning_layers():
     assert scope_name(config["pruning"]["layers"]) == "layers_block1_attention.attention_output_block1_attention.query"
     with pytest.raises(ConfigError, match="no layer 'block1_attention'.*block1_attention/key"):
         validate_config({"models": ["v"], "architectures": vit, "pruning": {"layers": ["block1_attention"]}})
+
+
+def test_inner_prunes_a_vits_blocks_and_keeps_its_patch_projection_and_classifier():
+    from prunelab.methods.scope import layer_indices, layer_names
+
+    vit = {"type": "vit", "patch": 4, "dim": 32, "depth": 1, "heads": 2, "mlp": 64}
+    names = layer_names(vit)
+    kinds = ["dense"] * len(names)
+    assert [names[i] for i in layer_indices(kinds, "inner", names)] == [
+        "block1_attention/query", "block1_attention/key", "block1_attention/value",
+        "block1_attention/attention_output", "block1_fc1", "block1_fc2"]
+    validate_config({"models": ["v"], "architectures": {"v": vit}, "pruning": {"layers": "inner"}})

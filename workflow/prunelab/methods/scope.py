@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ..models.network import Network, graph_layers, kernel_shapes
 
-SELECTIONS = ("all_but_output", "conv", "all")
+SELECTIONS = ("all_but_output", "inner", "conv", "all")
 
 
 def layer_kinds(architecture: dict) -> list[str] | None:
@@ -25,10 +25,14 @@ def layer_names(architecture: dict) -> list[str] | None:
 def layer_indices(kinds: list[str], selection: str | list[int | str], names: list[str] | None = None) -> list[int]:
     """Indices of the layers to prune, given each layer's kind ('conv' or 'dense', output last):
     ``all_but_output`` (every layer but the classifier, as in all five earlier experiments),
-    ``conv`` (convolutional kernels only), ``all``, or a list of indices and, for a graph model
-    whose prunable layers are ``names``, layer names."""
+    ``inner`` (every layer but the first and the classifier: a vision transformer's blocks, as
+    Wanda's and SparseGPT's image-classifier code prunes them, or a CNN without its first
+    convolution), ``conv`` (convolutional kernels only), ``all``, or a list of indices and, for a
+    graph model whose prunable layers are ``names``, layer names."""
     if selection == "all_but_output":
         return list(range(len(kinds) - 1))
+    if selection == "inner":
+        return list(range(1, len(kinds) - 1))
     if selection == "all":
         return list(range(len(kinds)))
     if selection == "conv":
