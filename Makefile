@@ -7,7 +7,7 @@ export PATH := $(BIN):$(PATH)
 # The one way the package is found (the Snakefile does the same for what it runs).
 export PYTHONPATH := $(abspath workflow)
 
-.PHONY: setup browser slurm run readme-picture test unit report lint benchmark benchmark-posttraining benchmark-dot-rate benchmark-graph benchmark-applications benchmark-augment benchmark-evaluation benchmark-onednn benchmark-lone-training benchmark-custom-data benchmark-latency config docs
+.PHONY: setup browser slurm run readme-picture test unit report lint benchmark benchmark-posttraining benchmark-dot-rate benchmark-graph benchmark-applications benchmark-augment benchmark-evaluation benchmark-onednn benchmark-lone-training benchmark-side-by-side benchmark-custom-data benchmark-latency config docs
 setup: $(STAMP)
 
 $(STAMP): requirements.txt
@@ -80,6 +80,9 @@ benchmark-onednn: setup  ## training speed of each built-in with oneDNN off and 
 
 benchmark-lone-training: setup  ## a lone ResNet-20 epoch in the workflow against plain Keras's (about 10 minutes)
 	python benchmarks/lone_training.py
+
+benchmark-side-by-side: setup  ## the default MLP's epoch alone and two trainings at once, Adam and SGD (about 8 minutes)
+	python benchmarks/side_by_side.py
 
 benchmark-custom-data: setup  ## fetching and reading a CIFAR-10-sized own dataset and CIFAR-10 archive, verified (minutes)
 	python benchmarks/custom_data.py
