@@ -48,15 +48,18 @@ def test_the_attentions_projections_are_pruned_as_matrices(metrics, attention_sm
         assert (kernel == 0).mean() == 0.5, part
 
 
-def test_unit_removes_mlp_neurons_and_the_compact_model_loads_in_plain_keras(metrics, attention_smoke, tmp_path):
-    """unit removes half of each block's MLP neurons (a first-layer unit with its row of the second);
-    what the residual stream and the attention read stays whole. The compacted model is smaller and
-    predicts in plain Keras what the workflow's engine does."""
-    mine = metrics[(metrics["model"] == "mine") & (metrics["method"] == "unit")].set_index("k")
-    # 32 of fc1's 64 units go: their 32 kernel columns of 32 inputs, their biases and their rows of fc2
-    assert mine.loc[0.0, "compact_params"] - mine.loc[0.5, "compact_params"] == 32 * 32 + 32 + 32 * 32
-    vit = metrics[(metrics["model"] == "vit") & (metrics["method"] == "unit")].set_index("k")
-    assert vit.loc[0.5, "compact_params"] == vit.loc[0.0, "compact_params"] - (32 * 32 + 32 + 32 * 32)
+def test_unit_removes_heads_and_mlp_neurons_and_the_compact_model_loads_in_plain_keras(metrics, attention_smoke,
+                                                                                     tmp_path):
+    """unit removes one of the attention's two heads (its query, key and value units with their
+    biases, its rows of the output projection) and half of each block's MLP neurons (a first-layer
+    unit with its row of the second); the residual stream stays whole. The compacted model is
+    smaller and predicts in plain Keras what the workflow's engine does."""
+    # a head: 3 x (32 inputs x 16 units + 16 biases) and 16 rows of 32; 32 of fc1's 64 neurons:
+    # their 32 kernel columns of 32 inputs, their biases and their rows of fc2
+    removed = 3 * (32 * 16 + 16) + 16 * 32 + 32 * 32 + 32 + 32 * 32
+    for model in ("mine", "vit"):
+        unit = metrics[(metrics["model"] == model) & (metrics["method"] == "unit")].set_index("k")
+        assert unit.loc[0.0, "compact_params"] - unit.loc[0.5, "compact_params"] == removed, model
     files = load_in_plain_keras(attention_smoke, ("vit", "mine"), tmp_path)
     for trained, exported in files.values():
         assert exported.stat().st_size < trained.stat().st_size

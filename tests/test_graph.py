@@ -188,7 +188,7 @@ VIT = {"type": "vit", "patch": 4, "dim": 16, "depth": 2, "heads": 2, "mlp": 32}
 def test_the_built_in_vit_is_core_keras_layers_our_engine_computes(tensorflow, tmp_path):
     """The vit cuts the image into patches (each patch's pixels in row-major order, its tokens
     row by row), and its numpy forward pass, ONNX export and a plain Keras reload predict as
-    Keras does; its MLP neurons are the prunable groups besides the classes'."""
+    Keras does; its heads and MLP neurons are its prunable groups."""
     keras = tensorflow.keras
     from prunelab.measuring.onnx_export import run as run_onnx
     from prunelab.measuring.onnx_export import session
@@ -206,7 +206,64 @@ def test_the_built_in_vit_is_core_keras_layers_our_engine_computes(tensorflow, t
     model.save(tmp_path / "vit.keras")
     np.testing.assert_allclose(keras.models.load_model(tmp_path / "vit.keras").predict(x, verbose=0), expected,
                                rtol=1e-6, atol=1e-7)
-    assert [producers for _, producers in pruned_groups(graph)] == [["block1_fc1"], ["block2_fc1"]]
+    assert [producers for _, producers in pruned_groups(graph)] == [
+        [f"block1_attention/{part}" for part in ("query", "key", "value")], ["block1_fc1"],
+        [f"block2_attention/{part}" for part in ("query", "key", "value")], ["block2_fc1"]]
+
+
+def test_a_vits_heads_and_mlp_neurons_are_its_groups(tensorflow):
+    """In each block of the two-block vit (16 features, 2 heads of 8): a group of 2 heads, each 8
+    units of the query, key and value projections and 8 input rows of the output projection; a
+    group of the MLP's 32 neurons. The residual stream is one group, kept whole (layer norms read
+    it); so are the classes."""
+    from prunelab.models.keras_models import build_model, graph_of
+
+    graph, _ = graph_of(build_model(tensorflow.keras, VIT, 10, input_shape=(28, 28, 1)))
+    heads = {block: Group(2, tuple(f"block{block}_attention/{part}" for part in ("query", "key", "value")), (),
+                          ((f"block{block}_attention/attention_output", 1),),
+                          widths=tuple((f"block{block}_attention/{part}", 8)
+                                       for part in ("query", "key", "value", "attention_output")))
+             for block in (1, 2)}
+    neurons = {block: Group(32, (f"block{block}_fc1",), (), ((f"block{block}_fc2", 1),)) for block in (1, 2)}
+    assert [group for group, _ in pruned_groups(graph)] == [heads[1], neurons[1], heads[2], neurons[2]]
+    residual = next(group for group in dependency_groups(graph) if "embedding" in group.producers)
+    assert residual.producers == ("embedding", "block1_attention/attention_output", "block1_fc2",
+                                  "block2_attention/attention_output", "block2_fc2")
+    assert "(LayerNormalization) is not zero at zero" in residual.reason
+
+
+def test_a_head_pruned_vit_compacts_to_fewer_heads_and_loads_in_plain_keras(tensorflow, tmp_path):
+    """unit at k = 0.5 removes one head of each block's two (its query, key and value units with
+    their biases, its rows of the output projection) and half of each MLP's neurons; the compacted
+    model holds attentions of one head, predicts what the masked one does in numpy, in Keras
+    rebuilt from its graph, and after a save and a plain Keras reload."""
+    keras = tensorflow.keras
+    from prunelab.measuring.compaction import compact
+    from prunelab.methods.pruning import prune
+    from prunelab.methods.registry import BUILT_IN
+    from prunelab.models.keras_models import build_model, graph_of, model_of_graph
+
+    network = Network(VIT, *graph_of(_randomized(keras, build_model(keras, VIT, 10, input_shape=(28, 28, 1)))))
+    pruned, _ = prune(network, BUILT_IN["unit"], 0.5, list(range(network.num_layers - 1)))
+    query = pruned.weights["block1_attention/query"]["kernel"]
+    assert sorted(np.flatnonzero(query.any(axis=0))) in ([*range(8)], [*range(8, 16)])  # one whole head left
+    small = compact(pruned)
+    assert small.weights["block1_attention/query"]["kernel"].shape == (16, 8)
+    assert small.weights["block1_attention/attention_output"]["kernel"].shape == (8, 16)
+    assert small.weights["block1_fc1"]["kernel"].shape == (16, 16)
+    x = np.random.default_rng(6).uniform(size=(4, 28, 28, 1)).astype(np.float32)
+    expected = pruned.logits(x)
+    np.testing.assert_allclose(small.logits(x), expected, rtol=1e-5, atol=1e-5)
+    rebuilt = model_of_graph(keras, small.graph, small.weights)
+    assert rebuilt.get_layer("block1_attention").get_config()["num_heads"] == 1
+    rebuilt.save(tmp_path / "small.keras")
+    probabilities = np.exp(expected - expected.max(1, keepdims=True))
+    probabilities /= probabilities.sum(1, keepdims=True)
+    np.testing.assert_allclose(keras.models.load_model(tmp_path / "small.keras").predict(x, verbose=0),
+                               probabilities, rtol=1e-4, atol=1e-6)
+    # per block: a head's 3 x (16 x 8 + 8) projection units and 8 x 16 output rows; 16 neurons' 16 + 1 + 16
+    assert parameter_count(pruned.weights) - parameter_count(small.weights) == 2 * (
+        3 * (16 * 8 + 8) + 8 * 16 + 16 * (16 + 1 + 16))
 
 
 def test_a_vits_weights_reach_its_attention_when_it_is_trained_again(tensorflow):
@@ -318,12 +375,13 @@ def test_a_transformer_mlps_neurons_are_a_group_and_a_layer_norm_keeps_its_featu
 
 @pytest.mark.parametrize("kind, compacted", [
     ("sequence", [(3, 5), (5, 4), (4, 5), (5, 4)]),
-    ("attention", [(4, 6), (6, 6), (6, 6), (6, 6), (6, 6), (6, 4), (4, 6), (6, 4)]),
+    ("attention", [(4, 6), (6, 3), (6, 3), (6, 3), (3, 6), (6, 4), (4, 6), (6, 4)]),
 ])
 def test_a_transformer_blocks_mlp_neurons_are_pruned_and_compacted(tensorflow, kind, compacted):
-    """unit removes half the MLP's hidden neurons of a pre-norm block (the only prunable group: the
-    tokens are normalized and attended across); compaction drops them from both dense layers, and
-    the smaller model, rebuilt in Keras, predicts what the masked one does."""
+    """unit removes half the MLP's hidden neurons of a pre-norm block and (with attention) one of
+    its two heads (the tokens' features, normalized, stay whole); compaction drops them from both
+    dense layers and from the attention's projections, and the smaller model, rebuilt in Keras,
+    predicts what the masked one does."""
     keras = tensorflow.keras
     from prunelab.measuring.compaction import compact
     from prunelab.methods.pruning import prune

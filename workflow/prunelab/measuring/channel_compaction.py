@@ -37,7 +37,7 @@ def member_keeps(graph: Graph, kept: list[tuple[Group, np.ndarray]]) -> dict[str
     for group, keep in kept:
         for name in members(group):
             full = keeps.setdefault(name, np.ones(graph.shapes[name][-1], dtype=bool))
-            full[group.offset(name):group.offset(name) + group.channels] = keep
+            full[group.entries(name)] = group.spread(name, keep)
     return keeps
 
 
@@ -48,7 +48,7 @@ def _input_keeps(graph: Graph, kept: list[tuple[Group, np.ndarray]]) -> dict[str
         for name, positions in group.consumers:
             channels = graph.shapes[graph.node(name).inputs[0]][-1] // positions
             full = keeps.setdefault(name, (positions, np.ones(channels, dtype=bool)))[1]
-            full[group.offset(name):group.offset(name) + group.channels] = keep
+            full[group.entries(name)] = group.spread(name, keep)
     return keeps
 
 
@@ -81,7 +81,8 @@ def widen(graph: Graph, small: dict, full: dict) -> tuple[dict, dict]:
     channels first and zeros for the missing ones, in every member and consumer: it computes what
     ``small`` does, and counts (non-zeros, FLOPs, bytes) compare with pruned versions of ``full``.
     Also returns, per layer and variable, the mask of the entries ``small`` fills."""
-    widths = {group: small[group.producers[0]]["kernel"].shape[-1] for group in graph.groups}
+    widths = {group: small[group.producers[0]]["kernel"].shape[-1] // group.width(group.producers[0])
+              for group in graph.groups}
     kept = [(group, np.arange(group.channels) < width) for group, width in widths.items() if width < group.channels]
     axes: dict[tuple[str, str], list[tuple[int, np.ndarray]]] = {}
     for name, keep in member_keeps(graph, kept).items():
@@ -111,12 +112,11 @@ def widen(graph: Graph, small: dict, full: dict) -> tuple[dict, dict]:
 def _channel_rows(graph: Graph, group: Group, name: str, positions: int, kernel: np.ndarray) -> np.ndarray:
     """Consumer ``name``'s kernel grouped by the input channel of ``group`` each entry reads:
     (the group's channels, everything else)."""
-    start = group.offset(name)
     if kernel.ndim == 4:
-        rows = kernel[:, :, start:start + group.channels, :]
+        rows = kernel[:, :, group.entries(name), :]
         return np.moveaxis(rows, 2, 0).reshape(group.channels, -1)
     channels = graph.shapes[graph.node(name).inputs[0]][-1] // positions
-    rows = kernel.reshape(positions, channels, -1)[:, start:start + group.channels, :]
+    rows = kernel.reshape(positions, channels, -1)[:, group.entries(name), :]
     return rows.transpose(1, 0, 2).reshape(group.channels, -1)
 
 
@@ -160,12 +160,12 @@ def removable_channels(graph: Graph, weights: dict) -> tuple[list[tuple[Group, n
         alive = np.zeros(group.channels, dtype=bool)
         computed = np.zeros(group.channels, dtype=bool)
         for name in members(group):
-            node, start = graph.node(name), group.offset(name)
+            node = graph.node(name)
             live = LAYER_TYPES[node.op].live_channels(node, weights[name])
-            alive |= live[start:start + group.channels] if np.ndim(live) else live
+            alive |= live[group.entries(name)].reshape(group.channels, -1).any(axis=1) if np.ndim(live) else live
         for name in group.producers:
             kernel = weights[name]["kernel"]
-            computed |= kernel.reshape(-1, kernel.shape[-1]).any(axis=0)
+            computed |= kernel.reshape(-1, kernel.shape[-1]).any(axis=0).reshape(group.channels, -1).any(axis=1)
         read = np.zeros(group.channels, dtype=bool) if group.consumers else np.ones(group.channels, dtype=bool)
         for name, positions in group.consumers:
             read |= _channel_rows(graph, group, name, positions, weights[name]["kernel"]).any(axis=1)

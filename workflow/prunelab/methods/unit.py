@@ -18,11 +18,13 @@ def unit_channels(weights: list[np.ndarray], k: float | Fraction, seed: int = 0,
     """Per group, the ``round(k * channels)`` channels of smallest score go (ties by position):
     channel c's score is Σ over the group's producers of ‖filter c‖₂, the L2 norm of its incoming
     weights (the group's summed L2 norm, DepGraph's default importance; in an MLP or a plain CNN
-    a group is one layer's units). At least one channel of each group stays, so no
-    layer is left without outputs."""
+    a group is one layer's units; an attention's head sums its units' norms in the query, key and
+    value projections). At least one channel of each group stays, so no layer is left without
+    outputs."""
     kept = []
     for group in groups:
-        scores = sum(unit_norms(weights[producer]) for producer in group.producers)
+        scores = sum(unit_norms(weights[producer]).reshape(group.channels, -1).sum(axis=1)
+                     for producer in group.producers)
         keep = smallest_score_mask(scores, k)
         if not keep.any():
             keep[np.argmax(scores)] = True

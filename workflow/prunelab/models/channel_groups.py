@@ -21,9 +21,10 @@ from .network import Network
 @dataclass(frozen=True)
 class ChannelGroup:
     """Channels kept or removed together, at the same positions: ``channels`` of them, the output
-    units of the pruned layers ``producers`` (positions in the mask function's ``weights``),
-    normalized by the batch norms ``normalizers`` (each its per-channel arrays by name: gamma,
-    beta, moving_mean, moving_variance, those the layer has; none in an MLP)."""
+    units of the pruned layers ``producers`` (positions in the mask function's ``weights``; an
+    attention's head is several units of each, side by side: a producer's units divided by
+    ``channels``), normalized by the batch norms ``normalizers`` (each its per-channel arrays by
+    name: gamma, beta, moving_mean, moving_variance, those the layer has; none in an MLP)."""
 
     channels: int
     producers: tuple[int, ...]
@@ -35,8 +36,7 @@ def channel_groups(network: Network, layers: list[int]) -> list[ChannelGroup]:
     are all pruned layers (a group reaching a layer that is not pruned stays whole)."""
     position = {network.layer_names[index]: place for place, index in enumerate(layers)}
     def normalizer(group, name: str) -> dict:  # the group's channels of a batch norm (which may hold several)
-        start = group.offset(name)
-        return {variable: array[start:start + group.channels] for variable, array in network.weights[name].items()}
+        return {variable: array[group.entries(name)] for variable, array in network.weights[name].items()}
 
     return [ChannelGroup(group.channels, tuple(position[name] for name in producers),
                          tuple(normalizer(group, name) for name in group.normalizers))
@@ -45,7 +45,7 @@ def channel_groups(network: Network, layers: list[int]) -> list[ChannelGroup]:
 
 def group_masks(method: str, groups: list[ChannelGroup], kept, weights: list[np.ndarray]) -> list[np.ndarray]:
     """One mask per kernel from a channel method's answer ``kept`` (per group, a boolean array of
-    its channels: True stays): a removed channel's whole column in every producer; kernels of no
+    its channels: True stays): a removed channel's whole columns in every producer; kernels of no
     group keep everything."""
     if not isinstance(kept, (list, tuple)) or len(kept) != len(groups):
         raise ValueError(f"method {method!r} asks for groups: it must return one boolean array per group "
@@ -58,5 +58,6 @@ def group_masks(method: str, groups: list[ChannelGroup], kept, weights: list[np.
                              f"({group.channels},), got {getattr(keep, 'dtype', type(keep).__name__)} "
                              f"{getattr(keep, 'shape', '')}")
         for producer in group.producers:
-            masks[producer] = np.broadcast_to(keep, weights[producer].shape).copy()
+            units = np.repeat(keep, weights[producer].shape[-1] // group.channels)
+            masks[producer] = np.broadcast_to(units, weights[producer].shape).copy()
     return masks

@@ -50,6 +50,11 @@ class Group:
     """The members that hold these channels further along their channel axis (input channels for
     a consumer) than its start, by how far: the later inputs of a concatenation. Others hold
     them from 0."""
+    widths: tuple[tuple[str, int], ...] = ()
+    """The members that hold each channel as several entries side by side on their channel axis,
+    and how many: an attention's heads, a head being key_dim units of the query and key
+    projections, value_dim of the value projection and value_dim input rows of the output
+    projection. Others hold a channel as one entry."""
 
     @property
     def prunable(self) -> bool:
@@ -58,6 +63,19 @@ class Group:
     def offset(self, name: str) -> int:
         """Where these channels start along the channel axis of member ``name``."""
         return dict(self.offsets).get(name, 0)
+
+    def width(self, name: str) -> int:
+        """How many entries of member ``name``'s channel axis each channel is."""
+        return dict(self.widths).get(name, 1)
+
+    def entries(self, name: str) -> slice:
+        """The entries of member ``name``'s channel axis that hold these channels."""
+        start = self.offset(name)
+        return slice(start, start + self.channels * self.width(name))
+
+    def spread(self, name: str, per_channel: np.ndarray) -> np.ndarray:
+        """A value per channel (which stay, say) as one per entry of member ``name``."""
+        return np.repeat(per_channel, self.width(name))
 
 
 class _Spaces:
@@ -91,6 +109,7 @@ def dependency_groups(graph: Graph) -> list[Group]:
     # space -> its members as (layer, offset of the space in the layer's channels[, positions])
     producers, normalizers, consumers, carriers = {}, {}, {}, {}
     flattened_norms, tangled = [], set()  # batch norms after a Flatten; spaces summed out of line
+    widths, read_widths = {}, {}  # entries per channel: of a producer, of a space (its readers')
     for node in graph.nodes:
         if not node.inputs:
             layout[node.name], positions_of[node.name] = [(spaces.add(node.name), shapes[node.name][-1])], 1
@@ -100,8 +119,15 @@ def dependency_groups(graph: Graph) -> list[Group]:
         if layer.channel_rule == "creates":
             for space, offset in _segments(layout[source]):
                 consumers.setdefault(space, []).append((node.name, offset, positions_of[source]))
+                widths[space, node.name] = read_widths.get(space, 1)
             layout[node.name], positions_of[node.name] = [(spaces.add(node.name), shapes[node.name][-1])], 1
             producers[node.name] = [(node.name, 0)]
+        elif layer.channel_rule == "heads":  # the query's, key's and value's units and its output: heads
+            *reads, gives = layer.head_widths(node)
+            widths.update({(producer, producer): width for producer, width in zip(node.inputs, reads)})
+            joined = spaces.join([spaces.add(node.name), *(space for s in node.inputs for space, _ in layout[s])])
+            read_widths[joined] = gives
+            layout[node.name] = [(joined, shapes[node.name][-1])]
         elif layer.channel_rule in ("joins", "gates"):
             layouts = [layout[s] for s in node.inputs]
             if all([count for _, count in other] == [count for _, count in layouts[0]] for other in layouts):
@@ -153,17 +179,18 @@ def dependency_groups(graph: Graph) -> list[Group]:
             blocker = graph.node(blocking[0])
             if blocker.name in flattened_norms:
                 reason = f"it is flattened into {blocker.name!r} ({blocker.op}), which is not a dense layer"
-            elif LAYER_TYPES[blocker.op].reads_whole:
-                reason = f"{blocker.name!r} ({blocker.op}) reads them, and compaction cannot narrow it"
             elif blocker.config.get("activation") in NOT_ZERO_AT_ZERO:
                 reason = f"{blocker.name!r} applies {blocker.config['activation']}, which is not zero at zero"
             else:
                 reason = f"{blocker.name!r} ({blocker.op}) is not zero at zero"
         offsets = tuple((name, offset) for name, offset, *_ in gather(normalizers) + gather(carriers)
                         + gather(consumers) if offset)
-        groups.append(Group(shapes[made[0]][-1], tuple(made), tuple(name for name, _ in gather(normalizers)),
+        entries = tuple((member, width) for (space, member), width in sorted(widths.items(), key=lambda e: order[e[0][1]])
+                        if space in names and width > 1)
+        groups.append(Group(shapes[made[0]][-1] // dict(entries).get(made[0], 1), tuple(made),
+                            tuple(name for name, _ in gather(normalizers)),
                             tuple((name, positions) for name, _, positions in gather(consumers)), reason,
-                            tuple(name for name, _ in gather(carriers)), offsets))
+                            tuple(name for name, _ in gather(carriers)), offsets, entries))
     return sorted(groups, key=lambda group: order[group.producers[0]])
 
 
@@ -205,8 +232,7 @@ def _blockers(graph: Graph, layout: dict, flattened_norms: list[str]) -> dict[st
                         for reader in readers[node.name])
         for space, _ in layout[node.name] if origin and (passed_on or node.name == graph.output) else ():
             blockers.setdefault(space, set()).add(origin)
-        whole = node.name in flattened_norms or node.inputs and LAYER_TYPES[node.op].reads_whole
-        for space, _ in [segment for source in node.inputs for segment in layout[source]] if whole else ():
+        for space, _ in layout[node.inputs[0]] if node.name in flattened_norms else ():
             blockers.setdefault(space, set()).add(node.name)
     return blockers
 

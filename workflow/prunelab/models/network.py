@@ -208,7 +208,7 @@ class Network:
             alive = np.zeros(group.channels, dtype=bool)
             for name in producers:
                 kernel = self.weights[name]["kernel"]
-                alive |= kernel.reshape(-1, kernel.shape[-1]).any(axis=0)
+                alive |= kernel.reshape(-1, kernel.shape[-1]).any(axis=0).reshape(group.channels, -1).any(axis=1)
             kept.append((group, alive))
         return kept
 

@@ -47,16 +47,14 @@ class LayerType:
     ``creates`` a space of its own (its units; it reads the input's channels through its kernel),
     ``carries`` channel c to channel c, ``joins`` its inputs' spaces into one (a sum), ``gates``
     them (joins them as a product: a channel zero in any input is zero in the output),
-    ``concatenates`` them (each at its offset), or ``flattens`` each channel over positions of
-    its input (:meth:`spread` of them, channels last: channel c at c, c + C, ...)."""
+    ``concatenates`` them (each at its offset), ``flattens`` each channel over positions of
+    its input (:meth:`spread` of them, channels last: channel c at c, c + C, ...), or (an
+    attention's) computes ``heads``: its inputs' spaces and its output's are one group whose
+    channel is a head, several entries of each (:meth:`head_widths`)."""
     channel_role: str = ""
     """Its part in the group of the channels it carries: ``normalizer`` (a batch norm over them)
     or ``carrier`` (a depthwise convolution: channel c from channel c alone, its own kernel slice
     and bias going with the channel); empty for none."""
-
-    reads_whole: bool = False
-    """Whether it reads its input's channels through arrays compaction cannot narrow (an
-    attention's projections): a group it reads stays whole."""
 
     channel_axes: dict[str, int] = {}
     """As a member of a channel group (its producer, normalizer or carrier): its arrays that shrink
@@ -69,6 +67,11 @@ class LayerType:
         """For a layer that ``flattens``: over how many positions of its input each channel is
         spread in its output's last axis."""
         return 1
+
+    def head_widths(self, node: Node) -> tuple[int, ...]:
+        """For a layer of ``heads``: how many entries of each input's last axis one head is, then
+        of its output's."""
+        raise NotImplementedError
 
     def masked_channels(self, arrays: dict, keep: np.ndarray) -> dict:
         """Its arrays with the channels not in ``keep`` zeroed where they give the channel a value

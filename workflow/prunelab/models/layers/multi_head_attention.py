@@ -10,10 +10,12 @@ kernel as the matrix features x heads·dim, what it multiplies the tokens by), `
 (softmax(q·kᵀ / sqrt(key_dim)) per head, weighing the values; no weights) and
 ``{name}/attention_output`` (heads·value_dim x features), which the attention's readers read. The
 names are Keras's own variable paths (``block1_attention/query/kernel``), and a model rebuilt from
-the graph holds one MultiHeadAttention again (:meth:`AttentionProjection.rebuild`). Masks, causal
-attention, gates, sliding windows, another ``output_shape`` and attention axes other than the
-sequence's are refused by name. The features the projections read and the heads' dimensions stay
-whole: compaction narrows neither (:attr:`AttentionHeads.reads_whole`)."""
+the graph holds one MultiHeadAttention again (:meth:`AttentionProjection.keras_layer`), of as many
+heads as its query projection holds. The heads are a channel group (a head is key_dim units of the
+query and key projections, value_dim of the value projection, and value_dim rows of the output
+projection): ``unit`` removes whole heads and compaction leaves an attention of fewer heads. Masks,
+causal attention, gates, sliding windows, another ``output_shape`` and attention axes other than
+the sequence's are refused by name."""
 
 from __future__ import annotations
 
@@ -118,7 +120,10 @@ class AttentionProjection(Dense):
         source = graph.node(f"{name}/query").inputs[0]
         arrays = {f"{part}_{variable}": array for part in PROJECTIONS
                   for variable, array in weights.get(f"{name}/{part}", {}).items()}
-        return MultiHeadAttention.name, dict(graph.node(f"{name}/{HEADS}").config["layer"]), (source, source), arrays
+        config = dict(graph.node(f"{name}/{HEADS}").config["layer"])
+        if arrays:  # as many heads as the query projection holds (fewer once heads are removed)
+            config["num_heads"] = arrays["query_kernel"].shape[-1] // config["key_dim"]
+        return MultiHeadAttention.name, config, (source, source), arrays
 
     def variables_in(self, model, node) -> dict:
         """Its sublayer's kernel and bias in the Keras attention layer of ``model``."""
@@ -129,18 +134,23 @@ class AttentionProjection(Dense):
 class AttentionHeads(LayerType):
     """An attention's heads: the scaled dot products of queries and keys, softmax over the source
     positions, the values weighed by them, the heads side by side (batch, target, heads·value_dim).
-    Its config holds the Keras layer's (``layer``)."""
+    Its config holds the Keras layer's (``layer``); its number of heads is what its inputs hold
+    (key_dim entries of the query each), so a compacted attention computes with fewer."""
 
     name = "MultiHeadAttention.heads"
     description = "the heads of a MultiHeadAttention (read from one)"
     reads = 3
-    channel_rule = "creates"
-    reads_whole = True
+    channel_rule = "heads"
+
+    def head_widths(self, node):
+        key_dim, value_dim = self.dims(node)
+        return key_dim, key_dim, value_dim, value_dim
 
     @staticmethod
-    def settings(node) -> tuple[int, int, int]:
+    def dims(node) -> tuple[int, int]:
+        """Its key_dim and value_dim."""
         config = node.config["layer"]
-        return config["num_heads"], config["key_dim"], config.get("value_dim") or config["key_dim"]
+        return config["key_dim"], config.get("value_dim") or config["key_dim"]
 
     def problem(self, node, query_shape, key_shape, value_shape):
         if len(query_shape) != 2:
@@ -148,24 +158,28 @@ class AttentionHeads(LayerType):
         return ""
 
     def shape(self, node, query_shape, key_shape, value_shape):
-        heads, _, value_dim = self.settings(node)
-        return (*query_shape[:-1], heads * value_dim)
+        key_dim, value_dim = self.dims(node)
+        return (*query_shape[:-1], query_shape[-1] // key_dim * value_dim)
 
     def zero_at_zero(self, node):
-        return False
+        """A head whose query, key and value are zero gives zero: the softmax of its zero scores
+        weighs zero values (a removed head is zero in all three, its group's)."""
+        return True
 
     def keras_layer(self, graph, node, weights):
         return None
 
     def flops(self, node, arrays, output_shape, nonzero):
         """Per head, the scores and the weighted sum at every (target, source) pair of positions."""
-        heads, key_dim, value_dim = self.settings(node)
+        key_dim, value_dim = self.dims(node)
+        heads = output_shape[-1] // value_dim
         return heads * output_shape[0] ** 2 * (key_dim + value_dim)
 
     def _heads(self, node, values):
         """The scaled queries, keys and values per head, and the attention weights (batch, heads,
         target, source)."""
-        heads, key_dim, value_dim = self.settings(node)
+        key_dim, _ = self.dims(node)
+        heads = values[0].shape[-1] // key_dim
         query, key, value = (v.reshape(*v.shape[:-1], heads, -1) for v in values)
         scale = 1.0 / math.sqrt(key_dim)
         query = query * np.asarray(scale, query.dtype)
@@ -189,11 +203,11 @@ class AttentionHeads(LayerType):
     def onnx(self, node, weights, sources, onnx):
         """Each projection split into heads by a Reshape and a Transpose; the scores a MatMul per
         head, softmax over the sources, the values weighed by a MatMul, the heads merged back."""
-        heads, key_dim, value_dim = self.settings(node)
+        key_dim, value_dim = self.dims(node)
         name = node.name
 
         def split(source, part, width, perm):
-            out = onnx.add("Reshape", [source, onnx.integers(f"{name}/{part}/shape", [0, 0, heads, width])],
+            out = onnx.add("Reshape", [source, onnx.integers(f"{name}/{part}/shape", [0, 0, -1, width])],
                            f"{name}/{part}/split")
             return onnx.add("Transpose", [out], f"{name}/{part}/transposed", perm=perm)
 
@@ -205,7 +219,7 @@ class AttentionHeads(LayerType):
                              axis=-1)
         out = onnx.add("Transpose", [onnx.add("MatMul", [attention, value], f"{name}/weighted")], f"{name}/merged",
                        perm=[0, 2, 1, 3])
-        return onnx.add("Reshape", [out, onnx.integers(f"{name}/shape", [0, 0, heads * value_dim])], name)
+        return onnx.add("Reshape", [out, onnx.integers(f"{name}/shape", [0, 0, -1])], name)
 
 
 LAYER_TYPES = (MultiHeadAttention(), AttentionProjection(), AttentionHeads())
