@@ -26,7 +26,7 @@ PAPERS = {  # the jobs of each paper preset beyond its trainings, prune jobs and
 
 def test_the_presets_are_the_earlier_experiments_fine_tuning_the_papers_their_protocols_and_no_retraining():
     assert [p.stem for p in PRESETS] == ["A", "B", "C-regularized", "C-seeds", "C", "D", "E", "cifar10-resnet20", "cifar10-vgg16",
-                                         "fashion-resnet20", "finetune", "frankle2019",
+                                         "fashion-resnet20", "fashion-vit", "finetune", "frankle2019",
                                          "han2015-faithful",
                                          "han2015", "iterative", "posttraining-2of4", "posttraining",
                                          "snip2019-faithful", "snip2019", "zhu2017"]
@@ -76,7 +76,18 @@ def test_the_resnet_preset_plans_every_method_family_on_one_trained_resnet(tmp_p
         "train": 1, "prune": 5 * 2, "evaluate_unpruned": 1, "prune_at_init": 2 * 2, "finetune": 2, "latency": 1}
 
 
-GENERIC = [p for p in PRESETS if p.stem not in PAPERS and p.stem != "fashion-resnet20"]
+def test_the_vit_preset_plans_its_post_training_methods_over_three_seeds(tmp_path):
+    """fashion-vit: three trainings; per seed 6 methods at 3 k above 0 and the 3 at 2:4 at theirs
+    (k = 0.5), the trained model evaluated once; unit fine-tuned at k = 0.5."""
+    result = snakemake(tmp_path, "--dry-run", configfiles=(REPO / "presets" / "fashion-vit.yaml",))
+    assert result.returncode == 0, result.stderr[-3000:]
+    jobs = planned_jobs(result.stdout)
+    rules = ("train", "prune", "evaluate_unpruned", "finetune", "latency")
+    assert {rule: jobs.get(rule, 0) for rule in rules} == {
+        "train": 3, "prune": 3 * (6 * 3 + 3), "evaluate_unpruned": 3, "finetune": 3, "latency": 3}
+
+
+GENERIC = [p for p in PRESETS if p.stem not in PAPERS and p.stem not in ("fashion-resnet20", "fashion-vit")]
 
 
 @pytest.mark.parametrize("preset", GENERIC, ids=lambda p: p.stem)

@@ -116,8 +116,10 @@ def test_an_edit_to_a_methods_scoring_reruns_nothing_where_it_is_not_configured(
 
 @pytest.mark.parametrize("module, old, new", [
     # unit's channel score, its own: nothing trained reads it
-    ("methods/unit.py", "scores = sum(unit_norms(weights[producer]) for producer in group.producers)",
-     "scores = sum(unit_norms(weights[index]) for index in group.producers)"),
+    ("methods/unit.py", "(unit_norms(weights[producer]).reshape(group.channels, -1).sum(axis=1)\n"
+                        "                     for producer in group.producers)",
+     "(unit_norms(weights[index]).reshape(group.channels, -1).sum(axis=1)\n"
+     "                     for index in group.producers)"),
     # the groups it asks for: the code of the methods that ask for them alone
     ("models/channel_groups.py", "masks = [np.ones(kernel.shape, dtype=bool) for kernel in weights]",
      "masks = [np.ones(w.shape, dtype=bool) for w in weights]")], ids=["score", "groups"])

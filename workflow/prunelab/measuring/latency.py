@@ -82,7 +82,7 @@ def latency_rows(pruned: Network, x: np.ndarray, batch_sizes: list[int], repeats
     ``measured`` (kept across calls) holds the timings of dense forms by their
     :func:`computation`: the masked model at every k, and a compacted one that lost no unit,
     compute what the unpruned model computes, so they are timed once and the timing reused."""
-    from .onnx_export import run, session
+    from .onnx_export import session
 
     measured = {} if measured is None else measured
     forms = {"masked": pruned, "compact": compact(pruned)}
@@ -96,13 +96,19 @@ def latency_rows(pruned: Network, x: np.ndarray, batch_sizes: list[int], repeats
                 batch_x = np.ascontiguousarray(x[:batch])
                 if key is None or (key, batch) not in measured:
                     if predict is None:
-                        predict = model.logits if runtime == "numpy" else (lambda s: lambda xb: run(s, xb))(session(model))
+                        predict = model.logits if runtime == "numpy" else _onnx_predict(session(model))
                     timing = time_call(lambda: predict(batch_x), repeats)
                     if key is not None:
                         measured[key, batch] = timing
                 rows.append({"runtime": runtime, "form": form, "batch_size": batch,
                              **(timing if key is None else measured[key, batch])})
     return rows
+
+
+def _onnx_predict(onnx_session):
+    from .onnx_export import run
+
+    return lambda x: run(onnx_session, x)
 
 
 def measurably_different(a: dict, b: dict) -> bool:

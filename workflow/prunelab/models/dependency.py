@@ -185,8 +185,8 @@ def dependency_groups(graph: Graph) -> list[Group]:
                 reason = f"{blocker.name!r} ({blocker.op}) is not zero at zero"
         offsets = tuple((name, offset) for name, offset, *_ in gather(normalizers) + gather(carriers)
                         + gather(consumers) if offset)
-        entries = tuple((member, width) for (space, member), width in sorted(widths.items(), key=lambda e: order[e[0][1]])
-                        if space in names and width > 1)
+        entries = tuple((member, width) for (space, member), width in widths.items() if space in names and width > 1)
+        entries = tuple(sorted(entries, key=lambda entry: order[entry[0]]))
         groups.append(Group(shapes[made[0]][-1] // dict(entries).get(made[0], 1), tuple(made),
                             tuple(name for name, _ in gather(normalizers)),
                             tuple((name, positions) for name, _, positions in gather(consumers)), reason,
