@@ -245,6 +245,8 @@ def test_a_head_pruned_vit_compacts_to_fewer_heads_and_loads_in_plain_keras(tens
 
     network = Network(VIT, *graph_of(_randomized(keras, build_model(keras, VIT, 10, input_shape=(28, 28, 1)))))
     pruned, _ = prune(network, BUILT_IN["unit"], 0.5, list(range(network.num_layers - 1)))
+    assert network.sole_reader(network.layer_names.index("block1_attention/query")) == (  # no refit of one alone
+        None, "block1_attention/query: its units are an attention's heads, with those of 'block1_attention/key'")
     query = pruned.weights["block1_attention/query"]["kernel"]
     assert sorted(np.flatnonzero(query.any(axis=0))) in ([*range(8)], [*range(8, 16)])  # one whole head left
     small = compact(pruned)
@@ -264,6 +266,10 @@ def test_a_head_pruned_vit_compacts_to_fewer_heads_and_loads_in_plain_keras(tens
     # per block: a head's 3 x (16 x 8 + 8) projection units and 8 x 16 output rows; 16 neurons' 16 + 1 + 16
     assert parameter_count(pruned.weights) - parameter_count(small.weights) == 2 * (
         3 * (16 * 8 + 8) + 8 * 16 + 16 * (16 + 1 + 16))
+    # the narrowed architecture (what `scratch` trains anew) builds attentions of one head too
+    narrowed = build_model(keras, small.narrowed_architecture(), 10, input_shape=(28, 28, 1))
+    assert narrowed.get_layer("block1_attention").get_config()["num_heads"] == 1
+    assert narrowed.count_params() == parameter_count(small.weights)
 
 
 def test_a_vits_weights_reach_its_attention_when_it_is_trained_again(tensorflow):

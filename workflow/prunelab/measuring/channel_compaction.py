@@ -162,10 +162,10 @@ def removable_channels(graph: Graph, weights: dict) -> tuple[list[tuple[Group, n
         for name in members(group):
             node = graph.node(name)
             live = LAYER_TYPES[node.op].live_channels(node, weights[name])
-            alive |= live[group.entries(name)].reshape(group.channels, -1).any(axis=1) if np.ndim(live) else live
+            alive |= group.by_channel(name, live).any(axis=1) if np.ndim(live) else live
         for name in group.producers:
             kernel = weights[name]["kernel"]
-            computed |= kernel.reshape(-1, kernel.shape[-1]).any(axis=0).reshape(group.channels, -1).any(axis=1)
+            computed |= group.by_channel(name, kernel.reshape(-1, kernel.shape[-1]).any(axis=0)).any(axis=1)
         read = np.zeros(group.channels, dtype=bool) if group.consumers else np.ones(group.channels, dtype=bool)
         for name, positions in group.consumers:
             read |= _channel_rows(graph, group, name, positions, weights[name]["kernel"]).any(axis=1)

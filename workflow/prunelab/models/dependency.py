@@ -77,6 +77,11 @@ class Group:
         """A value per channel (which stay, say) as one per entry of member ``name``."""
         return np.repeat(per_channel, self.width(name))
 
+    def by_channel(self, name: str, per_entry: np.ndarray) -> np.ndarray:
+        """Member ``name``'s values along its whole channel axis, these channels' entries one row
+        per channel (the inverse of :meth:`spread`)."""
+        return per_entry[self.entries(name)].reshape(self.channels, -1)
+
 
 class _Spaces:
     """Union-find over channel spaces, named by the layer that creates each."""
@@ -119,7 +124,8 @@ def dependency_groups(graph: Graph) -> list[Group]:
         if layer.channel_rule == "creates":
             for space, offset in _segments(layout[source]):
                 consumers.setdefault(space, []).append((node.name, offset, positions_of[source]))
-                widths[space, node.name] = read_widths.get(space, 1)
+                if space in read_widths:
+                    widths[space, node.name] = read_widths[space]
             layout[node.name], positions_of[node.name] = [(spaces.add(node.name), shapes[node.name][-1])], 1
             producers[node.name] = [(node.name, 0)]
         elif layer.channel_rule == "heads":  # the query's, key's and value's units and its output: heads

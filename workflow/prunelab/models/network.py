@@ -123,7 +123,8 @@ class Network:
         name = self.layer_names[index]
         group = next(group for group in self.graph.groups if name in group.producers)
         others = [producer for producer in group.producers if producer != name]
-        reason = (group.reason or (others and f"its channels are summed with those of {others[0]!r}")
+        reason = (group.reason or (group.widths and f"its units are an attention's heads, with those of {others[0]!r}")
+                  or (others and f"its channels are summed with those of {others[0]!r}")
                   or (len(group.consumers) != 1 and f"its channels are read by {len(group.consumers)} layers")
                   or (group.carriers and f"its channels pass through the depthwise {group.carriers[0]!r}")
                   or (group.offsets and "its channels are concatenated with others"))
@@ -208,7 +209,7 @@ class Network:
             alive = np.zeros(group.channels, dtype=bool)
             for name in producers:
                 kernel = self.weights[name]["kernel"]
-                alive |= kernel.reshape(-1, kernel.shape[-1]).any(axis=0).reshape(group.channels, -1).any(axis=1)
+                alive |= group.by_channel(name, kernel.reshape(-1, kernel.shape[-1]).any(axis=0)).any(axis=1)
             kept.append((group, alive))
         return kept
 

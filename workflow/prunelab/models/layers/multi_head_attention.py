@@ -83,6 +83,10 @@ class MultiHeadAttention(LayerType):
     def call(self, layer, sources):
         return layer(sources[0], sources[1], key=sources[2] if len(sources) > 2 else None)
 
+    def keras_config(self, config, arrays):
+        """As many heads as its query kernel holds (fewer in a compacted model)."""
+        return {**config, "num_heads": arrays["query_kernel"].shape[-1] // config["key_dim"]}
+
     def node_arrays(self, name: str, arrays: dict) -> dict:
         """Its Keras variables as its projections' kernels and biases, each kernel a matrix (what
         multiplies, x what is produced)."""
@@ -108,9 +112,6 @@ class AttentionProjection(Dense):
     name = "MultiHeadAttention.projection"
     description = "a projection of a MultiHeadAttention (read from one)"
 
-    def keras_config(self, config, arrays):
-        return config
-
     def keras_layer(self, graph, node, weights):
         """The attention layer, built at its output projection from the Keras config its heads hold
         and its four projections' arrays, reading what its query reads (as query and value)."""
@@ -121,8 +122,8 @@ class AttentionProjection(Dense):
         arrays = {f"{part}_{variable}": array for part in PROJECTIONS
                   for variable, array in weights.get(f"{name}/{part}", {}).items()}
         config = dict(graph.node(f"{name}/{HEADS}").config["layer"])
-        if arrays:  # as many heads as the query projection holds (fewer once heads are removed)
-            config["num_heads"] = arrays["query_kernel"].shape[-1] // config["key_dim"]
+        # as many heads as its query projection's units hold (a narrowed graph's: fewer)
+        config["num_heads"] = graph.node(f"{name}/query").config["units"] // config["key_dim"]
         return MultiHeadAttention.name, config, (source, source), arrays
 
     def variables_in(self, model, node) -> dict:
