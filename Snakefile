@@ -19,6 +19,7 @@ include: "workflow/rules/train.smk"
 include: "workflow/rules/prune.smk"
 include: "workflow/rules/methods.smk"
 include: "workflow/rules/export.smk"
+include: "workflow/rules/quantize.smk"
 include: "workflow/rules/aggregate.smk"
 include: "workflow/rules/report.smk"
 
@@ -32,3 +33,4 @@ rule all:
         f"{REPORT}.html",
         per_training(f"{MODEL}/curves.png"),
         exported_paths(),
+        [QUANTIZED_TABLE] if config["quantization"]["methods"] else [],

@@ -17,6 +17,7 @@ from prunelab.plumbing.paths import SCOPED, TRAINED_MODEL, format_number
 from prunelab.plumbing.plan import Plan
 from prunelab.plumbing.runtime import pin_threads
 from prunelab.plumbing import warm
+from prunelab.quantizing.quantizers import QUANTIZERS
 from prunelab.results.report import NOTEBOOK
 
 validate_config(config)
@@ -44,9 +45,14 @@ LATENCY_RECORD = f"results/latency/{SCOPED}/{LATENCY_ID}.json"
 FINETUNED = f"results/finetuned/{SCOPED}/{{method}}/k{{k}}/{{finetune_id}}"
 EXPORTED = f"results/exported/{SCOPED}/{{method}}/k{{k}}"
 UNPRUNED_EXPORTED = f"results/exported/{SCOPED}/k0"
+# quantized models (quantization.methods): of a pruned, a fine-tuned and the trained model
+QUANTIZED = f"results/quantized/{SCOPED}/{{method}}/k{{k}}/{{quantizer}}"
+QUANTIZED_FINETUNED = f"results/quantized/{SCOPED}/{{method}}/k{{k}}/{{finetune_id}}/{{quantizer}}"
+QUANTIZED_UNPRUNED = f"results/quantized/{SCOPED}/k0/{{quantizer}}"
 # Summaries of this config (its name keeps several side by side); per-job results are shared.
 SUMMARY = f"results/{config['name']}".rstrip("/")
 METRICS = f"{SUMMARY}/metrics.csv"
+QUANTIZED_TABLE = f"{SUMMARY}/quantized.csv"
 LATENCY = f"{SUMMARY}/latency.csv"
 TABLE = f"{SUMMARY}/tables/{{dataset}}/{{train_id}}.md"
 SWEEP_PLOT = f"{SUMMARY}/plots/{{dataset}}/sweep.png"
@@ -118,6 +124,7 @@ wildcard_constraints:
     at_init_id=r"[a-z]\d+",
     k=r"[0-9.]+",
     round=r"[1-9]\d*",
+    quantizer="|".join(QUANTIZERS),
 
 
 def code(script, *methods):
@@ -212,6 +219,16 @@ def exported_paths():
             for target in PLAN.finetuned_targets()
             if target["method"] in exported
         ]
+    )
+
+
+def quantized_paths():
+    """Every quantization job's record: of the trained models, the pruned and the fine-tuned ones."""
+    unpruned, pruned, finetuned = PLAN.quantized_targets()
+    return (
+        [f"{QUANTIZED_UNPRUNED}.json".format(**target) for target in unpruned]
+        + [f"{QUANTIZED}.json".format(**target) for target in pruned]
+        + [f"{QUANTIZED_FINETUNED}.json".format(**target) for target in finetuned]
     )
 
 

@@ -22,11 +22,22 @@ def kernel_gradients(network: Network, x: np.ndarray, output_gradient) -> list[n
 
 def loss_gradients(network: Network, x: np.ndarray, labels: np.ndarray) -> list[np.ndarray]:
     """Gradients of the mean cross-entropy of softmax(logits) over the images ``x``."""
+    return loss_and_gradients(network, x, labels)[1]
+
+
+def loss_and_gradients(network: Network, x: np.ndarray, labels: np.ndarray) -> tuple[float, list[np.ndarray]]:
+    """The mean cross-entropy of softmax(logits) over the images ``x`` and its gradients, from one
+    forward pass (what a training step needs)."""
+    losses = []
 
     def cross_entropy_gradient(logits):
-        shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
-        probabilities = shifted / shifted.sum(axis=1, keepdims=True)
-        probabilities[np.arange(len(labels)), labels] -= 1.0
+        shifted = logits - logits.max(axis=1, keepdims=True)
+        probabilities = np.exp(shifted)
+        probabilities /= probabilities.sum(axis=1, keepdims=True)
+        rows = np.arange(len(labels))
+        losses.append(float(-np.mean(np.log(probabilities[rows, labels]))))
+        probabilities[rows, labels] -= 1.0
         return probabilities / len(labels)
 
-    return kernel_gradients(network, x, cross_entropy_gradient)
+    gradients = kernel_gradients(network, x, cross_entropy_gradient)
+    return losses[0], gradients

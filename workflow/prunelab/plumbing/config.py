@@ -22,6 +22,7 @@ from ..models.backend import engine_settings
 from ..models.chains import cnn_shape_problem, conv_sizes
 from ..models.network import ARCHITECTURE_TYPES, vit_shape_problem
 from ..models.protocol import problems as protocol_problems
+from ..quantizing.quantizers import QUANTIZERS
 from .user_code import file_digest, user_file
 
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "schemas" / "config.schema.yaml"
@@ -271,14 +272,15 @@ def _semantic_problems(config: dict) -> list[str]:
     problems += _layer_selection_problems(config)
     if not problems:
         problems += _method_problems(config)
-    finetune_k = config["finetune"]["k"]
-    if finetune_k is not None and not set(finetune_k) <= set(config["pruning"]["k"]):
-        extra = sorted(set(finetune_k) - set(config["pruning"]["k"]))
-        problems.append(f"finetune.k: {extra} not in pruning.k; fine-tuning needs the pruned models of those k")
-    chosen, configured = config["finetune"]["methods"], config["pruning"]["methods"]
-    if chosen is not None and not set(chosen) <= set(configured):
-        extra = sorted(set(chosen) - set(configured))
-        problems.append(f"finetune.methods: {extra} not in pruning.methods ({', '.join(configured)})")
+    pruning_k, configured = config["pruning"]["k"], config["pruning"]["methods"]
+    for stage, needs in (("finetune", "fine-tuning"), ("quantization", "quantization")):
+        problems += _outside(f"{stage}.k", config[stage]["k"], pruning_k, "pruning.k",
+                             f"{needs} needs the pruned models of those k")
+    problems += _outside("finetune.methods", config["finetune"]["methods"], configured, "pruning.methods")
+    problems += _outside("quantization.methods", config["quantization"]["methods"], list(QUANTIZERS),
+                         "the quantizations")
+    problems += _outside("quantization.pruning_methods", config["quantization"]["pruning_methods"], configured,
+                         "pruning.methods")
     finetune_epochs = [e for e in config["finetune"]["epochs"] if e > 0]
     too_many = [r for r in config["finetune"]["rounds"] if finetune_epochs and r > min(finetune_epochs)]
     if too_many:
@@ -375,6 +377,15 @@ def validate_config(config: dict, schema: dict | None = None) -> dict:
     if problems:
         raise ConfigError("invalid configuration:\n" + "\n".join(f"  - {p}" for p in problems))
     return config
+
+
+
+def _outside(key: str, chosen: list | None, allowed: list, allowed_key: str, reason: str = "") -> list[str]:
+    """The problem of a chosen subset (``null``: all) that names what ``allowed_key`` does not have."""
+    extra = sorted(set(chosen or []) - set(allowed), key=str)
+    if not extra:
+        return []
+    return [f"{key}: {extra} not in {allowed_key} ({', '.join(map(str, allowed))})" + (f"; {reason}" if reason else "")]
 
 
 def _allowed(schema: dict) -> str:

@@ -169,6 +169,37 @@ class Plan:
                 if not self.methods[target["method"]].trains and target["k"] in self.finetune_k
                 and (chosen is None or target["method"] in chosen) for finetune_id in self.finetunes]
 
+    def quantized_targets(self) -> tuple[list[dict], list[dict], list[dict]]:
+        """Wildcards of every quantization job (quantization.methods as ``quantizer``): of the
+        trained models (when quantization.k holds 0), of the pruned and of the fine-tuned models
+        of quantization.pruning_methods at quantization.k; none without a quantization."""
+        quantization = self.config["quantization"]
+        quantizers = quantization["methods"]
+        chosen_k = {format_number(k) for k in (quantization["k"] or self.config["pruning"]["k"])}
+        chosen = quantization["pruning_methods"]
+
+        def wanted(target):
+            return target["k"] in chosen_k and (chosen is None or target["method"] in chosen)
+
+        unpruned = [dict(vars(model), scope=self.scope, quantizer=quantizer) for model in self.models
+                    for quantizer in quantizers] if self.quantized_unpruned_methods() and "0" in chosen_k else []
+        return (unpruned,
+                [dict(target, quantizer=q) for target in self.prune_targets() if wanted(target) for q in quantizers],
+                [dict(target, quantizer=q) for target in self.finetuned_targets() if wanted(target)
+                 for q in quantizers])
+
+    def quantized_unpruned_methods(self) -> list[str]:
+        """The methods whose k = 0 row of quantized.csv is the trained model quantized."""
+        chosen = self.config["quantization"]["pruning_methods"]
+        return [name for name in self.unpruned_methods() if chosen is None or name in chosen]
+
+    def quantizer_settings(self, quantizer: str) -> dict:
+        """What a quantization's results depend on besides the model: kmeans's own settings;
+        int8's number of calibration images (pruning.calibration.images)."""
+        if quantizer == "int8":
+            return {"calibration_images": self.config["pruning"]["calibration"]["images"]}
+        return self.config["quantization"][quantizer]
+
     def rule_families(self) -> list[RuleFamily]:
         """The rules of the configured methods that train, one per result folder."""
         families: dict[str, RuleFamily] = {}
