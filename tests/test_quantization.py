@@ -137,41 +137,49 @@ def test_a_bad_quantization_is_refused_by_name():
     with pytest.raises(ConfigError) as error:
         validate_config(config)
     message = str(error.value)
-    assert "quantization.methods: ['fp4'] not in the quantizations (kmeans, int8)" in message
+    assert "quantization.methods: ['fp4'] not in the quantizations (kmeans, int8, litert)" in message
     assert "quantization.k: [0.7] not in pruning.k (0, 0.5)" in message
     assert "quantization.pruning_methods: ['unit'] not in pruning.methods (weight)" in message
 
 
 def test_quantization_stage_on_the_cnn_smoke_run(cnn_smoke, tmp_path):
-    """Pruned and trained CNNs quantized both ways: rows, sizes, accuracy near the float model's,
-    and the ONNX files written are the models evaluated (their runtime's output gives the row)."""
+    """Pruned and trained CNNs quantized three ways: rows, sizes, accuracy near the float model's,
+    and the files written are the models evaluated (their runtime's output gives the row)."""
     import onnx
     import onnxruntime
 
-    extra = extra_config(tmp_path, "name: quantized\nquantization: {methods: [kmeans, int8], k: [0, 0.5], "
+    from prunelab.quantizing.litert import litert_logits
+
+    extra = extra_config(tmp_path, "name: quantized\nquantization: {methods: [kmeans, int8, litert], k: [0, 0.5], "
                                    "pruning_methods: [weight, unit], kmeans: {epochs: 1}}\n")
     result = snakemake(cnn_smoke, "--cores", "2", "results/quantized/quantized.csv", configfiles=(CNN_SMOKE, extra))
     assert result.returncode == 0, result.stderr[-3000:]
     table = pd.read_csv(cnn_smoke / "results" / "quantized" / "quantized.csv")
-    assert len(table) == 2 * 2 * 2 * 2  # seeds x methods x k x quantizations (k = 0 once per method)
+    assert len(table) == 2 * 2 * 2 * 3  # seeds x methods x k x quantizations (k = 0 once per method)
     assert (table["accuracy"] - table["float_accuracy"]).abs().max() < 0.05
     kmeans = table[table["quantization"] == "kmeans"]
     assert (kmeans["huffman_bytes"] <= kmeans["quantized_bytes"]).all()
     pruned = kmeans[kmeans["k"] == 0.5]
     assert (pruned["quantized_bytes"] < pruned["pruned_bytes"]).all() and (pruned["compression"] > 3).all()
-    assert table.loc[table["quantization"] == "int8", "huffman_bytes"].isna().all()
+    assert table.loc[table["quantization"] != "kmeans", "huffman_bytes"].isna().all()
+    unit = table[(table["method"] == "unit") & (table["k"] == 0.5)].set_index(["seed", "quantization"])
+    weight = table[(table["method"] == "weight") & (table["k"] == 0.5)].set_index(["seed", "quantization"])
+    assert (unit.loc[(0, "int8"), "file_bytes"] < weight.loc[(0, "int8"), "file_bytes"])  # compacted first
 
     images, labels = load_split(cnn_smoke / "results" / "data" / "fashion", "fashion", "test")
     x = features(CNN_SMOKE_ARCHITECTURE, images)
     folder = next((cnn_smoke / "results" / "quantized" / "fashion").glob("cnn-*/seed0/all_but_output/weight/k0.5"))
-    for quantization, bits in (("kmeans", {4: 256, 2: 32}), ("int8", None)):
-        model = (folder / f"{quantization}.onnx").read_bytes()
-        session = onnxruntime.InferenceSession(model, providers=["CPUExecutionProvider"])
-        accuracy = np.mean(session.run(["logits"], {"x": x})[0].argmax(1) == labels)
-        row = table[(table["seed"] == 0) & (table["method"] == "weight") & (table["k"] == 0.5)
-                    & (table["quantization"] == quantization)]
-        assert accuracy == pytest.approx(row["accuracy"].item(), abs=2e-4)
-        if bits:  # every kernel of the weight-shared model holds at most 2^bits values
+    for quantization in ("kmeans", "int8", "litert"):
+        model = (folder / f"{quantization}.model").read_bytes()
+        if quantization == "litert":
+            logits = litert_logits(model, x)
+        else:
+            logits = onnxruntime.InferenceSession(model, providers=["CPUExecutionProvider"]).run(["logits"], {"x": x})[0]
+        row = weight.loc[(0, quantization)]
+        assert np.mean(logits.argmax(1) == labels) == pytest.approx(row["accuracy"], abs=2e-4)
+        assert len(model) == row["file_bytes"]
+        if quantization == "kmeans":  # every kernel of the weight-shared model holds at most 2^bits values
+            bits = {4: 256, 2: 32}  # conv 8 bits, dense 5
             kernels = [onnx.numpy_helper.to_array(t) for t in onnx.load_from_string(model).graph.initializer]
             kernels = [k for k in kernels if k.ndim in bits]
             assert kernels and all(len(np.unique(k[k != 0])) <= bits[k.ndim] for k in kernels)

@@ -106,6 +106,8 @@ NUMPY = Job("core", 1, mem_mb=500, runtime=5)
 SUMMARIZING = Job("core", 1, mem_mb=400, runtime=5)
 TIMING = Job("core", ALL_CORES, mem_mb=500, runtime=10)
 TRAINING = Job("train", training_threads, mem_mb=2500, runtime=60, priority=10)
+# numpy and ONNX Runtime, and TensorFlow's converter for LiteRT: the training environment
+QUANTIZING = Job("train", 1, mem_mb=2000, runtime=30)
 PLOTTING = Job("report", 1, mem_mb=500, runtime=5)
 REPORTING = Job("report", 1, mem_mb=1000, runtime=10)
 # Snakemake's per-job benchmark records (seconds, peak RSS, CPU time), one folder per rule,

@@ -1,5 +1,7 @@
 # Quantization after pruning (quantization.methods; none by default): each chosen pruned,
-# fine-tuned or trained model stored in fewer bits and evaluated (prunelab.quantizing).
+# fine-tuned or trained model stored in fewer bits and evaluated (prunelab.quantizing); beside
+# its record, the file that runs it (.model: ONNX for kmeans and int8, LiteRT's .tflite
+# flatbuffer for litert).
 
 
 rule quantize_pruned:
@@ -12,16 +14,16 @@ rule quantize_pruned:
         pruned=PRUNED_MODEL,
     output:
         metrics=f"{QUANTIZED}.json",
-        model=f"{QUANTIZED}.onnx",
+        model=f"{QUANTIZED}.model",
     log:
         f"{LOGS}/quantize/{SCOPED}/{{method}}-k{{k}}-{{quantizer}}.log",
     benchmark:
         f"{BENCHMARKS}/quantize/{SCOPED}/{{method}}-k{{k}}-{{quantizer}}.tsv"
     conda:
-        NUMPY.conda
-    threads: NUMPY.threads
+        QUANTIZING.conda
+    threads: QUANTIZING.threads
     resources:
-        **NUMPY.resources,
+        **QUANTIZING.resources,
     params:
         selection=SELECTION,
         settings=lambda wildcards: PLAN.quantizer_settings(wildcards.quantizer),
@@ -41,7 +43,7 @@ use rule quantize_pruned as quantize_finetuned with:
         finetuned=f"{FINETUNED}/weights.npz",
     output:
         metrics=f"{QUANTIZED_FINETUNED}.json",
-        model=f"{QUANTIZED_FINETUNED}.onnx",
+        model=f"{QUANTIZED_FINETUNED}.model",
     log:
         f"{LOGS}/quantize/{SCOPED}/{{method}}-k{{k}}-{{finetune_id}}-{{quantizer}}.log",
     benchmark:
@@ -62,7 +64,7 @@ use rule quantize_pruned as quantize_unpruned with:
         record=f"{MODEL}/train.json",
     output:
         metrics=f"{QUANTIZED_UNPRUNED}.json",
-        model=f"{QUANTIZED_UNPRUNED}.onnx",
+        model=f"{QUANTIZED_UNPRUNED}.model",
     log:
         f"{LOGS}/quantize/{SCOPED}/k0-{{quantizer}}.log",
     benchmark:

@@ -18,5 +18,5 @@ quantized = QUANTIZERS[job.quantizer](
     calibration=calibration_images(images, job.spec, job.settings["calibration_images"])
     if "calibration_images" in job.settings else None, seed=job.seed, log=job.log)
 with atomic_output(snakemake.output.model, "wb") as handle:
-    handle.write(quantized.onnx)
+    handle.write(quantized.file)
 write_json(snakemake.output.metrics, job.quantized_record(quantized))

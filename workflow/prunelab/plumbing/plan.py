@@ -194,9 +194,9 @@ class Plan:
         return [name for name in self.unpruned_methods() if chosen is None or name in chosen]
 
     def quantizer_settings(self, quantizer: str) -> dict:
-        """What a quantization's results depend on besides the model: kmeans's own settings;
-        int8's number of calibration images (pruning.calibration.images)."""
-        if quantizer == "int8":
+        """What a quantization's results depend on besides the model: kmeans's own settings; the
+        number of calibration images (pruning.calibration.images) of int8 and litert."""
+        if quantizer in ("int8", "litert"):
             return {"calibration_images": self.config["pruning"]["calibration"]["images"]}
         return self.config["quantization"][quantizer]
 

@@ -39,7 +39,7 @@ class QuantizationJob(PruningJob):
                "quantization": self.quantizer, **classification_metrics(quantized.logits(x), labels),
                "float_accuracy": before["accuracy"], "float_loss": before["loss"],
                **{key: value for key, value in quantized.sizes.items() if key != "layer_storage"},
-               "onnx_bytes": len(quantized.onnx)}
-        self.log.info("%s of %s k=%s: accuracy %.4f (float %.4f), %d bytes of ONNX", self.quantizer, row["method"],
-                      row["k"], row["accuracy"], row["float_accuracy"], row["onnx_bytes"])
+               "file_bytes": len(quantized.file)}
+        self.log.info("%s of %s k=%s: accuracy %.4f (float %.4f), a file of %d bytes", self.quantizer,
+                      row["method"], row["k"], row["accuracy"], row["float_accuracy"], row["file_bytes"])
         return {**row, **quantized.sizes, "settings": self.settings, **quantized.details}

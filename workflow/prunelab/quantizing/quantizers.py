@@ -12,15 +12,16 @@ from ..measuring.compaction import compact
 from ..measuring.evaluation import EVALUATION_BATCH, predict
 from ..measuring.onnx_export import run, to_onnx
 from ..models.network import Network
-from . import int8, storage, weight_sharing
+from . import int8, litert, storage, weight_sharing
 
 
 @dataclass
 class Quantized:
-    """A quantized model: its logits on images, its runnable ONNX file, and its sizes."""
+    """A quantized model: its logits on images, the file that runs it (ONNX, or LiteRT's
+    flatbuffer), and its sizes."""
 
     logits: Callable[[np.ndarray], np.ndarray]
-    onnx: bytes
+    file: bytes
     sizes: dict
     details: dict
 
@@ -60,5 +61,13 @@ def int8_onnx(network: Network, *, settings: dict, images: np.ndarray, labels: n
     return Quantized(logits, model, {}, {"calibration_images": len(calibration)})
 
 
-QUANTIZERS = {"kmeans": kmeans, "int8": int8_onnx}
+def litert_int8(network: Network, *, settings: dict, images: np.ndarray, labels: np.ndarray,
+                calibration: np.ndarray, seed: int, log) -> Quantized:
+    """LiteRT's full-integer quantization (:mod:`prunelab.quantizing.litert`), calibrated on the
+    calibration images, evaluated in LiteRT's interpreter; its size is its file's."""
+    model = litert.litert_model(network, calibration)
+    return Quantized(lambda x: litert.litert_logits(model, x), model, {}, {"calibration_images": len(calibration)})
+
+
+QUANTIZERS = {"kmeans": kmeans, "int8": int8_onnx, "litert": litert_int8}
 """Every quantization by the name ``quantization.methods`` gives it."""

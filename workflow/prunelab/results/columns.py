@@ -17,7 +17,7 @@ LATENCY_COLUMNS = PRUNED_MODEL + ["runtime", "form", "batch_size", "median_ms", 
 """The columns of latency.csv: one row per one-shot pruned model, runtime, form and batch size."""
 QUANTIZED_COLUMNS = IDENTITY + ["quantization", "accuracy", "loss", "correct", "total", "float_accuracy",
                                  "float_loss", "dense_bytes", "pruned_bytes", "quantized_bytes", "huffman_bytes",
-                                 "compression", "onnx_bytes"]
+                                 "compression", "file_bytes"]
 """The columns of quantized.csv: one row per quantized model (its pruned model's identity and the
 quantization; ``float_*``: the pruned model before quantization; the sizes Deep Compression
-counts, where the quantization has them, and the bytes of the ONNX file that runs it)."""
+counts, where the quantization has them, and the bytes of the file that runs it)."""
