@@ -18,6 +18,9 @@ PAPERS = {  # the jobs of each paper preset beyond its trainings, prune jobs and
     "frankle2019": {"lottery": 9, "lottery_reinit": 9},
     "han2015": {"finetune": 3 * 3 * 4},  # seeds x methods x fine-tuned k
     "han2015-faithful": {"finetune": 3 * 3 * 4},
+    # seeds x models, and each of those models (pruned, retrained, unpruned) x 3 quantizations
+    "han2016-deep-compression": {"finetune": 3 * 2, "quantize_pruned": 3 * 2 * 3, "quantize_finetuned": 3 * 2 * 3,
+                                 "quantize_unpruned": 3 * 2 * 3},
     "snip2019-faithful": {"prune_at_init": 1 * 1 * 2},
     "snip2019": {"prune_at_init": 3 * 2 * 5},  # seeds x methods x k > 0
     "zhu2017": {"gradual": 2 * 6, "finetune": 2 * 2 * 5},  # models x k; models x methods x fine-tuned k
@@ -28,7 +31,7 @@ def test_the_presets_are_the_earlier_experiments_fine_tuning_the_papers_their_pr
     assert [p.stem for p in PRESETS] == ["A", "B", "C-regularized", "C-seeds", "C", "D", "E", "cifar10-resnet20", "cifar10-vgg16",
                                          "fashion-resnet20", "fashion-vit", "finetune", "frankle2019",
                                          "han2015-faithful",
-                                         "han2015", "iterative", "posttraining-2of4", "posttraining",
+                                         "han2015", "han2016-deep-compression", "iterative", "posttraining-2of4", "posttraining",
                                          "snip2019-faithful", "snip2019", "zhu2017"]
 
 
@@ -77,14 +80,14 @@ def test_the_resnet_preset_plans_every_method_family_on_one_trained_resnet(tmp_p
 
 
 def test_the_vit_preset_plans_its_post_training_methods_over_three_seeds(tmp_path):
-    """fashion-vit: three trainings; per seed 6 methods at 3 k above 0 and the 3 at 2:4 at theirs
+    """fashion-vit: three trainings; per seed 6 methods at 5 k above 0 and the 3 at 2:4 at theirs
     (k = 0.5), the trained model evaluated once; unit fine-tuned at k = 0.5."""
     result = snakemake(tmp_path, "--dry-run", configfiles=(REPO / "presets" / "fashion-vit.yaml",))
     assert result.returncode == 0, result.stderr[-3000:]
     jobs = planned_jobs(result.stdout)
     rules = ("train", "prune", "evaluate_unpruned", "finetune", "latency")
     assert {rule: jobs.get(rule, 0) for rule in rules} == {
-        "train": 3, "prune": 3 * (6 * 3 + 3), "evaluate_unpruned": 3, "finetune": 3, "latency": 3}
+        "train": 3, "prune": 3 * (6 * 5 + 3), "evaluate_unpruned": 3, "finetune": 3, "latency": 3}
 
 
 GENERIC = [p for p in PRESETS if p.stem not in PAPERS and p.stem not in ("fashion-resnet20", "fashion-vit")]

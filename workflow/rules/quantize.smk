@@ -26,7 +26,7 @@ rule quantize_pruned:
         **QUANTIZING.resources,
     params:
         selection=SELECTION,
-        settings=lambda wildcards: PLAN.quantizer_settings(wildcards.quantizer),
+        settings=lambda wildcards: PLAN.quantizer_settings(wildcards.quantizer, wildcards.train_id),
         finetune=None,
         code=code("quantize"),
     script:
@@ -50,7 +50,7 @@ use rule quantize_pruned as quantize_finetuned with:
         f"{BENCHMARKS}/quantize/{SCOPED}/{{method}}-k{{k}}-{{finetune_id}}-{{quantizer}}.tsv"
     params:
         selection=SELECTION,
-        settings=lambda wildcards: PLAN.quantizer_settings(wildcards.quantizer),
+        settings=lambda wildcards: PLAN.quantizer_settings(wildcards.quantizer, wildcards.train_id),
         finetune=lambda wildcards: PLAN.finetunes[wildcards.finetune_id],
         code=code("quantize"),
 

@@ -279,6 +279,8 @@ def _semantic_problems(config: dict) -> list[str]:
     problems += _outside("finetune.methods", config["finetune"]["methods"], configured, "pruning.methods")
     problems += _outside("quantization.methods", config["quantization"]["methods"], list(QUANTIZERS),
                          "the quantizations")
+    problems += _outside("quantization.kmeans.model_bits", list(config["quantization"]["kmeans"]["model_bits"]),
+                         config["models"], "models")
     problems += _outside("quantization.pruning_methods", config["quantization"]["pruning_methods"], configured,
                          "pruning.methods")
     finetune_epochs = [e for e in config["finetune"]["epochs"] if e > 0]

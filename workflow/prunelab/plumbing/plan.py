@@ -193,12 +193,15 @@ class Plan:
         chosen = self.config["quantization"]["pruning_methods"]
         return [name for name in self.unpruned_methods() if chosen is None or name in chosen]
 
-    def quantizer_settings(self, quantizer: str) -> dict:
-        """What a quantization's results depend on besides the model: kmeans's own settings; the
-        number of calibration images (pruning.calibration.images) of int8 and litert."""
+    def quantizer_settings(self, quantizer: str, train_id: str) -> dict:
+        """What a quantization's results depend on besides the model: kmeans's settings, its bits
+        those of the trained model's (model_bits over bits); the number of calibration images
+        (pruning.calibration.images) of int8 and litert."""
         if quantizer in ("int8", "litert"):
             return {"calibration_images": self.config["pruning"]["calibration"]["images"]}
-        return self.config["quantization"][quantizer]
+        settings = dict(self.config["quantization"][quantizer])
+        own_bits = settings.pop("model_bits").get(self.specs[train_id]["model"], {})
+        return {**settings, "bits": {**settings["bits"], **own_bits}}
 
     def rule_families(self) -> list[RuleFamily]:
         """The rules of the configured methods that train, one per result folder."""
