@@ -101,7 +101,7 @@ def test_model_storage_adds_up_the_layers_and_keeps_the_rest_float():
     network = small_network()
     layers = share_weights(network, [2, 3])
     sizes = storage.model_storage(network, layers, [2, 3], [3, 3])
-    assert sizes["dense_bytes"] == 4 * (12 * 6 + 6 + 6 * 10 + 10)
+    assert sizes["dense_bytes"] == 4 * (12 * 6 + 6 + 6 * 10 + 10) == storage.dense_bytes(network)
     biases_bits = 32 * (6 + 10)
     per_layer = sizes["layer_storage"]
     assert [layer["weights"] for layer in per_layer] == [np.count_nonzero(k) for k in network.kernels]
@@ -129,6 +129,13 @@ def test_int8_onnx_model_is_integer_and_close_to_the_float_model():
     reference = network.logits(x)
     assert np.abs(logits - reference).mean() < 0.05 * np.abs(reference).mean()
     assert np.mean(logits.argmax(1) == reference.argmax(1)) >= 0.9
+
+
+def test_every_quantization_a_config_may_name_has_its_function():
+    from prunelab.quantizing import QUANTIZATIONS
+    from prunelab.quantizing.quantizers import QUANTIZERS
+
+    assert tuple(QUANTIZERS) == QUANTIZATIONS
 
 
 def test_a_bad_quantization_is_refused_by_name():
@@ -162,6 +169,8 @@ def test_quantization_stage_on_the_cnn_smoke_run(cnn_smoke, tmp_path):
     pruned = kmeans[kmeans["k"] == 0.5]
     assert (pruned["quantized_bytes"] < pruned["pruned_bytes"]).all() and (pruned["compression"] > 3).all()
     assert table.loc[table["quantization"] != "kmeans", "huffman_bytes"].isna().all()
+    stored = table["huffman_bytes"].fillna(table["file_bytes"])
+    assert np.allclose(table["compression"], table["dense_bytes"] / stored)
     unit = table[(table["method"] == "unit") & (table["k"] == 0.5)].set_index(["seed", "quantization"])
     weight = table[(table["method"] == "weight") & (table["k"] == 0.5)].set_index(["seed", "quantization"])
     assert (unit.loc[(0, "int8"), "file_bytes"] < weight.loc[(0, "int8"), "file_bytes"])  # compacted first

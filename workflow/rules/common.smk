@@ -17,7 +17,7 @@ from prunelab.plumbing.paths import SCOPED, TRAINED_MODEL, format_number
 from prunelab.plumbing.plan import Plan
 from prunelab.plumbing.runtime import pin_threads
 from prunelab.plumbing import warm
-from prunelab.quantizing.quantizers import QUANTIZERS
+from prunelab.quantizing import QUANTIZATIONS
 from prunelab.results.report import NOTEBOOK
 
 validate_config(config)
@@ -126,7 +126,7 @@ wildcard_constraints:
     at_init_id=r"[a-z]\d+",
     k=r"[0-9.]+",
     round=r"[1-9]\d*",
-    quantizer="|".join(QUANTIZERS),
+    quantizer="|".join(QUANTIZATIONS),
 
 
 def code(script, *methods):

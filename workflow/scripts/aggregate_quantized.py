@@ -6,7 +6,8 @@ run_warm()  # the rest runs in a fork of the run's warm interpreter, where one s
 
 from prunelab.plumbing.fileio import atomic_output, read_json
 from prunelab.plumbing.runtime import script_logger
-from prunelab.results.tables import method_rows, quantized_frame
+from prunelab.results.quantized_table import quantized_frame
+from prunelab.results.tables import method_rows
 
 log = script_logger(snakemake.log[0])
 records = []

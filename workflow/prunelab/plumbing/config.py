@@ -22,7 +22,7 @@ from ..models.backend import engine_settings
 from ..models.chains import cnn_shape_problem, conv_sizes
 from ..models.network import ARCHITECTURE_TYPES, vit_shape_problem
 from ..models.protocol import problems as protocol_problems
-from ..quantizing.quantizers import QUANTIZERS
+from ..quantizing import QUANTIZATIONS
 from .user_code import file_digest, user_file
 
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "schemas" / "config.schema.yaml"
@@ -277,7 +277,7 @@ def _semantic_problems(config: dict) -> list[str]:
         problems += _outside(f"{stage}.k", config[stage]["k"], pruning_k, "pruning.k",
                              f"{needs} needs the pruned models of those k")
     problems += _outside("finetune.methods", config["finetune"]["methods"], configured, "pruning.methods")
-    problems += _outside("quantization.methods", config["quantization"]["methods"], list(QUANTIZERS),
+    problems += _outside("quantization.methods", config["quantization"]["methods"], list(QUANTIZATIONS),
                          "the quantizations")
     problems += _outside("quantization.kmeans.model_bits", list(config["quantization"]["kmeans"]["model_bits"]),
                          config["models"], "models")

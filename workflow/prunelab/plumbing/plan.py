@@ -197,7 +197,7 @@ class Plan:
         """What a quantization's results depend on besides the model: kmeans's settings, its bits
         those of the trained model's (model_bits over bits); the number of calibration images
         (pruning.calibration.images) of int8 and litert."""
-        if quantizer in ("int8", "litert"):
+        if quantizer != "kmeans":
             return {"calibration_images": self.config["pruning"]["calibration"]["images"]}
         settings = dict(self.config["quantization"][quantizer])
         own_bits = settings.pop("model_bits").get(self.specs[train_id]["model"], {})

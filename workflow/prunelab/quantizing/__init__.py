@@ -1,2 +1,7 @@
 """Quantization after pruning: what a pruned model costs once its weights are stored in fewer bits
-(Deep Compression's weight sharing and Huffman coding; int8 in a deployment runtime)."""
+(Deep Compression's weight sharing and Huffman coding; int8 in ONNX Runtime and LiteRT)."""
+
+QUANTIZATIONS = ("kmeans", "int8", "litert")
+"""The names ``quantization.methods`` may give, each a function of
+:data:`prunelab.quantizing.quantizers.QUANTIZERS`; here apart, so that checking a config does not
+make the config's code depend on how models are quantized."""

@@ -58,7 +58,7 @@ def int8_onnx(network: Network, *, settings: dict, images: np.ndarray, labels: n
     def logits(x):
         return np.concatenate([run(session, x[i:i + EVALUATION_BATCH]) for i in range(0, len(x), EVALUATION_BATCH)])
 
-    return Quantized(logits, model, {}, {"calibration_images": len(calibration)})
+    return Quantized(logits, model, storage.file_storage(network, model), {"calibration_images": len(calibration)})
 
 
 def litert_int8(network: Network, *, settings: dict, images: np.ndarray, labels: np.ndarray,
@@ -66,7 +66,8 @@ def litert_int8(network: Network, *, settings: dict, images: np.ndarray, labels:
     """LiteRT's full-integer quantization (:mod:`prunelab.quantizing.litert`), calibrated on the
     calibration images, evaluated in LiteRT's interpreter; its size is its file's."""
     model = litert.litert_model(network, calibration)
-    return Quantized(lambda x: litert.litert_logits(model, x), model, {}, {"calibration_images": len(calibration)})
+    return Quantized(lambda x: litert.litert_logits(model, x), model, storage.file_storage(network, model),
+                     {"calibration_images": len(calibration)})
 
 
 QUANTIZERS = {"kmeans": kmeans, "int8": int8_onnx, "litert": litert_int8}

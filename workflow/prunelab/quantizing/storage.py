@@ -75,6 +75,17 @@ def layer_storage(codes: np.ndarray, flat_mask: np.ndarray, bits: int, index_bit
     }
 
 
+def dense_bytes(network) -> int:
+    """Bytes of every parameter of ``network`` in float32: what compression is counted against."""
+    return FLOAT_BITS // 8 * sum(array.size for array in network.parameters())
+
+
+def file_storage(network, file: bytes) -> dict:
+    """The sizes of a quantization whose cost is its file: the file's compression against the
+    float32 parameters."""
+    return {"dense_bytes": dense_bytes(network), "compression": dense_bytes(network) / len(file)}
+
+
 def model_storage(network, layers: list, bits: list[int], index_bits: list[int]) -> dict:
     """Bytes of ``network`` stored as Deep Compression stores it, its prunable kernels shared as
     ``layers`` (:class:`~prunelab.quantizing.weight_sharing.SharedLayer`): dense float32; pruned
@@ -88,10 +99,10 @@ def model_storage(network, layers: list, bits: list[int], index_bits: list[int])
         stored = caffe_order(codes.reshape(layer.shape)).reshape(-1)
         per_layer.append(layer_storage(stored[stored >= 0], stored >= 0, layer_bits, layer_index_bits))
     kernel_weights = sum(int(np.prod(layer.shape)) for layer in layers)
-    other_bits = FLOAT_BITS * (sum(array.size for array in network.parameters()) - kernel_weights)
+    other_bits = 8 * dense_bytes(network) - FLOAT_BITS * kernel_weights
     entries = [layer["weight_bits"] // layer_bits for layer, layer_bits in zip(per_layer, bits)]
     total = {
-        "dense_bytes": (other_bits + FLOAT_BITS * kernel_weights) / 8,
+        "dense_bytes": dense_bytes(network),
         "pruned_bytes": (other_bits + sum(n * FLOAT_BITS + layer["index_bits"] for n, layer in zip(entries, per_layer))) / 8,
         "quantized_bytes": (other_bits + sum(layer["weight_bits"] + layer["index_bits"] + layer["codebook_bits"]
                                              for layer in per_layer)) / 8,

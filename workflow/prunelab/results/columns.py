@@ -15,9 +15,3 @@ RETRAINING = ["finetune_epochs", "finetune_rounds"]
 """How a pruned model was retrained: epochs (0 = one-shot) and the prune-retrain rounds they took."""
 LATENCY_COLUMNS = PRUNED_MODEL + ["runtime", "form", "batch_size", "median_ms", "q1_ms", "q3_ms", "repeats"]
 """The columns of latency.csv: one row per one-shot pruned model, runtime, form and batch size."""
-QUANTIZED_COLUMNS = IDENTITY + ["quantization", "accuracy", "loss", "correct", "total", "float_accuracy",
-                                 "float_loss", "dense_bytes", "pruned_bytes", "quantized_bytes", "huffman_bytes",
-                                 "compression", "file_bytes"]
-"""The columns of quantized.csv: one row per quantized model (its pruned model's identity and the
-quantization; ``float_*``: the pruned model before quantization; the sizes Deep Compression
-counts, where the quantization has them, and the bytes of the file that runs it)."""

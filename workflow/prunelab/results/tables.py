@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .columns import IDENTITY, LATENCY_COLUMNS, METRIC_COLUMNS, PRUNED_MODEL, QUANTIZED_COLUMNS, RETRAINING
+from .columns import IDENTITY, LATENCY_COLUMNS, METRIC_COLUMNS, PRUNED_MODEL, RETRAINING
 
 CONFIGURATION = ["dataset", "train_id", "model", "regularizer", "strength", "layers"]
 
@@ -41,12 +41,6 @@ def metrics_frame(records: list[dict]) -> pd.DataFrame:
         raise ValueError(f"pruning records lack the columns {missing}: they were written by another version "
                          f"of the workflow; remake them with: snakemake --forcerun prune finetune")
     return frame[METRIC_COLUMNS].sort_values(IDENTITY, kind="stable").reset_index(drop=True)
-
-
-def quantized_frame(records: list[dict]) -> pd.DataFrame:
-    """One row per quantized model, in a stable order; sizes a quantization does not count are empty."""
-    frame = pd.DataFrame.from_records(records, columns=QUANTIZED_COLUMNS)
-    return frame.sort_values(IDENTITY + ["quantization"], kind="stable").reset_index(drop=True)
 
 
 def latency_frame(rows: list[dict]) -> pd.DataFrame:
