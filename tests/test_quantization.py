@@ -151,7 +151,8 @@ def test_a_bad_quantization_is_refused_by_name():
 
 def test_quantization_stage_on_the_cnn_smoke_run(cnn_smoke, tmp_path):
     """Pruned and trained CNNs quantized three ways: rows, sizes, accuracy near the float model's,
-    and the files written are the models evaluated (their runtime's output gives the row)."""
+    the files written are the models evaluated (their runtime's output gives the row), and the
+    report shows them."""
     import onnx
     import onnxruntime
 
@@ -159,8 +160,11 @@ def test_quantization_stage_on_the_cnn_smoke_run(cnn_smoke, tmp_path):
 
     extra = extra_config(tmp_path, "name: quantized\nquantization: {methods: [kmeans, int8, litert], k: [0, 0.5], "
                                    "pruning_methods: [weight, unit], kmeans: {epochs: 1}}\n")
-    result = snakemake(cnn_smoke, "--cores", "2", "results/quantized/quantized.csv", configfiles=(CNN_SMOKE, extra))
+    result = snakemake(cnn_smoke, "--cores", "2", "results/quantized/quantized.csv",
+                       "results/quantized/report/report.html", configfiles=(CNN_SMOKE, extra))
     assert result.returncode == 0, result.stderr[-3000:]
+    report = (cnn_smoke / "results" / "quantized" / "report" / "report.html").read_text()
+    assert "What quantization adds to pruning" in report and "weight, k = 0.5" in report
     table = pd.read_csv(cnn_smoke / "results" / "quantized" / "quantized.csv")
     assert len(table) == 2 * 2 * 2 * 3  # seeds x methods x k x quantizations (k = 0 once per method)
     assert (table["accuracy"] - table["float_accuracy"]).abs().max() < 0.05

@@ -55,6 +55,7 @@ rule report:
         tables=table_paths(),
         histories=per_training(f"{MODEL}/history.csv"),
         distributions=per_training(DISTRIBUTIONS) if TIMED else [],
+        quantized=[QUANTIZED_TABLE] if config["quantization"]["methods"] else [],
     output:
         notebook=f"{REPORT}.ipynb",
         html=f"{REPORT}.html",

@@ -15,6 +15,7 @@ parameters = {
     "table_paths": list(snakemake.input.tables),
     "history_paths": list(snakemake.input.histories),
     "distribution_paths": list(snakemake.input.distributions),
+    "quantized_path": snakemake.input.quantized[0] if snakemake.input.quantized else "",
     "tolerance": snakemake.params.tolerance,
     "published": snakemake.params.published,
     "methods": snakemake.params.methods,

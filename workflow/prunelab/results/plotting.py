@@ -254,6 +254,43 @@ def savings(metrics: pd.DataFrame, latency: pd.DataFrame, dataset: str, methods:
     return figure
 
 
+QUANTIZATION_STYLES = {"float32": ("black", "o"), "kmeans": ("#1f77b4", "s"), "int8": ("#d62728", "^"),
+                       "litert": ("#2ca02c", "v")}
+"""Colour and marker of each quantization (float32: the models before it) in the quantized figure."""
+
+
+def quantized(table: pd.DataFrame, metrics: pd.DataFrame, dataset: str) -> Figure:
+    """What quantization adds to pruning (quantized.csv), one panel per training configuration:
+    test accuracy against stored bytes (kmeans Huffman-coded, int8 and litert their files; the
+    float32 models the same pruned and fine-tuned ones in their best format), one curve per
+    quantization over every quantized model, mean over seeds with error bars of one std."""
+    data = table[table["dataset"] == dataset].assign(stored_kb=lambda d: d["dense_bytes"] / d["compression"] / 1e3)
+    keys = ["train_id", "method", "k", "finetune_epochs", "finetune_rounds", "seed"]
+    floats = metrics.merge(data[keys].drop_duplicates(), on=keys)
+    data = pd.concat([data, floats.assign(quantization="float32", stored_kb=floats["size_bytes"] / 1e3)])
+    configurations = _configurations(data)
+    figure, panels = model_panels(len(configurations), 1, (3.9, 2.9))
+    order = [name for name in QUANTIZATION_STYLES if name in set(data["quantization"])]
+    for (ax,), train_id in zip(panels, configurations):
+        subset = data[data["train_id"] == train_id]
+        for name in order:
+            color, marker = QUANTIZATION_STYLES[name]
+            points = subset[subset["quantization"] == name].groupby(keys[1:-1]).agg(
+                stored_kb=("stored_kb", "mean"), accuracy=("accuracy", "mean"), spread=("accuracy", "std"))
+            points = points.sort_values("stored_kb")
+            ax.errorbar(points["stored_kb"], points["accuracy"], yerr=points["spread"].fillna(0), color=color,
+                        marker=marker, markersize=4, capsize=2)
+        plain_log_scale(ax.xaxis, slanted=True)
+        ax.set_xlabel("stored size (KB)")
+        ax.set_ylabel("test accuracy")
+        ax.set_title(model_title(data, dataset, train_id), fontsize=9)
+    handles = [Line2D([], [], color=QUANTIZATION_STYLES[name][0], marker=QUANTIZATION_STYLES[name][1], label=name)
+               for name in order]
+    legend_below(figure, handles, order)
+    figure.suptitle(f"{dataset}: accuracy against stored size, each quantization of the pruned models", fontsize=10)
+    return figure
+
+
 def distributions(survivors: dict, layers: list[int], title: str) -> Figure:
     """One row per k, one column per method: histograms of what survives
     (:class:`prunelab.measuring.survivors.Survivors` by method), one line per layer.

@@ -21,3 +21,27 @@ def quantized_frame(records: list[dict]) -> pd.DataFrame:
     """One row per quantized model, in a stable order; sizes a quantization does not count are empty."""
     frame = pd.DataFrame.from_records(records, columns=QUANTIZED_COLUMNS)
     return frame.sort_values(IDENTITY + ["quantization"], kind="stable").reset_index(drop=True)
+
+
+def quantized_summary(table: pd.DataFrame) -> pd.DataFrame:
+    """Per trained configuration, pruned model and quantization: test accuracy (mean ± std over
+    seeds) beside the float model's, the stored kilobytes and the compression against float32:
+    the report's table."""
+    from .tables import mean_std, variant_label
+
+    table = table.assign(stored_kb=table["dense_bytes"] / table["compression"] / 1e3)
+    summary = table.groupby(["dataset", "model", "train_id", "method", "finetune_epochs", "finetune_rounds", "k",
+                             "quantization"], sort=True).agg(
+        accuracy=("accuracy", "mean"), accuracy_std=("accuracy", "std"), float_accuracy=("float_accuracy", "mean"),
+        seeds=("seed", "nunique"), stored_kb=("stored_kb", "mean"), compression=("compression", "mean")).reset_index()
+    return pd.DataFrame({
+        "model": summary["model"],
+        "pruned": [f"{variant_label(method, epochs, rounds)}, k = {k:g}" for method, epochs, rounds, k
+                   in summary[["method", "finetune_epochs", "finetune_rounds", "k"]].itertuples(index=False)],
+        "quantization": summary["quantization"],
+        "accuracy": [mean_std(mean, std, seeds) for mean, std, seeds
+                     in summary[["accuracy", "accuracy_std", "seeds"]].itertuples(index=False)],
+        "float accuracy": summary["float_accuracy"].map("{:.4f}".format),
+        "stored (KB)": summary["stored_kb"].map("{:.1f}".format),
+        "compression": summary["compression"].map("{:.1f}x".format),
+    })

@@ -84,7 +84,8 @@ def variant_order(summary: pd.DataFrame, order: list[str]) -> list[str]:
     return [variant_label(*v) for v in variants]
 
 
-def _cell(mean: float, std: float, seeds: int) -> str:
+def mean_std(mean: float, std: float, seeds: int) -> str:
+    """A table cell: the mean, and the std where there are several seeds."""
     return f"{mean:.4f}" if seeds < 2 else f"{mean:.4f} ± {std:.4f}"
 
 
@@ -101,7 +102,7 @@ def markdown_table(summary: pd.DataFrame, order: list[str]) -> str:
             for variant in variants:
                 if variant in by_variant.index:
                     row = by_variant.loc[variant]
-                    cells.append(_cell(row[metric], row[f"{metric}_std"], row["seeds"]))
+                    cells.append(mean_std(row[metric], row[f"{metric}_std"], row["seeds"]))
                 else:
                     cells.append("")
         lines.append("| " + " | ".join(cells) + " |")
