@@ -11,7 +11,7 @@ from prunelab.models.gradients import loss_gradients
 from prunelab.models.network import Network
 from prunelab.plumbing.config import ConfigError, validate_config
 from prunelab.quantizing import storage
-from prunelab.quantizing.int8 import int8_session, quantized_onnx
+from prunelab.quantizing.int8 import int8_predictor, quantized_onnx
 from prunelab.quantizing.weight_sharing import cluster, fine_tune_centroids, share_layer, share_weights, with_shared
 from test_workflow import extra_config
 
@@ -125,7 +125,7 @@ def test_int8_onnx_model_is_integer_and_close_to_the_float_model():
     assert {"QuantizeLinear", "DequantizeLinear"} <= {node.op_type for node in graph.node}
     int8_weights = [t for t in graph.initializer if t.data_type == onnx.TensorProto.INT8 and len(t.dims) > 1]
     assert len(int8_weights) == 4  # every kernel stored in int8
-    logits = int8_session(model).run(["logits"], {"x": x})[0]
+    logits = int8_predictor(model)(x)
     reference = network.logits(x)
     assert np.abs(logits - reference).mean() < 0.05 * np.abs(reference).mean()
     assert np.mean(logits.argmax(1) == reference.argmax(1)) >= 0.9
@@ -151,18 +151,24 @@ def test_a_bad_quantization_is_refused_by_name():
 
 def test_quantization_stage_on_the_cnn_smoke_run(cnn_smoke, tmp_path):
     """Pruned and trained CNNs quantized three ways: rows, sizes, accuracy near the float model's,
-    the files written are the models evaluated (their runtime's output gives the row), and the
-    report shows them."""
+    the files written are the models evaluated (their runtime's output gives the row), the int8
+    files timed by the latency job, and the report shows them."""
     import onnx
     import onnxruntime
 
-    from prunelab.quantizing.litert import litert_logits
+    from prunelab.quantizing.litert import litert_predictor
 
     extra = extra_config(tmp_path, "name: quantized\nquantization: {methods: [kmeans, int8, litert], k: [0, 0.5], "
-                                   "pruning_methods: [weight, unit], kmeans: {epochs: 1}}\n")
+                                   "pruning_methods: [weight, unit], kmeans: {epochs: 1}}\n"
+                                   "efficiency: {latency_batch_sizes: [1, 8], latency_repeats: 4}\n")
     result = snakemake(cnn_smoke, "--cores", "2", "results/quantized/quantized.csv",
                        "results/quantized/report/report.html", configfiles=(CNN_SMOKE, extra))
     assert result.returncode == 0, result.stderr[-3000:]
+    latency = pd.read_csv(cnn_smoke / "results" / "quantized" / "latency.csv")
+    timed = latency[latency["form"] == "int8"]  # the int8 files timed beside the float models
+    assert set(zip(timed["runtime"], timed["method"], timed["k"])) == {
+        (runtime, method, k) for runtime in ("onnxruntime", "litert") for method in ("weight", "unit") for k in (0, 0.5)}
+    assert len(timed) == 2 * 2 * 2 * 2 * 2 and (timed["median_ms"] > 0).all()  # x seeds x batch sizes
     report = (cnn_smoke / "results" / "quantized" / "report" / "report.html").read_text()
     assert "What quantization adds to pruning" in report and "weight, k = 0.5" in report
     table = pd.read_csv(cnn_smoke / "results" / "quantized" / "quantized.csv")
@@ -185,7 +191,7 @@ def test_quantization_stage_on_the_cnn_smoke_run(cnn_smoke, tmp_path):
     for quantization in ("kmeans", "int8", "litert"):
         model = (folder / f"{quantization}.model").read_bytes()
         if quantization == "litert":
-            logits = litert_logits(model, x)
+            logits = litert_predictor(model)(x)
         else:
             logits = onnxruntime.InferenceSession(model, providers=["CPUExecutionProvider"]).run(["logits"], {"x": x})[0]
         row = weight.loc[(0, quantization)]

@@ -194,6 +194,16 @@ def timed_models(wildcards):
     return [PRUNED_MODEL.format(**trained, method=method, k=k) for method in TIMED for k in PRUNED_K]
 
 
+def timed_quantized_models(wildcards):
+    """The quantized files of one trained model that its latency job times
+    (PLAN.timed_quantizations: int8 and LiteRT models of the timed one-shot pruned models)."""
+    trained = dict(wildcards.items(), scope=PLAN.scope)
+    return [
+        (QUANTIZED_UNPRUNED if is_unpruned(float(target["k"])) else QUANTIZED).format(**trained, **target) + ".model"
+        for target in PLAN.timed_quantizations()
+    ]
+
+
 def pruned_paths():
     return [PRUNED.format(**target) for target in PLAN.prune_targets()]
 

@@ -91,6 +91,7 @@ rule latency:
     input:
         split_files("test"),
         pruned=timed_models,
+        quantized=timed_quantized_models,
         data=ancient(PROVENANCE),
         weights=f"{MODEL}/weights.npz",
         record=f"{MODEL}/train.json",
@@ -110,6 +111,7 @@ rule latency:
         k=[float(k) for k in K_VALUES],
         batch_sizes=config["efficiency"]["latency_batch_sizes"],
         repeats=config["efficiency"]["latency_repeats"],
+        quantized=PLAN.timed_quantizations(),
         code=code("latency"),
     script:
         "../scripts/latency.py"

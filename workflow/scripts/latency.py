@@ -7,7 +7,7 @@ pin_threads(1)  # one thread, whatever Snakemake exported: the job takes every c
 from pathlib import Path  # noqa: E402
 
 from prunelab.data.loading import features, load_split  # noqa: E402
-from prunelab.measuring.latency import latency_rows  # noqa: E402
+from prunelab.measuring.latency import latency_rows, quantized_latency_rows  # noqa: E402
 from prunelab.models.network import Network  # noqa: E402
 from prunelab.models.pruned_file import load_pruned  # noqa: E402
 from prunelab.plumbing.fileio import read_json, write_json  # noqa: E402
@@ -33,4 +33,16 @@ for method in snakemake.params.methods:
         rows += [{**identity(trained, snakemake.wildcards.scope, method, k), **row} for row in timed]
         log.info("%s k=%s: %s", method, k, ", ".join(f"{r['runtime']} {r['form']} b{r['batch_size']} "
                                                      f"{r['median_ms']:.3f} ms" for r in timed))
+# the int8 files of the quantized ones (quantization.methods), in the order of params.quantized;
+# the trained model's, every method's k = 0, timed once
+quantized_timings = {}
+for target, path in zip(snakemake.params.quantized, snakemake.input.quantized, strict=True):
+    if path not in quantized_timings:
+        quantized_timings[path] = quantized_latency_rows(target["quantizer"], Path(path).read_bytes(), x,
+                                                         batch_sizes, repeats)
+    timed = quantized_timings[path]
+    rows += [{**identity(trained, snakemake.wildcards.scope, target["method"], float(target["k"])), **row}
+             for row in timed]
+    log.info("%s k=%s %s: %s", target["method"], target["k"], target["quantizer"],
+             ", ".join(f"b{r['batch_size']} {r['median_ms']:.3f} ms" for r in timed))
 write_json(snakemake.output[0], {"rows": rows})

@@ -105,6 +105,19 @@ def latency_rows(pruned: Network, x: np.ndarray, batch_sizes: list[int], repeats
     return rows
 
 
+def quantized_latency_rows(quantization: str, model: bytes, x: np.ndarray, batch_sizes: list[int],
+                           repeats: int) -> list[dict]:
+    """One row per batch size: how long the ``quantization``'s file (int8 in ONNX Runtime, or
+    LiteRT's) takes for one forward pass, as runtime ``onnxruntime`` or ``litert``, form ``int8``."""
+    from ..quantizing.int8 import int8_predictor
+    from ..quantizing.litert import litert_predictor
+
+    runtime, predictor = {"int8": ("onnxruntime", int8_predictor), "litert": ("litert", litert_predictor)}[quantization]
+    predict = predictor(model)
+    return [{"runtime": runtime, "form": "int8", "batch_size": batch,
+             **time_call(lambda: predict(np.ascontiguousarray(x[:batch])), repeats)} for batch in batch_sizes]
+
+
 def _onnx_predict(onnx_session):
     from .onnx_export import run
 

@@ -21,6 +21,7 @@ from ..models.backend import DEFAULT_BACKEND, engine_settings
 from ..models.keras_models import DEFAULT_PRECISION
 from ..models.protocol import DEFAULTS as PROTOCOL_DEFAULTS
 from ..models.protocol import changed_protocol
+from ..quantizing import TIMED_QUANTIZATIONS
 from .codeversion import CodeSnapshot
 from .paths import digest, format_number
 
@@ -188,6 +189,18 @@ class Plan:
                 [dict(target, quantizer=q) for target in self.finetuned_targets() if wanted(target)
                  for q in quantizers])
 
+    def timed_quantizations(self) -> list[dict]:
+        """Of each trained model, the quantized files its latency job times (ONNX Runtime's and
+        LiteRT's int8 models, of the timed methods' one-shot pruned models and of the trained model
+        at k = 0), as {method, k, quantizer}; none without such a quantization."""
+        quantization = self.config["quantization"]
+        timed = [q for q in quantization["methods"] if q in TIMED_QUANTIZATIONS]
+        chosen_k = {format_number(k) for k in (quantization["k"] or self.config["pruning"]["k"])}
+        chosen = quantization["pruning_methods"]
+        return [{"method": method, "k": format_number(k), "quantizer": quantizer} for method in self.timed_methods()
+                if chosen is None or method in chosen for k in self.config["pruning"]["k"]
+                if format_number(k) in chosen_k for quantizer in timed]
+
     def quantized_unpruned_methods(self) -> list[str]:
         """The methods whose k = 0 row of quantized.csv is the trained model quantized."""
         chosen = self.config["quantization"]["pruning_methods"]
@@ -237,6 +250,10 @@ class Plan:
         method_settings = {name: self.settings[name] for name in methods if self.settings[name]}
         if method_settings:  # what else the pruned models depend on (none for the data-free methods)
             settings["method_settings"] = method_settings
+        quantized = self.timed_quantizations()
+        if quantized:  # the quantized files it times too, and what they depend on
+            settings["quantized"] = {"models": quantized,
+                                     "calibration_images": self.config["pruning"]["calibration"]["images"]}
         return f"{'_'.join(methods)}-k{len(pruning['k'])}-{digest(settings)}"
 
     def method_spec(self, name: str) -> dict:

@@ -5,3 +5,6 @@ QUANTIZATIONS = ("kmeans", "int8", "litert")
 """The names ``quantization.methods`` may give, each a function of
 :data:`prunelab.quantizing.quantizers.QUANTIZERS`; here apart, so that checking a config does not
 make the config's code depend on how models are quantized."""
+TIMED_QUANTIZATIONS = ("int8", "litert")
+"""The quantizations whose files run in a deployment runtime: the latency job times them beside the
+float models (kmeans's weight-shared model computes in float32 like the pruned one)."""

@@ -35,14 +35,22 @@ def litert_model(network: Network, calibration: np.ndarray) -> bytes:
     return converter.convert()
 
 
-def litert_logits(model: bytes, x: np.ndarray) -> np.ndarray:
-    """The logits LiteRT's interpreter computes for ``x`` on one thread, all images in one call."""
+def litert_predictor(model: bytes):
+    """A function from images to the LiteRT model's logits, computed by LiteRT's interpreter on
+    one thread, all images in one call (the interpreter is resized when the batch changes)."""
     from ai_edge_litert.interpreter import Interpreter
 
     interpreter = Interpreter(model_content=model, num_threads=1)
     source, result = interpreter.get_input_details()[0], interpreter.get_output_details()[0]
-    interpreter.resize_tensor_input(source["index"], list(x.shape))
-    interpreter.allocate_tensors()
-    interpreter.set_tensor(source["index"], np.ascontiguousarray(x, dtype=np.float32))
-    interpreter.invoke()
-    return interpreter.get_tensor(result["index"]).copy()
+    shape = []
+
+    def logits(x: np.ndarray) -> np.ndarray:
+        if list(x.shape) != shape:
+            interpreter.resize_tensor_input(source["index"], list(x.shape))
+            interpreter.allocate_tensors()
+            shape[:] = x.shape
+        interpreter.set_tensor(source["index"], np.ascontiguousarray(x, dtype=np.float32))
+        interpreter.invoke()
+        return interpreter.get_tensor(result["index"]).copy()
+
+    return logits

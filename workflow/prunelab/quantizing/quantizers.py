@@ -10,7 +10,7 @@ import numpy as np
 
 from ..measuring.compaction import compact
 from ..measuring.evaluation import EVALUATION_BATCH, predict
-from ..measuring.onnx_export import run, to_onnx
+from ..measuring.onnx_export import to_onnx
 from ..models.network import Network
 from . import int8, litert, storage, weight_sharing
 
@@ -53,10 +53,10 @@ def int8_onnx(network: Network, *, settings: dict, images: np.ndarray, labels: n
     """ONNX Runtime's static int8 quantization (:mod:`prunelab.quantizing.int8`), calibrated on
     the calibration images; its size is its file's (Deep Compression's counts are kmeans's)."""
     model = int8.quantized_onnx(network, calibration)
-    session = int8.int8_session(model)
+    predict = int8.int8_predictor(model)
 
     def logits(x):
-        return np.concatenate([run(session, x[i:i + EVALUATION_BATCH]) for i in range(0, len(x), EVALUATION_BATCH)])
+        return np.concatenate([predict(x[i:i + EVALUATION_BATCH]) for i in range(0, len(x), EVALUATION_BATCH)])
 
     return Quantized(logits, model, storage.file_storage(network, model), {"calibration_images": len(calibration)})
 
@@ -66,7 +66,7 @@ def litert_int8(network: Network, *, settings: dict, images: np.ndarray, labels:
     """LiteRT's full-integer quantization (:mod:`prunelab.quantizing.litert`), calibrated on the
     calibration images, evaluated in LiteRT's interpreter; its size is its file's."""
     model = litert.litert_model(network, calibration)
-    return Quantized(lambda x: litert.litert_logits(model, x), model, storage.file_storage(network, model),
+    return Quantized(litert.litert_predictor(model), model, storage.file_storage(network, model),
                      {"calibration_images": len(calibration)})
 
 

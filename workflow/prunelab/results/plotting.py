@@ -204,7 +204,8 @@ def comparison(metrics: pd.DataFrame, dataset: str, methods: dict, without_retra
 
 
 LATENCY_STYLES = {("numpy", "masked"): ":", ("numpy", "sparse"): "--", ("numpy", "compact"): "-",
-                  ("onnxruntime", "masked"): (0, (1, 3)), ("onnxruntime", "compact"): "-."}
+                  ("onnxruntime", "masked"): (0, (1, 3)), ("onnxruntime", "compact"): "-.",
+                  ("onnxruntime", "int8"): (0, (5, 1, 1, 1)), ("litert", "int8"): (0, (3, 1, 1, 1, 1, 1))}
 """How each runtime and form is drawn in the latency panels."""
 
 
