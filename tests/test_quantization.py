@@ -160,7 +160,8 @@ def test_quantization_stage_on_the_cnn_smoke_run(cnn_smoke, tmp_path):
 
     extra = extra_config(tmp_path, "name: quantized\nquantization: {methods: [kmeans, int8, litert], k: [0, 0.5], "
                                    "pruning_methods: [weight, unit], kmeans: {epochs: 1}}\n"
-                                   "efficiency: {latency_batch_sizes: [1, 8], latency_repeats: 4}\n")
+                                   "efficiency: {latency_batch_sizes: [1, 8], latency_repeats: 4}\n"
+                                   "finetune: {epochs: [0, 1], k: [0.5], methods: [weight]}\n")
     result = snakemake(cnn_smoke, "--cores", "2", "results/quantized/quantized.csv",
                        "results/quantized/report/report.html", configfiles=(CNN_SMOKE, extra))
     assert result.returncode == 0, result.stderr[-3000:]
@@ -172,7 +173,10 @@ def test_quantization_stage_on_the_cnn_smoke_run(cnn_smoke, tmp_path):
     report = (cnn_smoke / "results" / "quantized" / "report" / "report.html").read_text()
     assert "What quantization adds to pruning" in report and "weight, k = 0.5" in report
     table = pd.read_csv(cnn_smoke / "results" / "quantized" / "quantized.csv")
-    assert len(table) == 2 * 2 * 2 * 3  # seeds x methods x k x quantizations (k = 0 once per method)
+    # seeds x (methods x k, k = 0 once per method, and weight fine-tuned at 0.5) x quantizations
+    assert len(table) == 2 * (2 * 2 + 1) * 3
+    finetuned = table[table["finetune_epochs"] == 1]
+    assert set(finetuned["method"]) == {"weight"} and set(finetuned["k"]) == {0.5} and len(finetuned) == 2 * 3
     assert (table["accuracy"] - table["float_accuracy"]).abs().max() < 0.05
     kmeans = table[table["quantization"] == "kmeans"]
     assert (kmeans["huffman_bytes"] <= kmeans["quantized_bytes"]).all()
@@ -181,8 +185,9 @@ def test_quantization_stage_on_the_cnn_smoke_run(cnn_smoke, tmp_path):
     assert table.loc[table["quantization"] != "kmeans", "huffman_bytes"].isna().all()
     stored = table["huffman_bytes"].fillna(table["file_bytes"])
     assert np.allclose(table["compression"], table["dense_bytes"] / stored)
-    unit = table[(table["method"] == "unit") & (table["k"] == 0.5)].set_index(["seed", "quantization"])
-    weight = table[(table["method"] == "weight") & (table["k"] == 0.5)].set_index(["seed", "quantization"])
+    one_shot = table[(table["k"] == 0.5) & (table["finetune_epochs"] == 0)]
+    unit = one_shot[one_shot["method"] == "unit"].set_index(["seed", "quantization"])
+    weight = one_shot[one_shot["method"] == "weight"].set_index(["seed", "quantization"])
     assert (unit.loc[(0, "int8"), "file_bytes"] < weight.loc[(0, "int8"), "file_bytes"])  # compacted first
 
     images, labels = load_split(cnn_smoke / "results" / "data" / "fashion", "fashion", "test")
