@@ -1,4 +1,4 @@
-"""oneDNN and threads per kind of model: which training setting is fastest for each built-in.
+"""oneDNN and threads per kind of model: which training setting is fastest for each built-in, and JAX beside.
 
     make benchmark-onednn        (PYTHONPATH=workflow python benchmarks/onednn.py)
 
@@ -7,9 +7,10 @@ built-in — the default `dense` (on 10,000 flat images) and `cnn` (10,000), Res
 (2,500 each) — and a researcher's own conv model (tests/custom_model.py, 10,000), on 28x28x1
 random images, batch 128, Adam as the default config trains: one training of two epochs through
 prunelab's own fit in a fresh process for each of TensorFlow with 1 or 2 threads and oneDNN off
-or on, twice (alternating); the figure is the second epoch's seconds (the first traces the step),
-scaled to 10,000 images. Run it with nothing else running. Writes benchmarks/onednn.json and .md;
-``--models vit`` measures only those named, keeping the others' earlier figures.
+or on, and Keras on JAX (one thread, as prunelab trains on JAX), twice (alternating); the figure
+is the second epoch's seconds (the first traces the step), scaled to 10,000 images. Run it with
+nothing else running. Writes benchmarks/onednn.json and .md; ``--models vit`` measures only those
+named, keeping the others' earlier figures (a setting not measured for a model shows "—").
 """
 
 from __future__ import annotations
@@ -31,8 +32,9 @@ MODELS = {"dense": ({}, 10_000), "cnn": ({}, 10_000), "resnet20": ({"type": "res
           "vit": ({"type": "vit"}, 2_500)}
 """Each model, its architecture ({}: the built-in of that name; a string: a build function) and the
 training images of an epoch."""
-SETTINGS = [(1, False), (1, True), (2, False), (2, True)]
-"""(threads, oneDNN) of each training."""
+SETTINGS = [("tensorflow", 1, False), ("tensorflow", 1, True), ("tensorflow", 2, False), ("tensorflow", 2, True),
+            ("jax", 1, False)]
+"""(backend, threads, oneDNN) of each training."""
 HELD_OUT = 500
 
 EPOCH = """
@@ -42,9 +44,10 @@ from prunelab.plumbing.config import validate_config
 from prunelab.plumbing.plan import training_specs
 from prunelab.models.training import fit
 
-model, architecture, images, threads, onednn = sys.argv[1], json.loads(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5] == "on"
+model, architecture, images, backend = sys.argv[1], json.loads(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+threads, onednn = int(sys.argv[5]), sys.argv[6] == "on"
 config = {{"models": [model], "regularizers": ["none"],
-          "training": {{"threads": threads, "onednn": onednn, "validation_size": {held_out}}}}}
+          "training": {{"backend": backend, "threads": threads, "onednn": onednn, "validation_size": {held_out}}}}}
 if isinstance(architecture, str):
     config["custom_models"] = {{model: architecture}}
 elif architecture:
@@ -59,16 +62,19 @@ print(json.dumps({{"epoch_s": history[1]["seconds"]}}))
 """
 
 
-def second_epoch(model: str, threads: int, onednn: bool) -> float:
+def second_epoch(model: str, backend: str, threads: int, onednn: bool) -> float:
     architecture, images = MODELS[model]
     output = subprocess.run([sys.executable, "-c", EPOCH.format(held_out=HELD_OUT), model, json.dumps(architecture),
-                             str(images), str(threads), "on" if onednn else "off"], capture_output=True, text=True,
+                             str(images), backend, str(threads), "on" if onednn else "off"], capture_output=True,
+                            text=True,
                             check=True, cwd=REPO,
                             env={"PYTHONPATH": str(REPO / "workflow"), "PATH": "/usr/bin:/bin"}).stdout
     return json.loads(output.strip().splitlines()[-1])["epoch_s"] * 10_000 / images
 
 
-def _label(threads: int, onednn: bool) -> str:
+def _label(backend: str, threads: int, onednn: bool) -> str:
+    if backend == "jax":
+        return f"JAX, {threads} thread{'s' if threads > 1 else ''}"
     return f"{threads} thread{'s' if threads > 1 else ''}, oneDNN {'on' if onednn else 'off'}"
 
 
@@ -92,13 +98,14 @@ def main() -> None:
     (OUT / "onednn.json").write_text(json.dumps(record, indent=2) + "\n")
     labels = [_label(*setting) for setting in SETTINGS]
     lines = ["# Training speed by oneDNN and threads", "",
-             "`make benchmark-onednn` (benchmarks/onednn.py): TensorFlow, the second of two epochs in a fresh "
-             "process, seconds per 10,000 28x28x1 images (runs), batch 128, Adam; nothing else running.", "",
+             "`make benchmark-onednn` (benchmarks/onednn.py): TensorFlow (and Keras on JAX), the second of two "
+             "epochs in a fresh process, seconds per 10,000 28x28x1 images (runs), batch 128, Adam; nothing else "
+             "running.", "",
              "| model | measured | " + " | ".join(labels) + " | fastest on one thread |",
              "|---|---|" + "---|" * (len(labels) + 1)]
     for model, measured in record["models"].items():
         by = measured["seconds_per_10000_images"]
-        cells = [median_and_runs(by[label], 2) for label in labels]
+        cells = [median_and_runs(by[label], 2) if label in by else "—" for label in labels]
         one = min(labels[:2], key=lambda label: statistics.median(by[label]))
         lines.append(f"| {model} | {measured['date']} | " + " | ".join(cells) + f" | {one} |")
     (OUT / "onednn.md").write_text("\n".join(lines) + "\n")
