@@ -174,8 +174,9 @@ def settings_of(wildcards):
 
 
 def prune_training_files(wildcards):
-    """The training split, for one-shot methods whose needs are computed from training images."""
-    reads = PLAN.methods[wildcards.method].reads_training_images
+    """The training split, for one-shot methods whose needs are computed from training images, and
+    for batch-norm recalibration."""
+    reads = PLAN.methods[wildcards.method].reads_training_images or PLAN.recalibration()
     return split_files("train")(wildcards) if reads and not is_unpruned(float(wildcards.k)) else []
 
 

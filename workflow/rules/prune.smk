@@ -18,6 +18,7 @@ rule prune:
     resources:
         **NUMPY.resources,
     params:
+        **PLAN.recalibration(),
         method=method_of,
         selection=SELECTION,
         settings=settings_of,

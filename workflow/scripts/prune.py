@@ -9,4 +9,7 @@ from prunelab.plumbing.jobs import PruningJob
 
 job = PruningJob(snakemake)
 pruned, masks = prune(job.network, job.method, job.k, job.layers, seed=job.seed, data=job.pruning_data)
-job.save(job.record(k=job.k, pruned=pruned, masks=masks), network=pruned)
+details = {}
+if "recalibration" in snakemake.params.keys():  # pruning.recalibrate: the batch norms' statistics re-estimated
+    pruned, details = job.recalibrated(pruned, snakemake.params.recalibration["images"])
+job.save(job.record(k=job.k, pruned=pruned, masks=masks, **details), network=pruned)

@@ -34,6 +34,9 @@ ARCHITECTURE_TYPES = (*CHAIN_TYPES, "resnet", "vgg", "vit", "custom", "imported"
 """Every architecture type a config may name: the built-ins (:mod:`prunelab.models.keras_models`) and a
 researcher's own models (``custom_models``): ``custom`` built by their code, whose layers are known
 only once built, and ``imported``, trained elsewhere, whose layers its file's config says."""
+WITHOUT_BATCH_NORMS = (*CHAIN_TYPES, "vit")
+"""The built-ins that hold no batch norm (a ResNet's and a VGG's follow every convolution):
+``pruning.recalibrate`` is refused for them before any job."""
 NARROWED = "narrowed"
 """The architecture type of a graph model narrowed by unit pruning, as ``scratch`` trains it anew:
 ``{"type": "narrowed", "graph": its graph's JSON}`` (:meth:`Network.narrowed_architecture`);

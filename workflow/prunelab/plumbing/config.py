@@ -20,7 +20,7 @@ from ..methods.scope import layer_indices, layer_kinds, layer_names
 from ..models.augmentation import augmented
 from ..models.backend import engine_settings
 from ..models.chains import cnn_shape_problem, conv_sizes
-from ..models.network import ARCHITECTURE_TYPES, vit_shape_problem
+from ..models.network import ARCHITECTURE_TYPES, WITHOUT_BATCH_NORMS, vit_shape_problem
 from ..models.protocol import problems as protocol_problems
 from ..quantizing import QUANTIZATIONS
 from .user_code import file_digest, user_file
@@ -154,6 +154,11 @@ def _method_problems(config: dict) -> list[str]:
                             f"{RUNS[method.runs]}")
         if method.check is not None:
             problems += [problem for problem in method.check(config) if problem not in problems]
+    trained = [method.name for method in methods if method.trains]
+    if pruning["recalibrate"] != "none" and (trained or any(config["finetune"]["epochs"])):
+        problems.append("pruning.recalibrate: re-estimates the statistics of one-shot pruned models, and training "
+                        f"re-estimates them itself ({', '.join(trained) or 'finetune.epochs'}): run those in a "
+                        "config without recalibrate")
     export, on_the_grid = config["efficiency"]["export"], [method.name for method in methods if method.on_the_k_grid]
     if isinstance(export, list) and not set(export) <= set(on_the_grid):
         extra = sorted(set(export) - set(on_the_grid))
@@ -276,6 +281,12 @@ def _semantic_problems(config: dict) -> list[str]:
     for stage, needs in (("finetune", "fine-tuning"), ("quantization", "quantization")):
         problems += _outside(f"{stage}.k", config[stage]["k"], pruning_k, "pruning.k",
                              f"{needs} needs the pruned models of those k")
+    if config["pruning"]["recalibrate"] != "none":
+        without = [m for m in config["models"] if config["architectures"][m]["type"] in WITHOUT_BATCH_NORMS]
+        if without:
+            problems.append(f"pruning.recalibrate: {config['pruning']['recalibrate']} re-estimates batch norms, and "
+                            f"{', '.join(without)} hold none; recalibrate models with batch norms "
+                            "(a ResNet, a VGG, your own) in a config of their own")
     problems += _outside("finetune.methods", config["finetune"]["methods"], configured, "pruning.methods")
     problems += _outside("quantization.methods", config["quantization"]["methods"], list(QUANTIZATIONS),
                          "the quantizations")

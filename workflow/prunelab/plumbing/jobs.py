@@ -58,6 +58,20 @@ class PruningJob:
         return pruning_data(self.method, self.settings, self.spec, self.seed,
                             (lambda: self.split("train")) if images is None else (lambda: (images, labels)))
 
+    def recalibrated(self, pruned: Network, images: int) -> tuple[Network, dict]:
+        """``pruned`` with its batch norms' statistics re-estimated on the first ``images`` training
+        images after the validation ones (:mod:`prunelab.models.recalibration`), and what the
+        record says of it; a model without batch norms is refused with the reason."""
+        from ..models.recalibration import recalibrate, recalibrated_layers
+
+        layers = recalibrated_layers(pruned)
+        if not layers:
+            raise ValueError(f"pruning.recalibrate: model {self.spec['model']!r} holds no batch norm to "
+                             "recalibrate; run it in a config without recalibrate")
+        x = calibration_images(self.split("train")[0], self.spec, images)
+        self.log.info("recalibrating %d batch norms on %d training images", len(layers), len(x))
+        return recalibrate(pruned, x), {"recalibration": {"layers": layers, "images": len(x)}}
+
     def record(self, *, k: float, pruned: Network, masks: list, finetune: dict | None = None, **details) -> dict:
         """The metrics row of ``pruned`` on the test set, with ``details`` (settings, schedule...)
         kept in the job's JSON record beside it."""

@@ -132,7 +132,8 @@ class Plan:
         self.config = config
         self.methods = configured_methods(config)
         self.settings = {name: method_settings(method, config) for name, method in self.methods.items()}
-        self.scope = scope_name(config["pruning"]["layers"])
+        self.scope = scope_name(config["pruning"]["layers"]) + (
+            "_recalibrated" if config["pruning"]["recalibrate"] != "none" else "")
         self.specs = training_specs(config)
         self.models = trained_models(config)
         self.finetunes = finetune_ids(config)
@@ -200,6 +201,14 @@ class Plan:
         return [{"method": method, "k": format_number(k), "quantizer": quantizer} for method in self.timed_methods()
                 if chosen is None or method in chosen for k in self.config["pruning"]["k"]
                 if format_number(k) in chosen_k for quantizer in timed]
+
+    def recalibration(self) -> dict:
+        """What a prune job's recalibration depends on ({} when off): the layers it re-estimates and
+        on how many images (a param of the prune jobs only when on)."""
+        pruning = self.config["pruning"]
+        if pruning["recalibrate"] == "none":
+            return {}
+        return {"recalibration": {"layers": pruning["recalibrate"], "images": pruning["recalibration_images"]}}
 
     def quantized_unpruned_methods(self) -> list[str]:
         """The methods whose k = 0 row of quantized.csv is the trained model quantized."""

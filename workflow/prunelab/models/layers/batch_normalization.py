@@ -39,6 +39,16 @@ class BatchNormalization(LayerType):
         channels = arrays["moving_variance"].shape[0]
         return batch_norm(np.zeros((1, channels), np.float32), arrays, node.config.get("epsilon", 1e-3))[0] != 0
 
+    recalibrates = True
+
+    def recalibrated(self, node, weights, values):
+        """The moving mean and variance replaced by the mean and (biased, as Keras's training step
+        computes it) variance of each channel of its input over every image and position; a
+        removed channel's input is zero, so its statistics stay zero."""
+        channels = values[0].reshape(-1, values[0].shape[-1]).astype(np.float64)
+        return {**weights, "moving_mean": channels.mean(axis=0).astype(np.float32),
+                "moving_variance": channels.var(axis=0).astype(np.float32)}
+
     def problem(self, node, input_shape):
         rank = len(input_shape)
         if node.config.get("axis", -1) not in (-1, rank, [-1], [rank]):

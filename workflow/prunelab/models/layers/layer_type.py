@@ -63,6 +63,15 @@ class LayerType:
     """Of those, the ones that give a removed channel a value besides a pruned kernel (a bias, a
     batch norm's scale and shift): zeroed with it in the masked model, held at zero in retraining."""
 
+    recalibrates: bool = False
+    """Whether it holds statistics of its inputs that :meth:`recalibrated` re-estimates after
+    pruning (a batch norm's moving mean and variance)."""
+
+    def recalibrated(self, node: Node, weights: dict, values: list[np.ndarray]) -> dict:
+        """Its variables with the statistics re-estimated from ``values``, its inputs over the
+        recalibration images (:mod:`prunelab.models.recalibration`)."""
+        raise NotImplementedError(f"{self.name} holds no statistics to recalibrate")
+
     def spread(self, node: Node, input_shape: tuple[int, ...]) -> int:
         """For a layer that ``flattens``: over how many positions of its input each channel is
         spread in its output's last axis."""
