@@ -29,7 +29,7 @@ PAPERS = {  # the jobs of each paper preset beyond its trainings, prune jobs and
 
 def test_the_presets_are_the_earlier_experiments_fine_tuning_the_papers_their_protocols_and_no_retraining():
     assert [p.stem for p in PRESETS] == ["A", "B", "C-regularized", "C-seeds", "C", "D", "E", "cifar10-resnet20", "cifar10-vgg16",
-                                         "fashion-resnet20", "fashion-vit", "finetune", "frankle2019",
+                                         "fashion-resnet20-seeds", "fashion-resnet20", "fashion-vit", "finetune", "frankle2019",
                                          "han2015-faithful",
                                          "han2015", "han2016-deep-compression", "iterative", "posttraining-2of4", "posttraining",
                                          "snip2019-faithful", "snip2019", "zhu2017"]
@@ -90,7 +90,24 @@ def test_the_vit_preset_plans_its_post_training_methods_over_three_seeds(tmp_pat
         "train": 3, "prune": 3 * (6 * 5 + 3), "evaluate_unpruned": 3, "finetune": 3, "latency": 3}
 
 
-GENERIC = [p for p in PRESETS if p.stem not in PAPERS and p.stem not in ("fashion-resnet20", "fashion-vit")]
+def test_the_resnet_seeds_preset_and_its_recalibrated_overlay_share_the_trained_models(tmp_path):
+    """fashion-resnet20-seeds: three trainings; 5 one-shot methods at 4 k above 0, unit fine-tuned at
+    each; with the recalibration overlay the same trainings and as many prune jobs, recalibrated."""
+    preset = REPO / "presets" / "fashion-resnet20-seeds.yaml"
+    rules = ("train", "prune", "evaluate_unpruned", "finetune")
+    for configfiles, expected in (((preset,), {"train": 3, "prune": 3 * 5 * 4, "evaluate_unpruned": 3,
+                                               "finetune": 3 * 4}),
+                                  ((preset, REPO / "presets" / "overlays" / "recalibrate.yaml"),
+                                   {"train": 3, "prune": 3 * 5 * 4, "evaluate_unpruned": 3, "finetune": 0})):
+        result = snakemake(tmp_path, "--dry-run", configfiles=configfiles)
+        assert result.returncode == 0, result.stderr[-3000:]
+        jobs = planned_jobs(result.stdout)
+        assert {rule: jobs.get(rule, 0) for rule in rules} == expected
+    assert "/all_but_output_recalibrated/unit/k0.9.json" in result.stdout
+
+
+GENERIC = [p for p in PRESETS if p.stem not in PAPERS
+           and p.stem not in ("fashion-resnet20", "fashion-resnet20-seeds", "fashion-vit")]
 
 
 @pytest.mark.parametrize("preset", GENERIC, ids=lambda p: p.stem)
