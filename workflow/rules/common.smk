@@ -253,6 +253,12 @@ def sweep_plot_paths():
     return [SWEEP_PLOT.format(dataset=d) for d in config["datasets"]]
 
 
+def sweep_figures():
+    """Each dataset's figures the plot_sweep jobs draw, by name: the report shows them as drawn."""
+    figures = {"sweep": SWEEP_PLOT, "comparison": COMPARISON_PLOT, "savings": SAVINGS_PLOT}
+    return {d: {name: path.format(dataset=d) for name, path in figures.items()} for d in config["datasets"]}
+
+
 def result_files(family):
     """The files of one result of a family's jobs (metrics, weights, history, and masks)."""
     suffixes = {"metrics": "json", "weights": "npz", "masks": "npz", "history": "csv"}

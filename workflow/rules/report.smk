@@ -56,6 +56,7 @@ rule report:
         histories=per_training(f"{MODEL}/history.csv"),
         distributions=per_training(DISTRIBUTIONS) if TIMED else [],
         quantized=[QUANTIZED_TABLE] if config["quantization"]["methods"] else [],
+        figures=[path for figures in sweep_figures().values() for path in figures.values()],
     output:
         notebook=f"{REPORT}.ipynb",
         html=f"{REPORT}.html",
@@ -73,5 +74,6 @@ rule report:
         tolerance=config["report"]["tolerance"],
         published=config["report"]["published"],
         methods=PLAN.presentation(),
+        figures=sweep_figures(),
     script:
         "../scripts/report.py"

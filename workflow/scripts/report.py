@@ -19,6 +19,7 @@ parameters = {
     "tolerance": snakemake.params.tolerance,
     "published": snakemake.params.published,
     "methods": snakemake.params.methods,
+    "figure_paths": snakemake.params.figures,
 }
 render_report(snakemake.output.notebook, snakemake.output.html, parameters)
 log.info("wrote %s and %s", snakemake.output.notebook, snakemake.output.html)
