@@ -392,7 +392,6 @@ def validate_config(config: dict, schema: dict | None = None) -> dict:
     return config
 
 
-
 def _outside(key: str, chosen: list | None, allowed: list, allowed_key: str, reason: str = "") -> list[str]:
     """The problem of a chosen subset (``null``: all) that names what ``allowed_key`` does not have."""
     extra = sorted(set(chosen or []) - set(allowed), key=str)

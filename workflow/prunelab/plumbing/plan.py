@@ -171,36 +171,36 @@ class Plan:
                 if not self.methods[target["method"]].trains and target["k"] in self.finetune_k
                 and (chosen is None or target["method"] in chosen) for finetune_id in self.finetunes]
 
+    def _quantized(self, target: dict) -> bool:
+        """Whether the pruned model ``target`` names is one quantization.k and
+        quantization.pruning_methods choose."""
+        quantization = self.config["quantization"]
+        chosen_k = [format_number(k) for k in (quantization["k"] or self.config["pruning"]["k"])]
+        chosen = quantization["pruning_methods"]
+        return target["k"] in chosen_k and (chosen is None or target["method"] in chosen)
+
     def quantized_targets(self) -> tuple[list[dict], list[dict], list[dict]]:
         """Wildcards of every quantization job (quantization.methods as ``quantizer``): of the
         trained models (when quantization.k holds 0), of the pruned and of the fine-tuned models
         of quantization.pruning_methods at quantization.k; none without a quantization."""
-        quantization = self.config["quantization"]
-        quantizers = quantization["methods"]
-        chosen_k = {format_number(k) for k in (quantization["k"] or self.config["pruning"]["k"])}
-        chosen = quantization["pruning_methods"]
-
-        def wanted(target):
-            return target["k"] in chosen_k and (chosen is None or target["method"] in chosen)
-
+        quantizers = self.config["quantization"]["methods"]
         unpruned = [dict(vars(model), scope=self.scope, quantizer=quantizer) for model in self.models
-                    for quantizer in quantizers] if self.quantized_unpruned_methods() and "0" in chosen_k else []
+                    for quantizer in quantizers] if self.quantized_unpruned_methods() else []
         return (unpruned,
-                [dict(target, quantizer=q) for target in self.prune_targets() if wanted(target) for q in quantizers],
-                [dict(target, quantizer=q) for target in self.finetuned_targets() if wanted(target)
+                [dict(target, quantizer=q) for target in self.prune_targets() if self._quantized(target)
+                 for q in quantizers],
+                [dict(target, quantizer=q) for target in self.finetuned_targets() if self._quantized(target)
                  for q in quantizers])
 
     def timed_quantizations(self) -> list[dict]:
         """Of each trained model, the quantized files its latency job times (ONNX Runtime's and
         LiteRT's int8 models, of the timed methods' one-shot pruned models and of the trained model
         at k = 0), as {method, k, quantizer}; none without such a quantization."""
-        quantization = self.config["quantization"]
-        timed = [q for q in quantization["methods"] if q in TIMED_QUANTIZATIONS]
-        chosen_k = {format_number(k) for k in (quantization["k"] or self.config["pruning"]["k"])}
-        chosen = quantization["pruning_methods"]
-        return [{"method": method, "k": format_number(k), "quantizer": quantizer} for method in self.timed_methods()
-                if chosen is None or method in chosen for k in self.config["pruning"]["k"]
-                if format_number(k) in chosen_k for quantizer in timed]
+        timed = [q for q in self.config["quantization"]["methods"] if q in TIMED_QUANTIZATIONS]
+        targets = ({"method": method, "k": format_number(k)} for method in self.timed_methods()
+                   for k in self.config["pruning"]["k"])
+        return [dict(target, quantizer=quantizer) for target in targets if self._quantized(target)
+                for quantizer in timed]
 
     def recalibration(self) -> dict:
         """What a prune job's recalibration depends on ({} when off): the layers it re-estimates and
@@ -211,9 +211,9 @@ class Plan:
         return {"recalibration": {"layers": pruning["recalibrate"], "images": pruning["recalibration_images"]}}
 
     def quantized_unpruned_methods(self) -> list[str]:
-        """The methods whose k = 0 row of quantized.csv is the trained model quantized."""
-        chosen = self.config["quantization"]["pruning_methods"]
-        return [name for name in self.unpruned_methods() if chosen is None or name in chosen]
+        """The methods whose k = 0 row of quantized.csv is the trained model quantized (none when
+        quantization.k leaves out 0)."""
+        return [name for name in self.unpruned_methods() if self._quantized({"method": name, "k": "0"})]
 
     def quantizer_settings(self, quantizer: str, train_id: str) -> dict:
         """What a quantization's results depend on besides the model: kmeans's settings, its bits

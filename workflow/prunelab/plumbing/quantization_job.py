@@ -37,9 +37,8 @@ class QuantizationJob(PruningJob):
         row = {**identity(self.trained, self.wildcards.scope, self.wildcards.get("method"),
                           float(self.wildcards.get("k", 0)), finetune or None),
                "quantization": self.quantizer, **classification_metrics(quantized.logits(x), labels),
-               "float_accuracy": before["accuracy"], "float_loss": before["loss"],
-               **{key: value for key, value in quantized.sizes.items() if key != "layer_storage"},
-               "file_bytes": len(quantized.file)}
+               "float_accuracy": before["accuracy"], "float_loss": before["loss"], **quantized.sizes,
+               "file_bytes": len(quantized.file), "settings": self.settings, **quantized.details}
         self.log.info("%s of %s k=%s: accuracy %.4f (float %.4f), a file of %d bytes", self.quantizer,
                       row["method"], row["k"], row["accuracy"], row["float_accuracy"], row["file_bytes"])
-        return {**row, **quantized.sizes, "settings": self.settings, **quantized.details}
+        return row

@@ -14,8 +14,7 @@ import numpy as np
 from ..measuring.compaction import compact
 from ..measuring.onnx_export import to_onnx
 from ..models.network import Network
-
-CALIBRATION_BATCH = 64
+from . import calibration_batches
 
 
 def quantized_onnx(network: Network, calibration: np.ndarray) -> bytes:
@@ -28,8 +27,7 @@ def quantized_onnx(network: Network, calibration: np.ndarray) -> bytes:
 
     class Batches(CalibrationDataReader):
         def __init__(self):
-            self.batches = iter(np.array_split(calibration.astype(np.float32),
-                                               max(1, -(-len(calibration) // CALIBRATION_BATCH))))
+            self.batches = calibration_batches(calibration.astype(np.float32))
 
         def get_next(self):
             batch = next(self.batches, None)

@@ -11,8 +11,7 @@ import numpy as np
 
 from ..measuring.compaction import compact
 from ..models.network import Network
-
-CALIBRATION_BATCH = 64
+from . import calibration_batches
 
 
 def litert_model(network: Network, calibration: np.ndarray) -> bytes:
@@ -30,8 +29,7 @@ def litert_model(network: Network, calibration: np.ndarray) -> bytes:
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
     calibration = calibration.astype(np.float32)
-    converter.representative_dataset = lambda: ([calibration[i:i + CALIBRATION_BATCH]]
-                                                for i in range(0, len(calibration), CALIBRATION_BATCH))
+    converter.representative_dataset = lambda: ([batch] for batch in calibration_batches(calibration))
     return converter.convert()
 
 
